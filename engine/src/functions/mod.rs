@@ -1,0 +1,97 @@
+//! Hive's type semantics and built-ins on top of DataFusion:
+//! - [`planner::HiveExprPlanner`] types binary operators as Hive does
+//!   (`/` returns DOUBLE, `DIV`, strings meeting numbers read as DOUBLE);
+//! - [`HiveExpressions`] (an analyzer rule) makes array subscripts count from 0;
+//! - [`LenientCasts`] (after type coercion): every cast from a string is a
+//!   `TRY_CAST`, so a value that does not convert is NULL instead of an
+//!   error that kills the query.
+
+pub mod div;
+pub mod planner;
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result};
+use datafusion::logical_expr::expr::{Cast, TryCast};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, lit};
+use datafusion::optimizer::analyzer::AnalyzerRule;
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+/// Apply `f` to every expression of every plan node, with the schema the
+/// node's expressions are evaluated against, and recompute node schemas.
+fn rewrite_plan(plan: LogicalPlan, f: &dyn Fn(Expr, &DFSchema) -> Result<Transformed<Expr>>) -> Result<LogicalPlan> {
+    plan.transform_up_with_subqueries(|plan| {
+        let mut schema = DFSchema::empty();
+        for input in plan.inputs() {
+            schema.merge(input.schema());
+        }
+        if let LogicalPlan::TableScan(_) = &plan {
+            schema = plan.schema().as_ref().clone();
+        }
+        let t = plan.map_expressions(|e| e.transform_up(|e| f(e, &schema)))?;
+        if t.transformed { Ok(Transformed::yes(t.data.recompute_schema()?)) } else { Ok(t) }
+    })
+    .map(|t| t.data)
+}
+
+/// Hive's 0-based array subscripts.
+#[derive(Debug, Default)]
+pub struct HiveExpressions;
+
+impl AnalyzerRule for HiveExpressions {
+    fn name(&self) -> &str {
+        "hive_expressions"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        rewrite_plan(plan, &|e, _schema| {
+            if let Expr::ScalarFunction(f) = &e
+                && f.name() == "array_element"
+                && f.args.len() == 2
+            {
+                // Hive's arr[i] counts from 0, DataFusion's from 1.
+                let mut f = f.clone();
+                f.args[1] = f.args[1].clone() + lit(1i64);
+                return Ok(Transformed::yes(Expr::ScalarFunction(f)));
+            }
+            Ok(Transformed::no(e))
+        })
+    }
+}
+
+/// Casts from strings never fail: a value that does not convert is NULL.
+#[derive(Debug, Default)]
+pub struct LenientCasts;
+
+impl AnalyzerRule for LenientCasts {
+    fn name(&self) -> &str {
+        "hive_lenient_casts"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        rewrite_plan(plan, &|e, schema| match e {
+            Expr::Cast(Cast { expr, field }) => match expr.get_type(schema) {
+                Ok(t) if is_string(&t) && !is_string(field.data_type()) => {
+                    Ok(Transformed::yes(Expr::TryCast(TryCast::new_from_field(expr, field))))
+                }
+                _ => Ok(Transformed::no(Expr::Cast(Cast { expr, field }))),
+            },
+            other => Ok(Transformed::no(other)),
+        })
+    }
+}
+
+/// DataFusion's analyzer rules with Hive's semantics added around type coercion.
+pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
+    let mut rules = datafusion::optimizer::Analyzer::new().rules;
+    let pos = rules.iter().position(|r| r.name() == "type_coercion").unwrap_or(rules.len());
+    rules.insert(pos + 1, Arc::new(LenientCasts));
+    rules.insert(pos, Arc::new(HiveExpressions));
+    rules
+}

@@ -1,0 +1,82 @@
+//! [`HiveExprPlanner`]: Hive's typing of binary operators, applied while
+//! DataFusion plans SQL (where the operand types are known):
+//! - `/` on non-decimal numbers returns DOUBLE; `a DIV b` is integer division
+//!   ([`super::div`]); division and modulo by zero are NULL;
+//! - a string meeting a number in arithmetic or a comparison is read as
+//!   DOUBLE (a string that is not a number is NULL).
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, Result};
+use datafusion::functions::expr_fn::nullif;
+use datafusion::logical_expr::expr::{Cast, TryCast};
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
+use datafusion::sql::sqlparser::ast::BinaryOperator;
+
+fn is_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+}
+
+fn is_decimal(t: &DataType) -> bool {
+    matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..))
+}
+
+fn to_double(e: Expr, t: &DataType) -> Expr {
+    if is_string(t) {
+        Expr::TryCast(TryCast::new(Box::new(e), DataType::Float64))
+    } else if t == &DataType::Float64 {
+        e
+    } else {
+        Expr::Cast(Cast::new(Box::new(e), DataType::Float64))
+    }
+}
+
+fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+    Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
+}
+
+/// Plans binary operators with Hive's semantics.
+#[derive(Debug, Default)]
+pub struct HiveExprPlanner;
+
+impl ExprPlanner for HiveExprPlanner {
+    fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
+        if expr.op == BinaryOperator::MyIntegerDivide {
+            return Ok(PlannerResult::Planned(super::div::udf().call(vec![expr.left, expr.right])));
+        }
+        let (Ok(lt), Ok(rt)) = (expr.left.get_type(schema), expr.right.get_type(schema)) else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        let numeric = |t: &DataType| t.is_numeric();
+        let op = match &expr.op {
+            BinaryOperator::Plus => Operator::Plus,
+            BinaryOperator::Minus => Operator::Minus,
+            BinaryOperator::Multiply => Operator::Multiply,
+            BinaryOperator::Divide => Operator::Divide,
+            BinaryOperator::Modulo => Operator::Modulo,
+            BinaryOperator::Eq => Operator::Eq,
+            BinaryOperator::NotEq => Operator::NotEq,
+            BinaryOperator::Lt => Operator::Lt,
+            BinaryOperator::LtEq => Operator::LtEq,
+            BinaryOperator::Gt => Operator::Gt,
+            BinaryOperator::GtEq => Operator::GtEq,
+            _ => return Ok(PlannerResult::Original(expr)),
+        };
+        let (l, r) = (expr.left.clone(), expr.right.clone());
+        let planned = if (is_string(&lt) && numeric(&rt)) || (numeric(&lt) && is_string(&rt)) {
+            let (l, r) = (to_double(l, &lt), to_double(r, &rt));
+            match op {
+                Operator::Divide | Operator::Modulo => binary(l, op, nullif(r, lit(0f64))),
+                _ => binary(l, op, r),
+            }
+        } else if op == Operator::Divide && numeric(&lt) && numeric(&rt) && !is_decimal(&lt) && !is_decimal(&rt) {
+            binary(to_double(l, &lt), Operator::Divide, nullif(to_double(r, &rt), lit(0f64)))
+        } else if (op == Operator::Divide || op == Operator::Modulo) && numeric(&lt) && numeric(&rt) {
+            let zero = if is_decimal(&rt) || rt.is_floating() { lit(0f64) } else { lit(0i64) };
+            binary(l, op, nullif(r, zero))
+        } else {
+            return Ok(PlannerResult::Original(expr));
+        };
+        Ok(PlannerResult::Planned(planned))
+    }
+}

@@ -1,0 +1,21 @@
+//! hiveql-engine: the HiveQL front end and query execution on Apache DataFusion.
+//!
+//! A [`Session`] takes HiveQL text, splits it into statements
+//! ([`sql::script`]), parses each with a Hive dialect of sqlparser
+//! ([`sql::parser`]), and runs it: DDL against the [`hiveql_metastore`]
+//! metastore, queries and DML as DataFusion plans over metastore tables
+//! ([`table`]) whose rows are read and written by Hive's SerDes ([`serde`]).
+
+pub mod catalog;
+pub mod error;
+pub mod functions;
+pub mod location;
+pub mod serde;
+pub mod session;
+pub mod sql;
+pub mod table;
+pub mod types;
+pub mod value;
+
+pub use error::{HiveError, Result};
+pub use session::{Session, SessionOptions, StatementOutput};

@@ -1,0 +1,331 @@
+//! A [`Session`]: one user's connection to hiveql. It holds the DataFusion
+//! `SessionContext` (whose catalog is the metastore), the current database,
+//! and Hive's variables and settings, and runs statements one at a time.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::execution::context::SessionContext;
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::execution::{FunctionRegistry, SendableRecordBatchStream};
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::prelude::{DataFrame, SessionConfig};
+use hiveql_metastore::{Database, Metastore, SqliteMetastore};
+
+use crate::catalog::{CATALOG, HiveCatalog};
+use crate::error::{Result, semantic};
+use crate::location::Location;
+use crate::sql::ast::{HiveStatement, TableRef};
+use crate::sql::script::{Command, Variables, parse_command};
+use crate::sql::{parser, rewrite};
+
+/// The Hive property naming the warehouse directory.
+pub const WAREHOUSE_DIR: &str = "hive.metastore.warehouse.dir";
+
+/// How to open a session.
+#[derive(Debug, Clone, Default)]
+pub struct SessionOptions {
+    /// `HIVEQL_HOME`: holds `metastore.db` and, by default, `warehouse/`.
+    pub home: PathBuf,
+    /// `--hiveconf K=V` settings.
+    pub hiveconf: Vec<(String, String)>,
+    /// `--hivevar K=V` variables.
+    pub hivevar: Vec<(String, String)>,
+}
+
+/// What a statement produced.
+pub enum StatementOutput {
+    /// Rows to show (queries, SHOW, DESCRIBE, ...).
+    Rows(SendableRecordBatchStream),
+    /// A statement that changed something; the message says what, if anything.
+    Done(Option<String>),
+}
+
+impl std::fmt::Debug for StatementOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StatementOutput::Rows(s) => write!(f, "Rows({:?})", s.schema()),
+            StatementOutput::Done(m) => write!(f, "Done({m:?})"),
+        }
+    }
+}
+
+/// One user's session.
+pub struct Session {
+    pub(crate) ctx: SessionContext,
+    pub(crate) metastore: Arc<dyn Metastore>,
+    pub(crate) current_db: String,
+    pub(crate) hivevar: HashMap<String, String>,
+    pub(crate) hiveconf: HashMap<String, String>,
+    home: PathBuf,
+}
+
+impl Session {
+    /// Open a session on the embedded metastore in `opts.home`, creating the
+    /// home, the warehouse and the `default` database on first use.
+    pub fn open(opts: SessionOptions) -> Result<Session> {
+        std::fs::create_dir_all(&opts.home)
+            .map_err(|e| crate::error::io_err(format!("creating HIVEQL_HOME {}", opts.home.display()), e))?;
+        let metastore: Arc<dyn Metastore> = Arc::new(SqliteMetastore::open(&opts.home.join("metastore.db"))?);
+        Session::with_metastore(metastore, opts)
+    }
+
+    /// Open a session on a given metastore.
+    pub fn with_metastore(metastore: Arc<dyn Metastore>, opts: SessionOptions) -> Result<Session> {
+        let mut config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG, "default")
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(false);
+        // Hive sorts NULL before every value.
+        config.options_mut().sql_parser.default_null_ordering = "nulls_min".into();
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_default_features()
+            .with_analyzer_rules(crate::functions::analyzer_rules())
+            .build();
+        let mut ctx = SessionContext::new_with_state(state);
+        ctx.register_udf(crate::functions::div::udf());
+        ctx.register_expr_planner(Arc::new(crate::functions::planner::HiveExprPlanner))?;
+        ctx.register_catalog(CATALOG, Arc::new(HiveCatalog::new(metastore.clone(), Arc::downgrade(&ctx.state_ref()))));
+        let mut s = Session {
+            ctx,
+            metastore,
+            current_db: "default".into(),
+            hivevar: opts.hivevar.into_iter().collect(),
+            hiveconf: HashMap::new(),
+            home: opts.home,
+        };
+        for (k, v) in opts.hiveconf {
+            s.set_property(&k, &v)?;
+        }
+        s.ensure_default_database()?;
+        Ok(s)
+    }
+
+    fn ensure_default_database(&self) -> Result<()> {
+        let wh = self.warehouse()?;
+        if let Some(p) = wh.local_path() {
+            std::fs::create_dir_all(&p)
+                .map_err(|e| crate::error::io_err(format!("creating the warehouse {}", p.display()), e))?;
+        }
+        if self.metastore.get_database("default")?.is_none() {
+            let db = Database {
+                name: "default".into(),
+                location: wh.text.clone(),
+                comment: Some("Default Hive database".into()),
+                owner: std::env::var("USER").ok(),
+                properties: BTreeMap::new(),
+            };
+            match self.metastore.create_database(&db) {
+                Ok(()) | Err(hiveql_metastore::MetastoreError::AlreadyExists { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The warehouse location (`hive.metastore.warehouse.dir`, default `$HIVEQL_HOME/warehouse`).
+    pub fn warehouse(&self) -> Result<Location> {
+        match self.hiveconf.get(WAREHOUSE_DIR) {
+            Some(w) => Location::parse(w),
+            None => Location::parse(&self.home.join("warehouse").display().to_string()),
+        }
+    }
+
+    /// The metastore of this session.
+    pub fn metastore(&self) -> &Arc<dyn Metastore> {
+        &self.metastore
+    }
+
+    /// The DataFusion context (for tests and tools).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The database `USE` selected.
+    pub fn current_database(&self) -> &str {
+        &self.current_db
+    }
+
+    /// A snapshot of the DataFusion state to plan with.
+    pub(crate) fn state(&self) -> SessionState {
+        self.ctx.state()
+    }
+
+    /// Substitute Hive variables in statement text.
+    pub fn substitute(&self, text: &str) -> String {
+        Variables { hivevar: &self.hivevar, hiveconf: &self.hiveconf }.substitute(text)
+    }
+
+    /// Table and database names, for completion.
+    pub fn completion_names(&self) -> Vec<String> {
+        let mut out = self.metastore.list_databases().unwrap_or_default();
+        out.extend(self.metastore.list_tables(&self.current_db).unwrap_or_default());
+        out
+    }
+
+    /// Set a Hive or DataFusion property (`SET k=v`, `--hiveconf k=v`).
+    pub fn set_property(&mut self, key: &str, value: &str) -> Result<()> {
+        if let Some(k) = key.strip_prefix("hivevar:") {
+            self.hivevar.insert(k.to_string(), value.to_string());
+            return Ok(());
+        }
+        if key.starts_with("env:") || key.starts_with("system:") {
+            return Err(semantic(format!("{key} is read-only")));
+        }
+        let key = key.strip_prefix("hiveconf:").unwrap_or(key);
+        if key.starts_with("datafusion.") {
+            let state = self.ctx.state_ref();
+            let mut st = state.write();
+            st.config_mut().options_mut().set(key, value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
+        }
+        if key == WAREHOUSE_DIR {
+            Location::parse(value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
+        }
+        self.hiveconf.insert(key.to_string(), value.to_string());
+        Ok(())
+    }
+
+    /// Run one statement (text from [`crate::sql::script::split_statements`]).
+    pub async fn execute(&mut self, text: &str) -> Result<StatementOutput> {
+        let text = self.substitute(text);
+        if let Some(cmd) = parse_command(&text) {
+            return self.command(cmd);
+        }
+        let stmt = parser::parse_statement(&text)?;
+        self.execute_statement(stmt).await
+    }
+
+    /// Run one statement and collect its rows (for tests and tools).
+    pub async fn execute_collect(&mut self, text: &str) -> Result<Vec<RecordBatch>> {
+        match self.execute(text).await? {
+            StatementOutput::Rows(s) => Ok(datafusion::physical_plan::common::collect(s).await?),
+            StatementOutput::Done(_) => Ok(vec![]),
+        }
+    }
+
+    fn command(&mut self, cmd: Command) -> Result<StatementOutput> {
+        match cmd {
+            Command::Set { key, value } => {
+                self.set_property(&key, &value)?;
+                Ok(StatementOutput::Done(None))
+            }
+            Command::ShowSetting(key) => {
+                let value = if let Some(k) = key.strip_prefix("hivevar:") {
+                    self.hivevar.get(k).cloned()
+                } else if key.starts_with("datafusion.") {
+                    let st = self.ctx.state();
+                    st.config().options().entries().into_iter().find(|e| e.key == key).and_then(|e| e.value)
+                } else {
+                    self.hiveconf.get(key.strip_prefix("hiveconf:").unwrap_or(&key)).cloned()
+                };
+                let line = match value {
+                    Some(v) => format!("{key}={v}"),
+                    None => format!("{key} is undefined"),
+                };
+                Ok(string_rows(&["set"], vec![vec![Some(line)]]))
+            }
+            Command::ListSettings => {
+                let mut lines: Vec<String> = self.hiveconf.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                lines.extend(self.hivevar.iter().map(|(k, v)| format!("hivevar:{k}={v}")));
+                lines.sort();
+                Ok(string_rows(&["set"], lines.into_iter().map(|l| vec![Some(l)]).collect()))
+            }
+            Command::Reset => {
+                self.hiveconf.clear();
+                Ok(StatementOutput::Done(None))
+            }
+            Command::Resource(text) => Ok(StatementOutput::Done(Some(format!(
+                "Ignored '{text}': hiveql runs no JVM, so jars and files are not needed"
+            )))),
+        }
+    }
+
+    /// Run a parsed statement.
+    pub async fn execute_statement(&mut self, stmt: HiveStatement) -> Result<StatementOutput> {
+        match stmt {
+            HiveStatement::Query(q) => {
+                let plan = self.plan_query(*q).await?;
+                self.run_plan(plan).await
+            }
+            HiveStatement::Explain { analyze, verbose, query } => {
+                let plan = self.plan_query(*query).await?;
+                let df = DataFrame::new(self.state(), plan).explain(verbose, analyze)?;
+                Ok(StatementOutput::Rows(df.execute_stream().await?))
+            }
+            HiveStatement::Use(db) => {
+                if self.metastore.get_database(&db)?.is_none() {
+                    return Err(semantic(format!("Database does not exist: {db}")));
+                }
+                self.ctx.state_ref().write().config_mut().options_mut().catalog.default_schema = db.clone();
+                self.current_db = db;
+                Ok(StatementOutput::Done(None))
+            }
+            HiveStatement::NoOp(text) => {
+                let head: String = text.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
+                Ok(StatementOutput::Done(Some(format!("Ignored '{head} ...': not needed by hiveql"))))
+            }
+            HiveStatement::Show(show) => self.show(show),
+            HiveStatement::Describe { table, style } => self.describe(&table, style),
+            HiveStatement::DescribeDatabase { name, extended } => self.describe_database(&name, extended),
+            HiveStatement::CreateDatabase { name, if_not_exists, comment, location, properties } => {
+                self.create_database(name, if_not_exists, comment, location, properties).await
+            }
+            HiveStatement::DropDatabase { name, if_exists, cascade } => {
+                self.drop_database(&name, if_exists, cascade).await
+            }
+            HiveStatement::CreateTable(ct) => self.create_table(*ct).await,
+            HiveStatement::CreateView {
+                name,
+                if_not_exists,
+                or_replace,
+                columns,
+                comment,
+                properties,
+                text,
+                query,
+            } => self.create_view(name, if_not_exists, or_replace, columns, comment, properties, text, *query).await,
+            HiveStatement::DropTable { name, if_exists, purge: _, view } => {
+                self.drop_table(&name, if_exists, view).await
+            }
+            HiveStatement::Truncate(name) => self.truncate(&name).await,
+            HiveStatement::AlterTable { name, op } => self.alter_table(&name, op).await,
+            HiveStatement::LoadData { local, path, overwrite, table, partition } => {
+                self.load_data(local, &path, overwrite, &table, &partition).await
+            }
+            HiveStatement::Insert(inserts) => self.insert(inserts).await,
+        }
+    }
+
+    /// Plan a query with Hive's rewrites.
+    pub(crate) async fn plan_query(&self, query: datafusion::sql::sqlparser::ast::Query) -> Result<LogicalPlan> {
+        let state = self.state();
+        Ok(rewrite::plan_query(&state, query).await?)
+    }
+
+    async fn run_plan(&self, plan: LogicalPlan) -> Result<StatementOutput> {
+        let df = DataFrame::new(self.state(), plan);
+        Ok(StatementOutput::Rows(df.execute_stream().await?))
+    }
+
+    /// `db` of a table reference, defaulting to the current database.
+    pub(crate) fn qualify(&self, t: &TableRef) -> (String, String) {
+        (t.database.clone().unwrap_or_else(|| self.current_db.clone()), t.name.clone())
+    }
+}
+
+/// A result of string columns.
+pub(crate) fn string_rows(names: &[&str], rows: Vec<Vec<Option<String>>>) -> StatementOutput {
+    let schema: SchemaRef =
+        Arc::new(Schema::new(names.iter().map(|n| Field::new(*n, DataType::Utf8, true)).collect::<Vec<_>>()));
+    let columns: Vec<ArrayRef> = (0..names.len())
+        .map(|i| Arc::new(rows.iter().map(|r| r.get(i).cloned().flatten()).collect::<StringArray>()) as ArrayRef)
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns).expect("string columns match schema");
+    let stream = futures::stream::iter(vec![Ok(batch)]);
+    StatementOutput::Rows(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+}

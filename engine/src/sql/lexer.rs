@@ -1,0 +1,150 @@
+//! Tokenizing HiveQL: sqlparser's tokenizer with the `HiveQl` dialect and raw
+//! string literals, then Hive's lexical rules applied to the tokens:
+//! string literals are unescaped the way Hive's `unescapeSQLString` does
+//! (`'\001'` is Ctrl-A, `'\\s'` is `\s`), backquoted identifiers are
+//! lower-cased (Hive names are case-insensitive), and Hive's typed numeric
+//! literals (`100Y`, `10S`, `5L`, `1.5BD`) become casts.
+
+use datafusion::sql::sqlparser::parser::{Parser, ParserOptions};
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer, Word};
+
+use super::dialect::HiveQl;
+use crate::error::Result;
+
+/// Apply Hive's string-literal unescaping to the raw text between the quotes.
+pub fn unescape_hive_string(raw: &str) -> String {
+    if !raw.contains('\\') {
+        return raw.to_string();
+    }
+    let chars: Vec<char> = raw.chars().collect();
+    let mut out = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '\\' || i + 1 >= chars.len() {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        // \uXXXX
+        if chars[i + 1] == 'u' && i + 5 < chars.len() && chars[i + 2..i + 6].iter().all(|c| c.is_ascii_hexdigit()) {
+            let hex: String = chars[i + 2..i + 6].iter().collect();
+            if let Some(ch) = char::from_u32(u32::from_str_radix(&hex, 16).unwrap()) {
+                out.push(ch);
+                i += 6;
+                continue;
+            }
+        }
+        // \ooo octal (Hive: first digit 0 or 1, then two octal digits)
+        if i + 3 < chars.len()
+            && matches!(chars[i + 1], '0' | '1')
+            && chars[i + 2].is_digit(8)
+            && chars[i + 3].is_digit(8)
+        {
+            let v = (chars[i + 1] as u32 - '0' as u32) * 64
+                + (chars[i + 2] as u32 - '0' as u32) * 8
+                + (chars[i + 3] as u32 - '0' as u32);
+            out.push(char::from_u32(v).unwrap());
+            i += 4;
+            continue;
+        }
+        let n = chars[i + 1];
+        match n {
+            '0' => out.push('\0'),
+            '\'' => out.push('\''),
+            '"' => out.push('"'),
+            'b' => out.push('\u{8}'),
+            'n' => out.push('\n'),
+            'r' => out.push('\r'),
+            't' => out.push('\t'),
+            'Z' => out.push('\u{1a}'),
+            '\\' => out.push('\\'),
+            // kept escaped: they mean literal % and _ in LIKE patterns
+            '%' => out.push_str("\\%"),
+            '_' => out.push_str("\\_"),
+            other => out.push(other),
+        }
+        i += 2;
+    }
+    out
+}
+
+fn typed_literal(word: &str) -> Option<(&str, &'static str)> {
+    let upper = word.to_ascii_uppercase();
+    let (digits, ty) = if let Some(d) = upper.strip_suffix("BD") {
+        (d.len(), "DECIMAL(38,18)")
+    } else if let Some(d) = upper.strip_suffix('Y') {
+        (d.len(), "TINYINT")
+    } else if let Some(d) = upper.strip_suffix('S') {
+        (d.len(), "SMALLINT")
+    } else if let Some(d) = upper.strip_suffix('L') {
+        (d.len(), "BIGINT")
+    } else {
+        return None;
+    };
+    let num = &word[..digits];
+    let valid = !num.is_empty()
+        && num.chars().next().unwrap().is_ascii_digit()
+        && num.chars().all(|c| c.is_ascii_digit() || (c == '.' && ty.starts_with("DECIMAL")))
+        && num.matches('.').count() <= 1;
+    valid.then_some((num, ty))
+}
+
+/// Tokenize one statement and apply Hive's lexical rules.
+pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>> {
+    let raw = Tokenizer::new(&HiveQl, sql).with_unescape(false).tokenize_with_location()?;
+    let mut out = Vec::with_capacity(raw.len());
+    for t in raw {
+        let span = t.span;
+        let with = |token: Token| TokenWithSpan { token, span };
+        match t.token {
+            Token::SingleQuotedString(s) => out.push(with(Token::SingleQuotedString(unescape_hive_string(&s)))),
+            Token::DoubleQuotedString(s) => out.push(with(Token::SingleQuotedString(unescape_hive_string(&s)))),
+            Token::Word(w) if w.quote_style == Some('`') => {
+                out.push(with(Token::Word(Word { value: w.value.to_ascii_lowercase(), ..w })))
+            }
+            Token::Word(w) if w.quote_style.is_none() && typed_literal(&w.value).is_some() => {
+                let (num, ty) = typed_literal(&w.value).unwrap();
+                let cast = format!("CAST({num} AS {ty})");
+                for t in Tokenizer::new(&HiveQl, &cast).tokenize()? {
+                    out.push(with(t));
+                }
+            }
+            other => out.push(with(other)),
+        }
+    }
+    Ok(out)
+}
+
+/// A parser over the Hive-fixed tokens of `sql`.
+pub fn parser(sql: &str) -> Result<Parser<'static>> {
+    static DIALECT: HiveQl = HiveQl;
+    let tokens = tokenize(sql)?;
+    Ok(Parser::new(&DIALECT)
+        .with_options(ParserOptions::new().with_unescape(false).with_trailing_commas(false))
+        .with_tokens_with_locations(tokens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unescapes_like_hive() {
+        assert_eq!(unescape_hive_string(r"\001"), "\u{1}");
+        assert_eq!(unescape_hive_string(r"a\tb\n"), "a\tb\n");
+        assert_eq!(unescape_hive_string(r"\\s+"), r"\s+");
+        assert_eq!(unescape_hive_string(r"it\'s"), "it's");
+        assert_eq!(unescape_hive_string(r"\u0041\q"), "Aq");
+        assert_eq!(unescape_hive_string(r"100\%"), r"100\%");
+    }
+
+    #[test]
+    fn tokens_follow_hive_rules() {
+        let toks = tokenize("SELECT \"a\\tb\", `MyCol`, 10Y, 1.5BD FROM t").unwrap();
+        let texts: Vec<String> = toks.iter().map(|t| t.token.to_string()).filter(|s| !s.trim().is_empty()).collect();
+        assert!(texts.contains(&"'a\tb'".to_string()), "{texts:?}");
+        assert!(texts.contains(&"`mycol`".to_string()), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "TINYINT"), "{texts:?}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Metastore tables as DataFusion tables: listing a table's data files,
+//! cutting them into splits, scanning them with the table's SerDe, and
+//! writing query results into table and directory locations.
+
+pub mod listing;
+pub mod provider;
+pub mod split;
+pub mod text_source;
+pub mod writer;
+
+pub use provider::HiveTableProvider;

@@ -1,0 +1,234 @@
+//! Writing query results as a table's or directory's data files, as Hive
+//! does: one file per writer task, named `000000_0`, `000001_0`, ... (with
+//! `_copy_N` when a name is taken by an earlier `INSERT INTO`).
+//!
+//! Files are written into a hidden staging directory first and moved into
+//! place only when every writer has finished, so a failed statement leaves
+//! the existing data as it was; `OVERWRITE` removes the old files only then.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::TaskContext;
+use datafusion::parquet::arrow::AsyncArrowWriter;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use futures::StreamExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+use tokio::io::AsyncWriteExt;
+
+use super::listing::{is_hidden, list_all, list_data_files};
+use crate::error::{HiveError, Result};
+use crate::location::Location;
+use crate::serde::{TableFormat, lazy_simple};
+
+/// Text is handed to the object store in pieces of this size.
+const WRITE_BUFFER: usize = 8 << 20;
+
+/// What a write did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct WriteResult {
+    pub rows: u64,
+    pub files: Vec<String>,
+}
+
+/// Run `plan` and write its rows into `dir` in `format`; with `overwrite`
+/// the directory's previous data files are replaced.
+pub async fn write_plan(
+    ctx: Arc<TaskContext>,
+    plan: Arc<dyn ExecutionPlan>,
+    store: Arc<dyn ObjectStore>,
+    dir: &Location,
+    format: &TableFormat,
+    overwrite: bool,
+) -> Result<WriteResult> {
+    let staging = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
+    let outcome = write_staged(ctx, plan, store.clone(), &staging, format).await;
+    let result = match outcome {
+        Ok(staged) => publish(store.as_ref(), dir, staged, overwrite).await,
+        Err(e) => Err(e),
+    };
+    remove_dir(store.as_ref(), &staging).await;
+    result
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+}
+
+/// Write each output partition of `plan` into its own file under `staging`.
+async fn write_staged(
+    ctx: Arc<TaskContext>,
+    plan: Arc<dyn ExecutionPlan>,
+    store: Arc<dyn ObjectStore>,
+    staging: &Location,
+    format: &TableFormat,
+) -> Result<Vec<(usize, Path, u64)>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for part in 0..plan.output_partitioning().partition_count() {
+        let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), store.clone(), format.clone());
+        let path = staging.path.clone().join(format!("{part:06}_0"));
+        tasks.spawn(async move {
+            let rows = write_partition(ctx, plan, part, store, &path, &format).await?;
+            Ok::<_, HiveError>((part, path, rows))
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (part, path, rows) = joined.map_err(|e| HiveError::Semantic(format!("writer task failed: {e}")))??;
+        if rows > 0 {
+            out.push((part, path, rows));
+        }
+    }
+    out.sort_by_key(|(p, ..)| *p);
+    Ok(out)
+}
+
+async fn write_partition(
+    ctx: Arc<TaskContext>,
+    plan: Arc<dyn ExecutionPlan>,
+    part: usize,
+    store: Arc<dyn ObjectStore>,
+    path: &Path,
+    format: &TableFormat,
+) -> Result<u64> {
+    let mut stream = plan.execute(part, ctx)?;
+    let schema: SchemaRef = stream.schema();
+    let mut rows = 0u64;
+    match format {
+        TableFormat::Text(opts) => {
+            let mut writer: Option<BufWriter> = None;
+            let mut buf = Vec::with_capacity(WRITE_BUFFER);
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                rows += batch.num_rows() as u64;
+                lazy_simple::write_batch(&batch, opts, &mut buf);
+                if buf.len() >= WRITE_BUFFER {
+                    let w = writer.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
+                    w.write_all(&buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
+                    buf.clear();
+                }
+            }
+            if rows > 0 {
+                let w = writer.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
+                w.write_all(&buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
+                w.shutdown().await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
+            }
+        }
+        TableFormat::Parquet => {
+            let mut writer: Option<AsyncArrowWriter<BufWriter>> = None;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                if batch.num_rows() == 0 {
+                    continue;
+                }
+                rows += batch.num_rows() as u64;
+                if writer.is_none() {
+                    let w = BufWriter::new(store.clone(), path.clone());
+                    writer = Some(
+                        AsyncArrowWriter::try_new(w, schema.clone(), None)
+                            .map_err(datafusion::error::DataFusionError::from)?,
+                    );
+                }
+                writer.as_mut().unwrap().write(&batch).await.map_err(datafusion::error::DataFusionError::from)?;
+            }
+            if let Some(w) = writer {
+                w.close().await.map_err(datafusion::error::DataFusionError::from)?;
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Move staged files into `dir` (after removing its data files when overwriting).
+async fn publish(
+    store: &dyn ObjectStore,
+    dir: &Location,
+    staged: Vec<(usize, Path, u64)>,
+    overwrite: bool,
+) -> Result<WriteResult> {
+    let existing = list_data_files(store, dir).await?;
+    let mut taken: HashSet<String> = HashSet::new();
+    if overwrite {
+        for f in &existing {
+            store.delete(&f.location).await?;
+        }
+    } else {
+        taken.extend(existing.iter().filter_map(|f| f.location.filename().map(str::to_string)));
+    }
+    let mut result = WriteResult::default();
+    for (part, from, rows) in staged {
+        let name = publish_file(store, &from, dir, &format!("{part:06}_0"), &mut taken).await?;
+        result.rows += rows;
+        result.files.push(name);
+    }
+    Ok(result)
+}
+
+/// Move `from` into `dir` as `base`, or `base_copy_N` for the first N whose
+/// name is free. Never replaces a file: another writer may be publishing
+/// into the same directory at the same time.
+pub async fn publish_file(
+    store: &dyn ObjectStore,
+    from: &Path,
+    dir: &Location,
+    base: &str,
+    taken: &mut HashSet<String>,
+) -> Result<String> {
+    let mut k = 0;
+    loop {
+        let name = if k == 0 { base.to_string() } else { format!("{base}_copy_{k}") };
+        k += 1;
+        if taken.contains(&name) {
+            continue;
+        }
+        let to = dir.path.clone().join(name.as_str());
+        match store.rename_if_not_exists(from, &to).await {
+            Ok(()) => {
+                taken.insert(name.clone());
+                return Ok(name);
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                taken.insert(name);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Delete a directory and everything under it (best effort).
+pub async fn remove_dir(store: &dyn ObjectStore, dir: &Location) {
+    if let Ok(all) = list_all(store, dir).await {
+        for o in all {
+            let _ = store.delete(&o.location).await;
+        }
+    }
+    if let Some(p) = dir.local_path() {
+        let _ = std::fs::remove_dir_all(p);
+    }
+}
+
+/// Delete the data of a directory: its files, and the directory when local.
+pub async fn delete_data(store: &dyn ObjectStore, dir: &Location) -> Result<()> {
+    for o in list_all(store, dir).await? {
+        store.delete(&o.location).await?;
+    }
+    if let Some(p) = dir.local_path()
+        && p.exists()
+    {
+        std::fs::remove_dir_all(&p).map_err(|e| crate::error::io_err(format!("deleting {}", p.display()), e))?;
+    }
+    Ok(())
+}
+
+/// Remove the data files (not hidden ones) directly in `dir`.
+pub async fn truncate_dir(store: &dyn ObjectStore, dir: &Location) -> Result<()> {
+    for f in list_data_files(store, dir).await? {
+        if f.location.filename().is_some_and(|n| !is_hidden(n)) {
+            store.delete(&f.location).await?;
+        }
+    }
+    Ok(())
+}

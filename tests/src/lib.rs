@@ -1,0 +1,90 @@
+//! Shared helpers of hiveql's end-to-end tests: where the built `hiveql`
+//! binary and the test data are, and a sqllogictest connection that runs
+//! `.slt` files against a real session on a fresh `HIVEQL_HOME`.
+
+use std::path::PathBuf;
+
+use async_trait::async_trait;
+use hiveql_engine::value::format_value;
+use hiveql_engine::{HiveError, Session, SessionOptions, StatementOutput};
+use sqllogictest::{DBOutput, DefaultColumnType};
+
+/// The `hiveql` binary built for this test run (`cargo test --workspace`
+/// builds it because the `hiveql-cli` package has integration tests).
+pub fn hiveql_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target profile directory");
+    let bin = dir.join("hiveql");
+    assert!(bin.exists(), "{} not found: run the tests with `cargo test --workspace`", bin.display());
+    bin
+}
+
+/// `tests/data`.
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+/// The repository root.
+pub fn repo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A sqllogictest connection: a session on its own temporary home, with
+/// `${DATA}` (tests/data) and `${TMP}` (a scratch directory) defined.
+pub struct HiveDb {
+    session: Session,
+    _home: tempfile::TempDir,
+}
+
+impl HiveDb {
+    pub fn new() -> Result<HiveDb, HiveError> {
+        let home = tempfile::tempdir().expect("temp dir");
+        let tmp = home.path().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("scratch dir");
+        let session = Session::open(SessionOptions {
+            home: home.path().to_path_buf(),
+            hiveconf: vec![],
+            hivevar: vec![("DATA".into(), data_dir().display().to_string()), ("TMP".into(), tmp.display().to_string())],
+        })?;
+        Ok(HiveDb { session, _home: home })
+    }
+}
+
+#[async_trait]
+impl sqllogictest::AsyncDB for HiveDb {
+    type Error = HiveError;
+    type ColumnType = DefaultColumnType;
+
+    async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, HiveError> {
+        match self.session.execute(sql.trim().trim_end_matches(';')).await? {
+            StatementOutput::Done(_) => Ok(DBOutput::StatementComplete(0)),
+            StatementOutput::Rows(stream) => {
+                let batches = datafusion::physical_plan::common::collect(stream).await?;
+                let mut rows = Vec::new();
+                let mut width = 0;
+                for b in &batches {
+                    width = b.num_columns();
+                    for r in 0..b.num_rows() {
+                        rows.push(
+                            b.columns()
+                                .iter()
+                                .map(|c| match format_value(c.as_ref(), r) {
+                                    None => "NULL".to_string(),
+                                    Some(s) if s.is_empty() => "(empty)".to_string(),
+                                    Some(s) => s,
+                                })
+                                .collect(),
+                        );
+                    }
+                }
+                Ok(DBOutput::Rows { types: vec![DefaultColumnType::Any; width.max(1)], rows })
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) {}
+
+    fn engine_name(&self) -> &str {
+        "hiveql"
+    }
+}

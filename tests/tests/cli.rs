@@ -1,0 +1,246 @@
+//! End-to-end tests of the `hiveql` binary: scripts with -e, -f and standard
+//! input, variables, output formats, errors and exit codes, and two
+//! processes sharing one HIVEQL_HOME.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use hiveql_tests::{data_dir, hiveql_bin, repo_dir};
+
+fn hiveql(home: &Path, args: &[&str]) -> Output {
+    Command::new(hiveql_bin()).arg("--home").arg(home).args(args).output().expect("run hiveql")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn ok(o: &Output) -> String {
+    assert!(o.status.success(), "hiveql failed: {}\nstdout:\n{}\nstderr:\n{}", o.status, stdout(o), stderr(o));
+    stdout(o)
+}
+
+#[test]
+fn select_one_prints_the_value() {
+    let home = tempfile::tempdir().unwrap();
+    let o = hiveql(home.path(), &["--showHeader=false", "-e", "SELECT 1"]);
+    assert_eq!(ok(&o), "1\n");
+    assert!(stderr(&o).contains("Fetched: 1 row(s)"), "{}", stderr(&o));
+    assert!(home.path().join("metastore.db").exists());
+    assert!(home.path().join("warehouse").exists());
+}
+
+#[test]
+fn values_print_as_hive_prints_them() {
+    let home = tempfile::tempdir().unwrap();
+    let o = hiveql(
+        home.path(),
+        &[
+            "--silent",
+            "-e",
+            "SELECT 1.0 AS d, true AS b, CAST(NULL AS STRING) AS n, array('a','b') AS a, map('k','v') AS m, named_struct('f', 1) AS s, 7 / 2 AS q",
+        ],
+    );
+    assert_eq!(ok(&o), "d\tb\tn\ta\tm\ts\tq\n1.0\ttrue\tNULL\t[\"a\",\"b\"]\t{\"k\":\"v\"}\t{\"f\":1}\t3.5\n");
+    assert_eq!(stderr(&o), "", "--silent prints no status");
+}
+
+#[test]
+fn output_formats() {
+    let home = tempfile::tempdir().unwrap();
+    let q = "SELECT 1 AS id, 'a,b' AS name UNION ALL SELECT 2, NULL ORDER BY id";
+    let table = ok(&hiveql(home.path(), &["--outputformat=table", "-e", q]));
+    assert_eq!(table, "+----+------+\n| id | name |\n+----+------+\n| 1  | a,b  |\n| 2  | NULL |\n+----+------+\n");
+    let csv = ok(&hiveql(home.path(), &["--outputformat=csv2", "-e", q]));
+    assert_eq!(csv, "id,name\n1,\"a,b\"\n2,NULL\n");
+    let json = ok(&hiveql(home.path(), &["--outputformat=json", "-e", q]));
+    assert_eq!(json, "{\"resultset\":[{\"id\":1,\"name\":\"a,b\"},{\"id\":2,\"name\":null}]}\n");
+    let vertical = ok(&hiveql(home.path(), &["--outputformat=vertical", "-e", q]));
+    assert_eq!(vertical, "id    1\nname  a,b\n\nid    2\nname  NULL\n");
+    let noheader = ok(&hiveql(home.path(), &["--outputformat=tsv2", "--showHeader=false", "-e", q]));
+    assert_eq!(noheader, "1\ta,b\n2\tNULL\n");
+    let bad = hiveql(home.path(), &["--outputformat=xml", "-e", q]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("invalid value 'xml'"), "{}", stderr(&bad));
+}
+
+#[test]
+fn scripts_from_file_and_stdin_with_variables() {
+    let home = tempfile::tempdir().unwrap();
+    let script = home.path().join("job.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "-- a Hive script\nCREATE EXTERNAL TABLE people (id INT, name STRING) LOCATION '{}/people';\nSET hivevar:min_id=2;\nSELECT name FROM ${{hivevar:tbl}} WHERE id >= ${{min_id}} AND name IS NOT NULL ORDER BY id;\n",
+            data_dir().display()
+        ),
+    )
+    .unwrap();
+    let o = hiveql(home.path(), &["--hivevar", "tbl=people", "--showHeader=false", "-f", script.to_str().unwrap()]);
+    assert_eq!(ok(&o), "Bob\nDana\n");
+
+    let mut child = Command::new(hiveql_bin())
+        .arg("--home")
+        .arg(home.path())
+        .args(["-d", "who=Alice", "--showHeader=false"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"SELECT id FROM people WHERE name = '${who}';").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(ok(&o), "1\n");
+
+    let o = hiveql(home.path(), &["--hiveconf", "x.y=z", "--showHeader=false", "-e", "SET x.y"]);
+    assert_eq!(ok(&o), "x.y=z\n");
+}
+
+#[test]
+fn errors_name_the_line_and_leave_the_metastore_unchanged() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    ok(&hiveql(h, &["-e", "CREATE TABLE keep (a INT); INSERT INTO keep VALUES (1)"]));
+
+    // unknown table, on line 3 of the script
+    let o = hiveql(h, &["-e", "SELECT 1;\n\nSELECT * FROM nope;\nCREATE TABLE never (a INT)"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Error: line 3:") && stderr(&o).contains("nope"), "{}", stderr(&o));
+
+    // bad DDL
+    let o = hiveql(h, &["-e", "CREATE TABLE broken (a INT,, b INT)"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ParseException") && stderr(&o).contains("line 1"), "{}", stderr(&o));
+
+    // type mismatch in an insert
+    let o = hiveql(h, &["-e", "INSERT INTO keep SELECT 1, 2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("column number/types are different"), "{}", stderr(&o));
+
+    // missing file
+    let o = hiveql(h, &["-e", "LOAD DATA LOCAL INPATH '/no/such/file.txt' INTO TABLE keep"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("Invalid path '/no/such/file.txt'"), "{}", stderr(&o));
+
+    // missing script file
+    let o = hiveql(h, &["-f", "/no/such/script.sql"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot read script /no/such/script.sql"), "{}", stderr(&o));
+
+    // nothing changed
+    let tables = ok(&hiveql(h, &["--showHeader=false", "-e", "SHOW TABLES"]));
+    assert_eq!(tables, "keep\n");
+    assert_eq!(ok(&hiveql(h, &["--showHeader=false", "-e", "SELECT * FROM keep"])), "1\n");
+
+    // --force goes on after an error but still fails
+    let o = hiveql(h, &["--force", "--showHeader=false", "-e", "SELECT * FROM nope; SELECT 42"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "42\n");
+}
+
+#[test]
+fn show_create_table_round_trips() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    ok(&hiveql(
+        h,
+        &[
+            "-e",
+            "CREATE TABLE src (a INT COMMENT 'it''s a', m MAP<STRING,ARRAY<INT>>) COMMENT 'c' PARTITIONED BY (dt STRING) CLUSTERED BY (a) SORTED BY (a DESC) INTO 4 BUCKETS ROW FORMAT DELIMITED FIELDS TERMINATED BY '\\t' NULL DEFINED AS 'nil' TBLPROPERTIES ('k'='v')",
+        ],
+    ));
+    let ddl = ok(&hiveql(h, &["--showHeader=false", "--outputformat=tsv2", "-e", "SHOW CREATE TABLE src"]));
+    assert!(ddl.contains("'field.delim'='\\t'"), "{ddl}");
+    // run it again under another name and compare the definitions
+    let again = ddl.replace("`default`.`src`", "`default`.`copy`").replace("/warehouse/src", "/warehouse/copy");
+    ok(&hiveql(h, &["-e", &again]));
+    let d1 = ok(&hiveql(h, &["--showHeader=false", "-e", "DESCRIBE src; SHOW TBLPROPERTIES src('k')"]));
+    let d2 = ok(&hiveql(h, &["--showHeader=false", "-e", "DESCRIBE copy; SHOW TBLPROPERTIES copy('k')"]));
+    assert_eq!(d1, d2);
+    let ddl2 = ok(&hiveql(h, &["--showHeader=false", "--outputformat=tsv2", "-e", "SHOW CREATE TABLE copy"]));
+    assert_eq!(ddl2, again);
+}
+
+#[test]
+fn managed_table_data_lives_in_the_warehouse() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    ok(&hiveql(
+        h,
+        &[
+            "-e",
+            "CREATE DATABASE db1; CREATE TABLE db1.t (a INT, s STRING); INSERT INTO db1.t VALUES (1, 'x'), (2, NULL)",
+        ],
+    ));
+    let file = h.join("warehouse/db1.db/t/000000_0");
+    let files: Vec<String> = std::fs::read_dir(h.join("warehouse/db1.db/t"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(files.iter().all(|f| f.ends_with("_0") || f.contains("_0_copy_")), "{files:?}");
+    let mut text = String::new();
+    for f in &files {
+        text.push_str(&std::fs::read_to_string(h.join("warehouse/db1.db/t").join(f)).unwrap());
+    }
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    assert_eq!(lines, vec!["1\u{1}x", "2\u{1}\\N"], "Hive's default text format ({})", file.display());
+    ok(&hiveql(h, &["-e", "DROP TABLE db1.t"]));
+    assert!(!h.join("warehouse/db1.db/t").exists(), "DROP of a managed table deletes its data");
+    // renaming a managed table moves its directory
+    ok(&hiveql(h, &["-e", "CREATE TABLE r (a INT); INSERT INTO r VALUES (7); ALTER TABLE r RENAME TO r2"]));
+    assert!(!h.join("warehouse/r").exists() && h.join("warehouse/r2").exists());
+    assert_eq!(ok(&hiveql(h, &["--showHeader=false", "-e", "SELECT a FROM r2"])), "7\n");
+}
+
+#[test]
+fn two_processes_share_one_home() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path().to_path_buf();
+    ok(&hiveql(&h, &["-e", "CREATE TABLE shared (who STRING, n INT)"]));
+    let spawn = |who: &str| {
+        let mut script = String::new();
+        for i in 0..15 {
+            script.push_str(&format!("CREATE TABLE {who}_{i} (a INT);\nINSERT INTO shared VALUES ('{who}', {i});\n"));
+        }
+        Command::new(hiveql_bin())
+            .arg("--home")
+            .arg(&h)
+            .args(["--silent", "-e", &script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn("a"), spawn("b"));
+    ok(&a.wait_with_output().unwrap());
+    ok(&b.wait_with_output().unwrap());
+    let tables = ok(&hiveql(&h, &["--showHeader=false", "-e", "SHOW TABLES"]));
+    assert_eq!(tables.lines().count(), 31, "{tables}");
+    let counts = ok(&hiveql(
+        &h,
+        &["--showHeader=false", "-e", "SELECT who, count(*), sum(n) FROM shared GROUP BY who ORDER BY who"],
+    ));
+    assert_eq!(counts, "a\t15\t105\nb\t15\t105\n");
+}
+
+#[test]
+fn demo_script_runs() {
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(hiveql_bin())
+        .current_dir(repo_dir())
+        .arg("--home")
+        .arg(home.path())
+        .args(["--showHeader=false", "-f", "sample-data/demo.sql"])
+        .output()
+        .unwrap();
+    let out = ok(&o);
+    assert!(out.lines().count() >= 10, "{out}");
+    let top = std::fs::read_to_string("/tmp/hiveql-demo/top_pages/000000_0").unwrap();
+    assert_eq!(top.lines().count(), 10, "{top}");
+}

@@ -1,0 +1,47 @@
+//! Runs every `tests/slt/*.slt` file, each on a fresh session and home.
+
+use std::path::PathBuf;
+
+use hiveql_tests::HiveDb;
+
+fn any_columns(_: &Vec<sqllogictest::DefaultColumnType>, _: &Vec<sqllogictest::DefaultColumnType>) -> bool {
+    true
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("slt");
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+        .collect();
+    files.sort();
+    let (mut passed, mut failed) = (0, 0);
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if filter.as_ref().is_some_and(|flt| !name.contains(flt.as_str())) {
+            continue;
+        }
+        let mut runner = sqllogictest::Runner::new(|| async { HiveDb::new() });
+        runner.with_column_validator(any_columns);
+        match runner.run_file_async(&f).await {
+            Ok(()) => {
+                println!("test {name} ... ok");
+                passed += 1;
+            }
+            Err(e) => {
+                println!("test {name} ... FAILED\n{e}\n");
+                failed += 1;
+            }
+        }
+    }
+    println!(
+        "\ntest result: {}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out",
+        if failed == 0 { "ok" } else { "FAILED" }
+    );
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
