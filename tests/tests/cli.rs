@@ -64,6 +64,9 @@ fn output_formats() {
     assert_eq!(vertical, "id    1\nname  a,b\n\nid    2\nname  NULL\n");
     let noheader = ok(&hiveql(home.path(), &["--outputformat=tsv2", "--showHeader=false", "-e", q]));
     assert_eq!(noheader, "1\ta,b\n2\tNULL\n");
+    // unnamed expressions are _c0, _c1, ... as in Hive
+    let names = ok(&hiveql(home.path(), &["--outputformat=tsv2", "-e", "SELECT 1, upper('x') AS u, 2 + 3"]));
+    assert_eq!(names, "_c0\tu\t_c2\n1\tX\t5\n");
     let bad = hiveql(home.path(), &["--outputformat=xml", "-e", q]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("invalid value 'xml'"), "{}", stderr(&bad));
@@ -243,4 +246,43 @@ fn demo_script_runs() {
     assert!(out.lines().count() >= 10, "{out}");
     let top = std::fs::read_to_string("/tmp/hiveql-demo/top_pages/000000_0").unwrap();
     assert_eq!(top.lines().count(), 10, "{top}");
+}
+
+#[test]
+fn repl_multiline_history_and_ctrl_c() {
+    use std::time::Duration;
+    let home = tempfile::tempdir().unwrap();
+    // a real terminal for the REPL: util-linux `script` runs it on a pseudo-terminal
+    let cmd = format!("{} --home {}", hiveql_bin().display(), home.path().display());
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed for the REPL test");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut say = |text: &[u8], wait_ms: u64| {
+        stdin.write_all(text).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(wait_ms));
+    };
+    say(b"CREATE TABLE t (a INT);\n", 800);
+    say(b"INSERT INTO t VALUES (40);\n", 1500);
+    say(b"SELECT a +\n", 300);
+    say(b"  2 AS answer FROM t;\n", 1500);
+    // Ctrl-C cancels a long query and the shell carries on
+    say(b"SELECT count(*) FROM range(100000000000);\n", 2000);
+    say(b"\x03", 1500);
+    say(b"SELECT concat('still', 'here');\n", 1500);
+    say(b"quit;\n", 500);
+    drop(say);
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("| answer |") && text.contains("| 42     |"), "{text}");
+    assert!(text.contains("query cancelled"), "{text}");
+    assert!(text.contains("stillhere"), "{text}");
+    let history = std::fs::read_to_string(home.path().join("history")).unwrap();
+    assert!(history.contains("CREATE TABLE t (a INT);"), "{history}");
 }

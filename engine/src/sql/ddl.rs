@@ -270,10 +270,8 @@ impl Session {
     ) -> Result<StatementOutput> {
         let plan = self.plan_query(query).await?;
         let mut columns = Vec::new();
-        for (i, f) in plan.schema().fields().iter().enumerate() {
+        for f in plan.schema().fields().iter() {
             let name = f.name().to_ascii_lowercase();
-            let name =
-                if name.contains('(') || name.contains(' ') || name.is_empty() { format!("_c{i}") } else { name };
             if columns.iter().any(|c: &Column| c.name == name) {
                 return Err(semantic(format!(
                     "CREATE TABLE AS SELECT: duplicate column name {name}; give the columns aliases"

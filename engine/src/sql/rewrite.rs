@@ -81,10 +81,25 @@ pub fn rewrite_query(query: &mut Query) {
     let _ = query.visit(&mut HiveQueryRewriter);
 }
 
-/// Plan a Hive query with a DataFusion session state.
+/// Plan a Hive query with a DataFusion session state. Result columns that
+/// are not plain names (unaliased expressions) are named `_c0`, `_c1`, ...
+/// by position, as Hive names them.
 pub async fn plan_query(state: &SessionState, mut query: Query) -> Result<LogicalPlan, DataFusionError> {
     rewrite_query(&mut query);
-    state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(Box::new(query))))).await
+    let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(Box::new(query))))).await?;
+    let names: Vec<String> = plan
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| if is_plain_name(f.name()) { f.name().clone() } else { format!("_c{i}") })
+        .collect();
+    rename_columns(plan, &names).map_err(DataFusionError::from)
+}
+
+fn is_plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_') && chars.all(|c| c.is_alphanumeric() || c == '_')
 }
 
 /// A plan whose output columns are renamed, in order, to `names`.

@@ -1,0 +1,197 @@
+//! hiveql-bench: measures hiveql against plain DataFusion on the same files,
+//! in one process and one run, and the start-up time of the `hiveql` binary.
+//!
+//! ```text
+//! hiveql-bench workload --workloads ../shared/bench/workloads --data /tmp/hiveql-bench-data W4 W5
+//! hiveql-bench startup --bin target/release/hiveql
+//! ```
+//!
+//! `workload` reads `WN.datafusion.sql` (DataFusion's own DDL: what a
+//! DataFusion user registers directly) and `WN.hive.sql` (the Hive DDL hiveql
+//! runs), both with `-- @query NAME` sections, and times each query on both:
+//! one warm-up run, then `--runs` timed runs; the median is printed. Planning
+//! is included on both sides. MB/s is the size of the files under the tables'
+//! locations divided by the median time; MB = 10^6 bytes.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use datafusion::prelude::SessionContext;
+use hiveql_engine::sql::script::split_statements;
+use hiveql_engine::{Session, SessionOptions};
+
+struct Workload {
+    preamble: Vec<String>,
+    queries: Vec<(String, String)>,
+}
+
+fn read_workload(path: &Path, data: &str) -> Workload {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).replace("${DATA}", data);
+    let mut parts = text.split("-- @query ");
+    let preamble = split_statements(parts.next().unwrap_or_default()).into_iter().map(|s| s.text).collect();
+    let queries = parts
+        .map(|p| {
+            let (name, body) = p.split_once('\n').unwrap_or((p, ""));
+            (name.trim().to_string(), body.trim().trim_end_matches(';').to_string())
+        })
+        .collect();
+    Workload { preamble, queries }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(m) if m.is_dir() => {
+            std::fs::read_dir(p).map(|d| d.flatten().map(|e| dir_bytes(&e.path())).sum()).unwrap_or(0)
+        }
+        _ => 0,
+    }
+}
+
+/// Bytes of the table directories a query names (by `LOCATION` in the DDL).
+fn input_bytes(wl: &Workload, query: &str) -> u64 {
+    let q = query.to_ascii_lowercase();
+    wl.preamble
+        .iter()
+        .filter_map(|ddl| {
+            let lower = ddl.to_ascii_lowercase();
+            let name = lower.split_whitespace().skip_while(|w| *w != "table").nth(1)?.to_string();
+            let name = if name == "if" {
+                lower.split_whitespace().skip_while(|w| *w != "exists").nth(1)?.to_string()
+            } else {
+                name
+            };
+            let name = name.trim_end_matches('(').to_string();
+            let loc = ddl.split("LOCATION '").nth(1)?.split('\'').next()?.to_string();
+            let used = q.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == name);
+            used.then(|| dir_bytes(Path::new(&loc)))
+        })
+        .sum()
+}
+
+async fn time<F, Fut>(runs: usize, mut f: F) -> (f64, usize)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let rows = f().await; // warm-up (also warms the page cache)
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let t = Instant::now();
+        f().await;
+        times.push(t.elapsed().as_secs_f64());
+    }
+    (median(times), rows)
+}
+
+async fn run_workload(dir: &Path, data: &str, name: &str, runs: usize) {
+    let df_wl = read_workload(&dir.join(format!("{name}.datafusion.sql")), data);
+    let hive_wl = read_workload(&dir.join(format!("{name}.hive.sql")), data);
+    let ctx = SessionContext::new();
+    for ddl in &df_wl.preamble {
+        if let Err(e) = ctx.sql(ddl).await {
+            panic!("DataFusion DDL failed: {e}\n{ddl}");
+        }
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut session = Session::open(SessionOptions { home: home.path().to_path_buf(), ..Default::default() }).unwrap();
+    for ddl in &hive_wl.preamble {
+        session.execute(ddl).await.unwrap_or_else(|e| panic!("hiveql DDL failed: {e}\n{ddl}"));
+    }
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+    println!("{name}: median of {runs} runs after 1 warm-up; {cores} cores");
+    println!(
+        "| query | input MB | datafusion s | hiveql s | hiveql / datafusion | datafusion MB/s/core | hiveql MB/s/core | rows |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for ((qname, df_sql), (_, hive_sql)) in df_wl.queries.iter().zip(&hive_wl.queries) {
+        let mb = input_bytes(&hive_wl, hive_sql) as f64 / 1e6;
+        let (df_s, df_rows) = time(runs, || async {
+            let batches = ctx.sql(df_sql).await.unwrap().collect().await.unwrap();
+            batches.iter().map(|b| b.num_rows()).sum()
+        })
+        .await;
+        let mut hv = Vec::new();
+        let warm = session.execute_collect(hive_sql).await.unwrap_or_else(|e| panic!("{qname}: {e}"));
+        let hv_rows: usize = warm.iter().map(|b| b.num_rows()).sum();
+        for _ in 0..runs {
+            let t = Instant::now();
+            session.execute_collect(hive_sql).await.unwrap();
+            hv.push(t.elapsed().as_secs_f64());
+        }
+        let hv_s = median(hv);
+        assert_eq!(df_rows, hv_rows, "{qname}: row counts differ");
+        println!(
+            "| {qname} | {mb:.1} | {df_s:.3} | {hv_s:.3} | {:.2}x | {:.0} | {:.0} | {hv_rows} |",
+            hv_s / df_s,
+            mb / df_s / cores,
+            mb / hv_s / cores
+        );
+    }
+}
+
+fn startup(bin: &Path, runs: usize) {
+    let home = tempfile::tempdir().unwrap();
+    let run = || {
+        let t = Instant::now();
+        let out = std::process::Command::new(bin)
+            .arg("--home")
+            .arg(home.path())
+            .args(["--silent", "-e", "SELECT 1"])
+            .output()
+            .expect("run hiveql");
+        assert!(out.status.success() && out.stdout == b"_c0\n1\n", "{out:?}");
+        t.elapsed().as_secs_f64()
+    };
+    run();
+    let times: Vec<f64> = (0..runs).map(|_| run()).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "hiveql -e \"SELECT 1\" (warm, {runs} runs): median {:.1} ms, min {:.1} ms, max {:.1} ms",
+        median(times) * 1e3,
+        sorted[0] * 1e3,
+        sorted[sorted.len() - 1] * 1e3
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let flag = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    };
+    let runs: usize = flag("--runs", "3").parse().expect("--runs N");
+    match args.first().map(String::as_str) {
+        Some("startup") => {
+            startup(&PathBuf::from(flag("--bin", "target/release/hiveql")), flag("--runs", "20").parse().unwrap())
+        }
+        Some("workload") => {
+            let dir = PathBuf::from(flag("--workloads", "../shared/bench/workloads"));
+            let data = flag("--data", "/tmp/hiveql-bench-data");
+            let names: Vec<&String> = args
+                .iter()
+                .enumerate()
+                .skip(1)
+                .filter(|(i, a)| !a.starts_with("--") && !args[i - 1].starts_with("--"))
+                .map(|(_, a)| a)
+                .collect();
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            for n in names {
+                rt.block_on(run_workload(&dir, &data, n, runs));
+            }
+        }
+        _ => eprintln!(
+            "usage: hiveql-bench workload [--workloads DIR] [--data DIR] [--runs N] W4 W5 | startup [--bin PATH] [--runs N]"
+        ),
+    }
+}
