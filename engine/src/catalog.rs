@@ -16,6 +16,7 @@ use crate::error::HiveError;
 use crate::sql::ast::HiveStatement;
 use crate::sql::{parser, rewrite};
 use crate::table::HiveTableProvider;
+use crate::table::statistics::StatisticsCache;
 
 /// The name of hiveql's catalog in DataFusion.
 pub const CATALOG: &str = "hive";
@@ -28,11 +29,12 @@ pub type StateHandle = Weak<parking_lot::RwLock<SessionState>>;
 pub struct HiveCatalog {
     metastore: Arc<dyn Metastore>,
     state: StateHandle,
+    statistics: Arc<StatisticsCache>,
 }
 
 impl HiveCatalog {
     pub fn new(metastore: Arc<dyn Metastore>, state: StateHandle) -> Self {
-        HiveCatalog { metastore, state }
+        HiveCatalog { metastore, state, statistics: Arc::default() }
     }
 }
 
@@ -47,6 +49,7 @@ impl CatalogProvider for HiveCatalog {
                 db: name.to_ascii_lowercase(),
                 metastore: self.metastore.clone(),
                 state: self.state.clone(),
+                statistics: self.statistics.clone(),
             })),
             _ => None,
         }
@@ -59,6 +62,7 @@ pub struct HiveSchema {
     db: String,
     metastore: Arc<dyn Metastore>,
     state: StateHandle,
+    statistics: Arc<StatisticsCache>,
 }
 
 fn df(e: impl Into<HiveError>) -> DataFusionError {
@@ -101,7 +105,7 @@ impl SchemaProvider for HiveSchema {
         } else {
             self.metastore.list_partitions(&self.db, name).map_err(df)?
         };
-        Ok(Some(Arc::new(HiveTableProvider::try_new(table, partitions).map_err(df)?)))
+        Ok(Some(Arc::new(HiveTableProvider::try_new(table, partitions, self.statistics.clone()).map_err(df)?)))
     }
 
     fn table_exist(&self, name: &str) -> bool {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SessionContext;
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
-use datafusion::execution::{FunctionRegistry, SendableRecordBatchStream};
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::{DataFrame, SessionConfig};
@@ -82,14 +82,17 @@ impl Session {
             .with_information_schema(false);
         // Hive sorts NULL before every value.
         config.options_mut().sql_parser.default_null_ordering = "nulls_min".into();
-        let state = SessionStateBuilder::new()
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_default_features()
-            .with_analyzer_rules(crate::functions::analyzer_rules())
-            .build();
-        let mut ctx = SessionContext::new_with_state(state);
+            .with_analyzer_rules(crate::functions::analyzer_rules());
+        // Hive's operator typing goes before DataFusion's own planners.
+        if let Some(planners) = builder.expr_planners() {
+            planners.insert(0, Arc::new(crate::functions::planner::HiveExprPlanner));
+        }
+        let state = builder.build();
+        let ctx = SessionContext::new_with_state(state);
         ctx.register_udf(crate::functions::div::udf());
-        ctx.register_expr_planner(Arc::new(crate::functions::planner::HiveExprPlanner))?;
         ctx.register_catalog(CATALOG, Arc::new(HiveCatalog::new(metastore.clone(), Arc::downgrade(&ctx.state_ref()))));
         let mut s = Session {
             ctx,
@@ -279,16 +282,7 @@ impl Session {
                 self.drop_database(&name, if_exists, cascade).await
             }
             HiveStatement::CreateTable(ct) => self.create_table(*ct).await,
-            HiveStatement::CreateView {
-                name,
-                if_not_exists,
-                or_replace,
-                columns,
-                comment,
-                properties,
-                text,
-                query,
-            } => self.create_view(name, if_not_exists, or_replace, columns, comment, properties, text, *query).await,
+            HiveStatement::CreateView(v) => self.create_view(*v).await,
             HiveStatement::DropTable { name, if_exists, purge: _, view } => {
                 self.drop_table(&name, if_exists, view).await
             }

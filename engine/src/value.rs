@@ -16,56 +16,33 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
 /// Append a double as Java's `Double.toString` prints it.
 pub fn write_java_double(v: f64, out: &mut String) {
-    write_java_float_text(
-        v.is_nan(),
-        v.is_infinite(),
-        v.is_sign_negative(),
-        v == 0.0,
-        v.abs() >= 1e-3 && v.abs() < 1e7,
-        &format!("{v}"),
-        &format!("{v:e}"),
-        out,
-    )
+    write_java_floating(v, out)
 }
 
 /// Append a float as Java's `Float.toString` prints it.
 pub fn write_java_float(v: f32, out: &mut String) {
-    write_java_float_text(
-        v.is_nan(),
-        v.is_infinite(),
-        v.is_sign_negative(),
-        v == 0.0,
-        v.abs() >= 1e-3 && v.abs() < 1e7,
-        &format!("{v}"),
-        &format!("{v:e}"),
-        out,
-    )
+    write_java_floating(v, out)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_java_float_text(
-    nan: bool,
-    inf: bool,
-    neg: bool,
-    zero: bool,
-    plain: bool,
-    fixed: &str,
-    sci: &str,
-    out: &mut String,
-) {
-    if nan {
+/// Java prints the shortest digits that read back, plainly for magnitudes in
+/// [1e-3, 1e7) (always with a fraction: `1.0`), otherwise as `d.dddE±n`.
+fn write_java_floating<T: Copy + Into<f64> + std::fmt::Display + std::fmt::LowerExp>(v: T, out: &mut String) {
+    let d: f64 = v.into();
+    if d.is_nan() {
         out.push_str("NaN");
-    } else if inf {
-        out.push_str(if neg { "-Infinity" } else { "Infinity" });
-    } else if zero {
-        out.push_str(if neg { "-0.0" } else { "0.0" });
-    } else if plain {
-        out.push_str(fixed);
-        if !fixed.contains('.') {
+    } else if d.is_infinite() {
+        out.push_str(if d < 0.0 { "-Infinity" } else { "Infinity" });
+    } else if d == 0.0 {
+        out.push_str(if d.is_sign_negative() { "-0.0" } else { "0.0" });
+    } else if (1e-3..1e7).contains(&d.abs()) {
+        let start = out.len();
+        let _ = write!(out, "{v}");
+        if !out[start..].contains('.') {
             out.push_str(".0");
         }
     } else {
-        let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
+        let sci = format!("{v:e}");
+        let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
         out.push_str(mant);
         if !mant.contains('.') {
             out.push_str(".0");

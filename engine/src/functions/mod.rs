@@ -1,7 +1,7 @@
 //! Hive's type semantics and built-ins on top of DataFusion:
 //! - [`planner::HiveExprPlanner`] types binary operators as Hive does
-//!   (`/` returns DOUBLE, `DIV`, strings meeting numbers read as DOUBLE);
-//! - [`HiveExpressions`] (an analyzer rule) makes array subscripts count from 0;
+//!   (`/` returns DOUBLE, `DIV`, strings meeting numbers read as DOUBLE) and
+//!   makes array subscripts count from 0;
 //! - [`LenientCasts`] (after type coercion): every cast from a string is a
 //!   `TRY_CAST`, so a value that does not convert is NULL instead of an
 //!   error that kills the query.
@@ -16,7 +16,8 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr::{Cast, TryCast};
-use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, lit};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::analyzer::AnalyzerRule;
 
 fn is_string(t: &DataType) -> bool {
@@ -24,7 +25,8 @@ fn is_string(t: &DataType) -> bool {
 }
 
 /// Apply `f` to every expression of every plan node, with the schema the
-/// node's expressions are evaluated against, and recompute node schemas.
+/// node's expressions are evaluated against, keeping the expressions' names
+/// (later nodes refer to them) and recomputing node schemas.
 fn rewrite_plan(plan: LogicalPlan, f: &dyn Fn(Expr, &DFSchema) -> Result<Transformed<Expr>>) -> Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|plan| {
         let mut schema = DFSchema::empty();
@@ -34,35 +36,14 @@ fn rewrite_plan(plan: LogicalPlan, f: &dyn Fn(Expr, &DFSchema) -> Result<Transfo
         if let LogicalPlan::TableScan(_) = &plan {
             schema = plan.schema().as_ref().clone();
         }
-        let t = plan.map_expressions(|e| e.transform_up(|e| f(e, &schema)))?;
+        let names = NamePreserver::new(&plan);
+        let t = plan.map_expressions(|e| {
+            let saved = names.save(&e);
+            e.transform_up(|e| f(e, &schema))?.map_data(|e| Ok(saved.restore(e)))
+        })?;
         if t.transformed { Ok(Transformed::yes(t.data.recompute_schema()?)) } else { Ok(t) }
     })
     .map(|t| t.data)
-}
-
-/// Hive's 0-based array subscripts.
-#[derive(Debug, Default)]
-pub struct HiveExpressions;
-
-impl AnalyzerRule for HiveExpressions {
-    fn name(&self) -> &str {
-        "hive_expressions"
-    }
-
-    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        rewrite_plan(plan, &|e, _schema| {
-            if let Expr::ScalarFunction(f) = &e
-                && f.name() == "array_element"
-                && f.args.len() == 2
-            {
-                // Hive's arr[i] counts from 0, DataFusion's from 1.
-                let mut f = f.clone();
-                f.args[1] = f.args[1].clone() + lit(1i64);
-                return Ok(Transformed::yes(Expr::ScalarFunction(f)));
-            }
-            Ok(Transformed::no(e))
-        })
-    }
 }
 
 /// Casts from strings never fail: a value that does not convert is NULL.
@@ -87,11 +68,10 @@ impl AnalyzerRule for LenientCasts {
     }
 }
 
-/// DataFusion's analyzer rules with Hive's semantics added around type coercion.
+/// DataFusion's analyzer rules with Hive's lenient casts after type coercion.
 pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
     let mut rules = datafusion::optimizer::Analyzer::new().rules;
     let pos = rules.iter().position(|r| r.name() == "type_coercion").unwrap_or(rules.len());
     rules.insert(pos + 1, Arc::new(LenientCasts));
-    rules.insert(pos, Arc::new(HiveExpressions));
     rules
 }

@@ -3,13 +3,17 @@
 //! - `/` on non-decimal numbers returns DOUBLE; `a DIV b` is integer division
 //!   ([`super::div`]); division and modulo by zero are NULL;
 //! - a string meeting a number in arithmetic or a comparison is read as
-//!   DOUBLE (a string that is not a number is NULL).
+//!   DOUBLE (a string that is not a number is NULL);
+//! - `arr[i]` counts from 0.
+//!
+//! It must come before DataFusion's own planners (see `Session`).
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result};
 use datafusion::functions::expr_fn::nullif;
+use datafusion::logical_expr::GetFieldAccess;
 use datafusion::logical_expr::expr::{Cast, TryCast};
-use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
+use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr, RawFieldAccessExpr};
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
@@ -40,6 +44,28 @@ fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
 pub struct HiveExprPlanner;
 
 impl ExprPlanner for HiveExprPlanner {
+    fn plan_field_access(
+        &self,
+        expr: RawFieldAccessExpr,
+        schema: &DFSchema,
+    ) -> Result<PlannerResult<RawFieldAccessExpr>> {
+        let RawFieldAccessExpr { field_access, expr } = expr;
+        let field_access = match field_access {
+            // Hive's arr[i] counts from 0, DataFusion's from 1: shift and let
+            // DataFusion's planner build the array_element call.
+            GetFieldAccess::ListIndex { key }
+                if matches!(
+                    expr.get_type(schema)?,
+                    DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
+                ) =>
+            {
+                GetFieldAccess::ListIndex { key: Box::new(*key + lit(1i64)) }
+            }
+            other => other,
+        };
+        Ok(PlannerResult::Original(RawFieldAccessExpr { field_access, expr }))
+    }
+
     fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
         if expr.op == BinaryOperator::MyIntegerDivide {
             return Ok(PlannerResult::Planned(super::div::udf().call(vec![expr.left, expr.right])));

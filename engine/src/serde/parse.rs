@@ -66,50 +66,58 @@ pub fn parse_bool(b: &[u8]) -> Option<bool> {
 }
 
 /// A decimal as an unscaled i128 at `scale`, rounded half-up; NULL when it
-/// needs more than `precision` digits.
+/// needs more than `precision` digits. Accepts a sign, a fraction and an
+/// exponent (`-1.5e3`), as Hive's `HiveDecimal` does. No allocation: this is
+/// on the scan's hot path.
 pub fn parse_decimal(b: &[u8], precision: u8, scale: i8) -> Option<i128> {
-    let s = std::str::from_utf8(b).ok()?.trim();
-    let (neg, s) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
+    let b = b.trim_ascii();
+    let (neg, b) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        b'+' => (false, &b[1..]),
+        _ => (false, b),
     };
-    let (mant, exp) = match s.find(['e', 'E']) {
-        Some(p) => (&s[..p], s[p + 1..].parse::<i32>().ok()?),
-        None => (s, 0),
+    let (mant, exp) = match b.iter().position(|&c| c == b'e' || c == b'E') {
+        Some(p) => (&b[..p], std::str::from_utf8(&b[p + 1..]).ok()?.parse::<i32>().ok()?),
+        None => (b, 0),
     };
-    let (int_part, frac_part) = match mant.find('.') {
-        Some(p) => (&mant[..p], &mant[p + 1..]),
-        None => (mant, ""),
-    };
-    if int_part.is_empty() && frac_part.is_empty() {
+    // First pass: validate and count digits after the point.
+    let mut digits = 0usize;
+    let mut frac = 0i32;
+    let mut dot = false;
+    for &c in mant {
+        match c {
+            b'0'..=b'9' => {
+                digits += 1;
+                if dot {
+                    frac += 1;
+                }
+            }
+            b'.' if !dot => dot = true,
+            _ => return None,
+        }
+    }
+    if digits == 0 {
         return None;
     }
-    if !int_part.bytes().all(|c| c.is_ascii_digit()) || !frac_part.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let digits: String = format!("{int_part}{frac_part}");
-    let digits = digits.trim_start_matches('0');
-    // value = digits * 10^(exp - frac_len); we want value * 10^scale
-    let shift = exp - frac_part.len() as i32 + scale as i32;
+    // value = int(digits) * 10^(exp - frac); we want value * 10^scale.
+    let shift = exp.checked_sub(frac)?.checked_add(scale as i32)?;
+    let keep = if shift >= 0 { digits } else { digits.saturating_sub((-shift) as usize) };
     let mut v: i128 = 0;
+    let mut seen = 0usize;
     let mut round_up = false;
-    if shift >= 0 {
-        for c in digits.bytes() {
+    for &c in mant {
+        if c == b'.' {
+            continue;
+        }
+        if seen < keep {
             v = v.checked_mul(10)?.checked_add((c - b'0') as i128)?;
+        } else if seen == keep {
+            round_up = c >= b'5';
         }
-        for _ in 0..shift {
-            v = v.checked_mul(10)?;
-        }
-    } else {
-        let drop = (-shift) as usize;
-        let keep = digits.len().saturating_sub(drop);
-        for c in digits[..keep].bytes() {
-            v = v.checked_mul(10)?.checked_add((c - b'0') as i128)?;
-        }
-        if drop <= digits.len() {
-            round_up = digits.as_bytes()[keep] >= b'5';
-        }
+        seen += 1;
+    }
+    if shift > 0 {
+        v = v.checked_mul(10i128.checked_pow(shift as u32)?)?;
     }
     if round_up {
         v += 1;
@@ -253,6 +261,12 @@ mod tests {
         assert_eq!(parse_decimal(b"99.99", 4, 2), Some(9999));
         assert_eq!(parse_decimal(b"x", 4, 2), None);
         assert_eq!(parse_decimal(b".5", 4, 1), Some(5));
+        assert_eq!(parse_decimal(b"0.0449", 4, 2), Some(4));
+        assert_eq!(parse_decimal(b"0.045", 4, 2), Some(5));
+        assert_eq!(parse_decimal(b"1.2.3", 4, 2), None);
+        assert_eq!(parse_decimal(b"-", 4, 2), None);
+        assert_eq!(parse_decimal(b"1e-2", 4, 2), Some(1));
+        assert_eq!(parse_decimal(b"00012.50", 6, 2), Some(1250));
     }
 
     #[test]

@@ -76,6 +76,21 @@ pub struct CreateTable {
     pub query: Option<Box<Query>>,
 }
 
+/// `CREATE [OR REPLACE] VIEW [IF NOT EXISTS] v [(cols)] [COMMENT] [TBLPROPERTIES] AS query`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateView {
+    pub name: TableRef,
+    pub if_not_exists: bool,
+    pub or_replace: bool,
+    /// Declared column names and comments.
+    pub columns: Vec<(String, Option<String>)>,
+    pub comment: Option<String>,
+    pub properties: BTreeMap<String, String>,
+    /// The query as written, stored in the metastore.
+    pub text: String,
+    pub query: Box<Query>,
+}
+
 /// The forms of `ALTER TABLE`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlterTable {
@@ -161,16 +176,7 @@ pub enum HiveStatement {
     },
     Use(String),
     CreateTable(Box<CreateTable>),
-    CreateView {
-        name: TableRef,
-        if_not_exists: bool,
-        or_replace: bool,
-        columns: Vec<(String, Option<String>)>,
-        comment: Option<String>,
-        properties: BTreeMap<String, String>,
-        text: String,
-        query: Box<Query>,
-    },
+    CreateView(Box<CreateView>),
     DropTable {
         name: TableRef,
         if_exists: bool,

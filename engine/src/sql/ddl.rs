@@ -9,7 +9,7 @@ use datafusion::sql::sqlparser::ast::Query;
 use hiveql_metastore::model::classes;
 use hiveql_metastore::{Column, Database, MetastoreError, SerdeInfo, SortColumn, StorageDescriptor, Table, TableType};
 
-use super::ast::{AlterTable, CreateTable, RowFormat, StoredAs, TableRef};
+use super::ast::{AlterTable, CreateTable, CreateView, RowFormat, StoredAs, TableRef};
 use crate::error::{HiveError, Result, semantic};
 use crate::location::Location;
 use crate::serde::TableFormat;
@@ -291,18 +291,8 @@ impl Session {
         Ok(StatementOutput::Done(Some(format!("{} rows written to {}", result.rows, table.qualified_name()))))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn create_view(
-        &mut self,
-        name: TableRef,
-        if_not_exists: bool,
-        or_replace: bool,
-        columns: Vec<(String, Option<String>)>,
-        comment: Option<String>,
-        properties: BTreeMap<String, String>,
-        text: String,
-        query: Query,
-    ) -> Result<StatementOutput> {
+    pub(crate) async fn create_view(&mut self, view: CreateView) -> Result<StatementOutput> {
+        let CreateView { name, if_not_exists, or_replace, columns, comment, properties, text, query } = view;
         let (db, vname) = self.qualify(&name);
         if let Some(existing) = self.metastore.get_table(&db, &vname)? {
             if if_not_exists {
@@ -312,7 +302,7 @@ impl Session {
                 return Err(semantic(format!("Table already exists: {db}.{vname}")));
             }
         }
-        let plan = self.plan_query(query).await?;
+        let plan = self.plan_query(*query).await?;
         let fields = plan.schema().fields().clone();
         if !columns.is_empty() && columns.len() != fields.len() {
             return Err(semantic(format!(

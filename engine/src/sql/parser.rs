@@ -515,7 +515,16 @@ impl StatementParser<'_> {
         let start = self.offset(self.p.peek_token().span.start);
         let query = self.p.parse_query()?;
         let text = self.sql[start..].trim().trim_end_matches(';').trim().to_string();
-        Ok(HiveStatement::CreateView { name, if_not_exists, or_replace, columns, comment, properties, text, query })
+        Ok(HiveStatement::CreateView(Box::new(CreateView {
+            name,
+            if_not_exists,
+            or_replace,
+            columns,
+            comment,
+            properties,
+            text,
+            query,
+        })))
     }
 
     fn alter_table(&mut self) -> Result<HiveStatement> {

@@ -5,6 +5,7 @@
 pub mod listing;
 pub mod provider;
 pub mod split;
+pub mod statistics;
 pub mod text_source;
 pub mod writer;
 

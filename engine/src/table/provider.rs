@@ -16,10 +16,12 @@ use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion_datasource::compute_all_files_statistics;
 use hiveql_metastore::{Partition, Table};
 
 use super::listing::list_data_files;
 use super::split::{compression_of, plan_splits};
+use super::statistics::StatisticsCache;
 use super::text_source::HiveTextSource;
 use crate::error::HiveError;
 use crate::location::Location;
@@ -41,11 +43,13 @@ pub struct HiveTableProvider {
     partition_fields: Vec<FieldRef>,
     schema: SchemaRef,
     format: TableFormat,
+    statistics: Arc<StatisticsCache>,
 }
 
 impl HiveTableProvider {
-    /// A provider for `table`; `partitions` are its partitions (if partitioned).
-    pub fn try_new(table: Table, partitions: Vec<Partition>) -> crate::Result<Self> {
+    /// A provider for `table`; `partitions` are its partitions (if
+    /// partitioned); file statistics are kept in `statistics`.
+    pub fn try_new(table: Table, partitions: Vec<Partition>, statistics: Arc<StatisticsCache>) -> crate::Result<Self> {
         let data_schema = Arc::new(arrow_schema(&table.columns)?);
         let partition_fields: Vec<FieldRef> = table
             .partition_keys
@@ -63,6 +67,7 @@ impl HiveTableProvider {
             data_schema,
             partition_fields,
             format,
+            statistics,
         })
     }
 
@@ -125,7 +130,13 @@ impl TableProvider for HiveTableProvider {
                 .into());
             }
             for meta in list_data_files(store.as_ref(), &dir).await? {
-                files.push(PartitionedFile::new_from_meta(meta).with_partition_values(values.clone()));
+                let mut file = PartitionedFile::new_from_meta(meta.clone()).with_partition_values(values.clone());
+                if self.format == TableFormat::Parquet && state.config().collect_statistics() {
+                    file = file.with_statistics(
+                        self.statistics.parquet(state, &store, self.data_schema.clone(), &meta).await?,
+                    );
+                }
+                files.push(file);
             }
             store_url = Some(dir.store_url);
         }
@@ -140,7 +151,7 @@ impl TableProvider for HiveTableProvider {
             .with_table_partition_cols(self.partition_fields.clone())
             .build();
         let target = state.config().target_partitions();
-        let (source, groups): (Arc<dyn FileSource>, _) = match &self.format {
+        let (source, mut groups): (Arc<dyn FileSource>, _) = match &self.format {
             TableFormat::Text(opts) => {
                 let src = HiveTextSource::new(table_schema, opts.clone());
                 let splittable = src.splittable();
@@ -154,11 +165,14 @@ impl TableProvider for HiveTableProvider {
                 (Arc::new(ParquetSource::new(table_schema)), groups)
             }
         };
-        let config = FileScanConfigBuilder::new(store_url, source)
-            .with_file_groups(groups)
-            .with_projection_indices(projection.cloned())?
-            .with_limit(limit)
-            .build();
+        let mut builder = FileScanConfigBuilder::new(store_url, source);
+        if self.format == TableFormat::Parquet && state.config().collect_statistics() {
+            let (with_stats, stats) = compute_all_files_statistics(groups, self.schema.clone(), true, false)?;
+            groups = with_stats;
+            builder = builder.with_statistics(stats);
+        }
+        let config =
+            builder.with_file_groups(groups).with_projection_indices(projection.cloned())?.with_limit(limit).build();
         Ok(DataSourceExec::from_data_source(config))
     }
 }
