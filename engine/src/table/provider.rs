@@ -28,9 +28,6 @@ use crate::location::Location;
 use crate::serde::TableFormat;
 use crate::types::{arrow_schema, arrow_type, parse_column_type};
 
-/// Text files at least this big are cut into several splits.
-const MIN_SPLIT_BYTES: u64 = 4 << 20;
-
 /// Hive's name for a NULL partition value.
 pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
@@ -155,7 +152,9 @@ impl TableProvider for HiveTableProvider {
             TableFormat::Text(opts) => {
                 let src = HiveTextSource::new(table_schema, opts.clone());
                 let splittable = src.splittable();
-                let groups = plan_splits(files, target, MIN_SPLIT_BYTES, |f| {
+                // DataFusion's knob for cutting files into ranges decides the smallest split.
+                let min_split = state.config_options().optimizer.repartition_file_min_size as u64;
+                let groups = plan_splits(files, target, min_split, |f| {
                     splittable && !compression_of(f.object_meta.location.as_ref()).is_compressed()
                 });
                 (Arc::new(src), groups)

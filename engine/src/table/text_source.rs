@@ -177,7 +177,8 @@ impl FileOpener for HiveTextOpener {
                 Some((start, end)) => align_lines(bytes, fetched.start, start, end),
                 None => bytes,
             };
-            let bytes = compression.convert_stream(bytes)?;
+            // The deserializer may poll its input again after the end.
+            let bytes = compression.convert_stream(bytes)?.fuse();
             Ok(deserialize_stream(bytes, DecoderDeserializer::new(decoder)).map_err(DataFusionError::from).boxed())
         }))
     }
