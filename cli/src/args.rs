@@ -43,7 +43,7 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 #[command(name = "hiveql", version, verbatim_doc_comment)]
 pub struct Args {
     /// Run these statements (separated by `;`) and exit.
-    #[arg(short = 'e', value_name = "SQL", conflicts_with = "file")]
+    #[arg(short = 'e', value_name = "SQL", conflicts_with = "file", allow_hyphen_values = true)]
     pub execute: Option<String>,
 
     /// Run the statements of this script file (`-` for standard input) and exit.

@@ -102,6 +102,10 @@ fn scripts_from_file_and_stdin_with_variables() {
 
     let o = hiveql(home.path(), &["--hiveconf", "x.y=z", "--showHeader=false", "-e", "SET x.y"]);
     assert_eq!(ok(&o), "x.y=z\n");
+
+    // -e text may start with a comment
+    let o = hiveql(home.path(), &["--showHeader=false", "-e", "-- first a comment\nSELECT 5"]);
+    assert_eq!(ok(&o), "5\n");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::Session as DfSession;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::datasource::listing::PartitionedFile;
@@ -47,7 +47,25 @@ impl HiveTableProvider {
     /// A provider for `table`; `partitions` are its partitions (if
     /// partitioned); file statistics are kept in `statistics`.
     pub fn try_new(table: Table, partitions: Vec<Partition>, statistics: Arc<StatisticsCache>) -> crate::Result<Self> {
-        let data_schema = Arc::new(arrow_schema(&table.columns)?);
+        let format = TableFormat::of(&table.storage, &table.properties)
+            .map_err(|e| HiveError::Semantic(format!("table {}: {e}", table.qualified_name())))?;
+        let mut data_schema = arrow_schema(&table.columns)?;
+        if format == TableFormat::Parquet {
+            // Read Parquet strings as views, as DataFusion itself does
+            // (`schema_force_view_types`): no copies, faster grouping.
+            data_schema = Schema::new(
+                data_schema
+                    .fields()
+                    .iter()
+                    .map(|f| match f.data_type() {
+                        DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
+                        DataType::Binary => Arc::new(f.as_ref().clone().with_data_type(DataType::BinaryView)),
+                        _ => f.clone(),
+                    })
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let data_schema = Arc::new(data_schema);
         let partition_fields: Vec<FieldRef> = table
             .partition_keys
             .iter()
@@ -55,8 +73,6 @@ impl HiveTableProvider {
             .collect::<crate::Result<_>>()?;
         let mut fields: Vec<FieldRef> = data_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
-        let format = TableFormat::of(&table.storage, &table.properties)
-            .map_err(|e| HiveError::Semantic(format!("table {}: {e}", table.qualified_name())))?;
         Ok(HiveTableProvider {
             schema: Arc::new(Schema::new(fields)),
             table,
