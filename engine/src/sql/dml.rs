@@ -145,9 +145,7 @@ impl Session {
         let format = TableFormat::of(&sd, &BTreeMap::new())?;
         let names: Vec<String> = (0..plan.schema().fields().len()).map(|i| format!("_col{i}")).collect();
         let plan = super::rewrite::rename_columns(plan, &names)?;
-        let store = dir.store(self.ctx.runtime_env().as_ref())?;
-        // Hive replaces the whole directory.
-        writer::delete_data(store.as_ref(), &dir).await?;
+        // The old files are replaced only once the new ones are written.
         let result = self.write_to_location(plan, &dir, &format, true).await?;
         Ok(format!("{} rows written to {}", result.rows, dir))
     }
