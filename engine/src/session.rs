@@ -252,12 +252,15 @@ impl Session {
     pub async fn execute_statement(&mut self, stmt: HiveStatement) -> Result<StatementOutput> {
         match stmt {
             HiveStatement::Query(q) => {
-                let plan = self.plan_query(*q).await?;
-                self.run_plan(plan).await
+                // One snapshot of the state plans and runs the query.
+                let state = self.state();
+                let plan = rewrite::plan_query(&state, *q).await?;
+                Ok(StatementOutput::Rows(DataFrame::new(state, plan).execute_stream().await?))
             }
             HiveStatement::Explain { analyze, verbose, query } => {
-                let plan = self.plan_query(*query).await?;
-                let df = DataFrame::new(self.state(), plan).explain(verbose, analyze)?;
+                let state = self.state();
+                let plan = rewrite::plan_query(&state, *query).await?;
+                let df = DataFrame::new(state, plan).explain(verbose, analyze)?;
                 Ok(StatementOutput::Rows(df.execute_stream().await?))
             }
             HiveStatement::Use(db) => {
@@ -299,11 +302,6 @@ impl Session {
     pub(crate) async fn plan_query(&self, query: datafusion::sql::sqlparser::ast::Query) -> Result<LogicalPlan> {
         let state = self.state();
         Ok(rewrite::plan_query(&state, query).await?)
-    }
-
-    async fn run_plan(&self, plan: LogicalPlan) -> Result<StatementOutput> {
-        let df = DataFrame::new(self.state(), plan);
-        Ok(StatementOutput::Rows(df.execute_stream().await?))
     }
 
     /// `db` of a table reference, defaulting to the current database.

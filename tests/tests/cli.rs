@@ -199,6 +199,17 @@ fn managed_table_data_lives_in_the_warehouse() {
     assert_eq!(lines, vec!["1\u{1}x", "2\u{1}\\N"], "Hive's default text format ({})", file.display());
     ok(&hiveql(h, &["-e", "DROP TABLE db1.t"]));
     assert!(!h.join("warehouse/db1.db/t").exists(), "DROP of a managed table deletes its data");
+    // DROP DATABASE CASCADE deletes its managed tables' data, partitions included
+    ok(&hiveql(
+        h,
+        &[
+            "-e",
+            "CREATE DATABASE db2; CREATE TABLE db2.p (a INT) PARTITIONED BY (dt STRING); INSERT INTO db2.p PARTITION (dt='x') VALUES (1)",
+        ],
+    ));
+    assert!(h.join("warehouse/db2.db/p/dt=x/000000_0").exists());
+    ok(&hiveql(h, &["-e", "DROP DATABASE db2 CASCADE"]));
+    assert!(!h.join("warehouse/db2.db").exists());
     // renaming a managed table moves its directory
     ok(&hiveql(h, &["-e", "CREATE TABLE r (a INT); INSERT INTO r VALUES (7); ALTER TABLE r RENAME TO r2"]));
     assert!(!h.join("warehouse/r").exists() && h.join("warehouse/r2").exists());

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use datafusion::sql::sqlparser::ast::Query;
 use hiveql_metastore::model::classes;
-use hiveql_metastore::{Column, Database, MetastoreError, SerdeInfo, SortColumn, StorageDescriptor, Table, TableType};
+use hiveql_metastore::{
+    Column, Database, MetastoreError, Partition, SerdeInfo, SortColumn, StorageDescriptor, Table, TableType,
+};
 
 use super::ast::{AlterTable, CreateTable, CreateView, RowFormat, StoredAs, TableRef};
 use crate::error::{HiveError, Result, semantic};
@@ -143,6 +145,13 @@ impl Session {
                 Err(semantic(format!("Database does not exist: {name}")))
             };
         };
+        // Partitions must be read before the metastore forgets them.
+        let mut partitions = std::collections::HashMap::new();
+        if cascade {
+            for t in self.metastore.list_tables(name)? {
+                partitions.insert(t.clone(), self.metastore.list_partitions(name, &t)?);
+            }
+        }
         let dropped = self.metastore.drop_database(name, cascade).map_err(|e| match e {
             MetastoreError::DatabaseNotEmpty(d) => {
                 semantic(format!("Database {d} is not empty. One or more tables exist."))
@@ -150,7 +159,7 @@ impl Session {
             other => other.into(),
         })?;
         for t in dropped.iter().filter(|t| t.table_type == TableType::Managed) {
-            self.delete_table_data(t).await?;
+            self.delete_table_data(t, partitions.get(&t.name).map(Vec::as_slice).unwrap_or_default()).await?;
         }
         let loc = Location::parse(&db.location)?;
         if let Some(p) = loc.local_path() {
@@ -164,13 +173,14 @@ impl Session {
         Ok(StatementOutput::Done(None))
     }
 
-    async fn delete_table_data(&self, t: &Table) -> Result<()> {
+    /// Delete a dropped managed table's data: its directory and those of its
+    /// partitions (which may lie elsewhere).
+    async fn delete_table_data(&self, t: &Table, partitions: &[Partition]) -> Result<()> {
         let loc = Location::parse(&t.storage.location)?;
         let store = loc.store(self.ctx.runtime_env().as_ref())?;
         writer::delete_data(store.as_ref(), &loc).await?;
-        for p in self.metastore.list_partitions(&t.database, &t.name).unwrap_or_default() {
-            let ploc = Location::parse(&p.storage.location)?;
-            writer::delete_data(store.as_ref(), &ploc).await?;
+        for p in partitions {
+            writer::delete_data(store.as_ref(), &Location::parse(&p.storage.location)?).await?;
         }
         Ok(())
     }
@@ -353,12 +363,7 @@ impl Session {
         let partitions = self.metastore.list_partitions(&db, &tname)?;
         self.metastore.drop_table(&db, &tname)?;
         if t.table_type == TableType::Managed {
-            let loc = Location::parse(&t.storage.location)?;
-            let store = loc.store(self.ctx.runtime_env().as_ref())?;
-            writer::delete_data(store.as_ref(), &loc).await?;
-            for p in partitions {
-                writer::delete_data(store.as_ref(), &Location::parse(&p.storage.location)?).await?;
-            }
+            self.delete_table_data(&t, &partitions).await?;
         }
         Ok(StatementOutput::Done(None))
     }

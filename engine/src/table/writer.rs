@@ -19,7 +19,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::io::AsyncWriteExt;
 
-use super::listing::{is_hidden, list_all, list_data_files};
+use super::listing::{list_all, list_data_files};
 use crate::error::{HiveError, Result};
 use crate::location::Location;
 use crate::serde::{TableFormat, lazy_simple};
@@ -226,9 +226,7 @@ pub async fn delete_data(store: &dyn ObjectStore, dir: &Location) -> Result<()> 
 /// Remove the data files (not hidden ones) directly in `dir`.
 pub async fn truncate_dir(store: &dyn ObjectStore, dir: &Location) -> Result<()> {
     for f in list_data_files(store, dir).await? {
-        if f.location.filename().is_some_and(|n| !is_hidden(n)) {
-            store.delete(&f.location).await?;
-        }
+        store.delete(&f.location).await?;
     }
     Ok(())
 }
