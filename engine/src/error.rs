@@ -28,6 +28,9 @@ pub enum HiveError {
     Io { context: String, source: std::io::Error },
     #[error("{0}")]
     ObjectStore(#[from] object_store::Error),
+    /// Data that a SerDe cannot read and may not turn into NULLs (malformed JSON).
+    #[error("{0}")]
+    Data(String),
     /// The statement was cancelled (Ctrl-C).
     #[error("query cancelled")]
     Cancelled,
@@ -41,6 +44,12 @@ impl From<DataFusionError> for HiveError {
             return HiveError::Semantic(format!("Table not found: {t}"));
         }
         match e {
+            DataFusionError::ArrowError(arrow, ctx) => match *arrow {
+                datafusion::arrow::error::ArrowError::ExternalError(inner) if inner.is::<HiveError>() => {
+                    *inner.downcast::<HiveError>().unwrap()
+                }
+                other => HiveError::DataFusion(Box::new(DataFusionError::ArrowError(Box::new(other), ctx))),
+            },
             DataFusionError::External(inner) => match inner.downcast::<HiveError>() {
                 Ok(h) => *h,
                 Err(inner) => HiveError::DataFusion(Box::new(DataFusionError::External(inner))),

@@ -194,7 +194,8 @@ fn is_stringy(dt: &DataType) -> bool {
     )
 }
 
-fn write_json_string(s: &str, out: &mut String) {
+/// Append `s` as a quoted JSON string.
+pub fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -213,7 +214,7 @@ fn write_json_string(s: &str, out: &mut String) {
 }
 
 /// Append a value inside a nested value: strings quoted, NULL as `null`.
-fn write_nested_element(array: &dyn Array, row: usize, out: &mut String) {
+pub fn write_nested_element(array: &dyn Array, row: usize, out: &mut String) {
     if array.is_null(row) {
         out.push_str("null");
     } else if is_stringy(array.data_type()) {

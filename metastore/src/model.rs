@@ -14,6 +14,15 @@ pub mod classes {
     pub const PARQUET_INPUT: &str = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat";
     pub const PARQUET_OUTPUT: &str = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat";
     pub const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
+    pub const REGEX_SERDE: &str = "org.apache.hadoop.hive.serde2.RegexSerDe";
+    /// The RegexSerDe of old `hive-contrib` jars.
+    pub const CONTRIB_REGEX_SERDE: &str = "org.apache.hadoop.hive.contrib.serde2.RegexSerDe";
+    /// The JSON SerDe of HCatalog (Athena's "Hive JSON SerDe").
+    pub const HCATALOG_JSON_SERDE: &str = "org.apache.hive.hcatalog.data.JsonSerDe";
+    /// Hive 4's JSON SerDe, the one `STORED AS JSONFILE` names.
+    pub const HIVE_JSON_SERDE: &str = "org.apache.hadoop.hive.serde2.JsonSerDe";
+    pub const OPENX_JSON_SERDE: &str = "org.openx.data.jsonserde.JsonSerDe";
+    pub const OPEN_CSV_SERDE: &str = "org.apache.hadoop.hive.serde2.OpenCSVSerde";
 }
 
 /// A database (schema): a namespace of tables with a default location.
@@ -118,6 +127,13 @@ impl StorageDescriptor {
             serde: SerdeInfo { serialization_lib: classes::LAZY_SIMPLE_SERDE.into(), parameters: BTreeMap::new() },
             ..Default::default()
         }
+    }
+
+    /// JSON lines (`STORED AS JSONFILE`).
+    pub fn json(location: impl Into<String>) -> Self {
+        let mut sd = StorageDescriptor::text(location);
+        sd.serde.serialization_lib = classes::HIVE_JSON_SERDE.into();
+        sd
     }
 
     /// Parquet with ParquetHiveSerDe.

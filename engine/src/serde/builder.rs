@@ -204,7 +204,7 @@ impl ColumnBuilder {
 
     /// Append a primitive value parsed from `b`; false (nothing appended)
     /// if it does not parse.
-    fn append_parsed(&mut self, b: &[u8], ctx: &TextContext, scratch: &mut Vec<u8>) -> bool {
+    pub fn append_parsed(&mut self, b: &[u8], ctx: &TextContext, scratch: &mut Vec<u8>) -> bool {
         macro_rules! int {
             ($builder:expr, $t:ty) => {
                 match parse::parse_i64(b).and_then(|v| <$t>::try_from(v).ok()) {

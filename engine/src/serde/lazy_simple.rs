@@ -3,19 +3,18 @@
 //! `collection.delim` (`\002`), map keys by `mapkey.delim` (`\003`), deeper
 //! levels by `\004`, `\005`, ...; `\N` is NULL; an optional escape byte.
 //!
-//! [`LazySimpleDecoder`] turns bytes into record batches (a DataFusion
-//! [`Decoder`]); [`write_batch`] turns batches into text Hive reads back.
+//! [`LazySimpleParser`] reads one line into a row; [`write_batch`] turns
+//! batches into text Hive reads back.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use base64::Engine;
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::arrow::error::ArrowError;
-use datafusion_datasource::decoder::Decoder;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::DataType;
 
 use super::builder::{ColumnBuilder, TextContext};
+use super::line::{Origin, RowParser};
 use crate::error::{HiveError, Result};
 use crate::value;
 
@@ -27,10 +26,6 @@ pub struct LazySimpleOptions {
     pub escape: Option<u8>,
     /// Text that means NULL (`serialization.null.format`, default `\N`).
     pub null_format: Vec<u8>,
-    /// `skip.header.line.count`: lines skipped at the start of each file.
-    pub skip_header: usize,
-    /// `skip.footer.line.count`: lines dropped at the end of each file.
-    pub skip_footer: usize,
     /// `serialization.last.column.takes.rest`.
     pub last_column_takes_rest: bool,
 }
@@ -41,8 +36,6 @@ impl Default for LazySimpleOptions {
             separators: vec![1, 2, 3],
             escape: None,
             null_format: b"\\N".to_vec(),
-            skip_header: 0,
-            skip_footer: 0,
             last_column_takes_rest: false,
         }
     }
@@ -59,17 +52,6 @@ fn delimiter_byte(key: &str, v: &str) -> Result<u8> {
         Ok(c as u32 as u8)
     } else {
         Err(HiveError::Semantic(format!("SerDe property {key}: delimiter '{c}' is not a single-byte character")))
-    }
-}
-
-fn count_property(props: &BTreeMap<String, String>, key: &str) -> Result<usize> {
-    match props.get(key) {
-        None => Ok(0),
-        Some(v) => v
-            .trim()
-            .parse::<i64>()
-            .map(|n| n.max(0) as usize)
-            .map_err(|_| HiveError::Semantic(format!("table property {key} must be a whole number, got '{v}'"))),
     }
 }
 
@@ -102,8 +84,6 @@ impl LazySimpleOptions {
         }
         o.last_column_takes_rest =
             serde.get("serialization.last.column.takes.rest").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        o.skip_header = count_property(table, "skip.header.line.count")?;
-        o.skip_footer = count_property(table, "skip.footer.line.count")?;
         Ok(o)
     }
 
@@ -112,78 +92,32 @@ impl LazySimpleOptions {
     }
 }
 
-/// Decodes LazySimpleSerDe text into record batches of the projected columns.
+/// Reads LazySimpleSerDe records into the projected columns.
 #[derive(Debug)]
-pub struct LazySimpleDecoder {
+pub struct LazySimpleParser {
     opts: Arc<LazySimpleOptions>,
-    schema: SchemaRef,
     /// For each column of the file, the output column it feeds.
     targets: Vec<Option<usize>>,
     /// Fields past this index are not looked at.
     fields_needed: usize,
-    builders: Vec<ColumnBuilder>,
-    rows: usize,
-    batch_size: usize,
-    pending: Vec<u8>,
     scratch: Vec<u8>,
-    header_left: usize,
-    /// Lines held back while `skip.footer.line.count` may still drop them.
-    footer: VecDeque<Vec<u8>>,
 }
 
-impl LazySimpleDecoder {
+impl LazySimpleParser {
     /// `file_columns` is the number of columns in the table's data;
-    /// `projection[i]` the file column of output column `i` of `schema`.
-    /// `skip_header` lines are dropped first (only at the start of a file).
-    pub fn new(
-        opts: Arc<LazySimpleOptions>,
-        schema: SchemaRef,
-        file_columns: usize,
-        projection: &[usize],
-        batch_size: usize,
-        skip_header: usize,
-    ) -> Result<Self> {
+    /// `projection[i]` the file column of output column `i`.
+    pub fn new(opts: Arc<LazySimpleOptions>, file_columns: usize, projection: &[usize]) -> Self {
         let mut targets = vec![None; file_columns];
         for (out, &file_idx) in projection.iter().enumerate() {
             targets[file_idx] = Some(out);
         }
         let fields_needed = projection.iter().map(|i| i + 1).max().unwrap_or(0);
-        let builders =
-            schema.fields().iter().map(|f| ColumnBuilder::new(f.data_type(), batch_size)).collect::<Result<_>>()?;
-        Ok(LazySimpleDecoder {
-            opts,
-            schema,
-            targets,
-            fields_needed,
-            builders,
-            rows: 0,
-            batch_size,
-            pending: Vec::new(),
-            scratch: Vec::new(),
-            header_left: skip_header,
-            footer: VecDeque::new(),
-        })
+        LazySimpleParser { opts, targets, fields_needed, scratch: Vec::new() }
     }
+}
 
-    fn line(&mut self, line: &[u8]) {
-        if self.header_left > 0 {
-            self.header_left -= 1;
-            return;
-        }
-        if self.opts.skip_footer > 0 {
-            self.footer.push_back(line.to_vec());
-            if self.footer.len() <= self.opts.skip_footer {
-                return;
-            }
-            let held = self.footer.pop_front().unwrap();
-            self.row(&held);
-        } else {
-            self.row(line);
-        }
-    }
-
-    fn row(&mut self, line: &[u8]) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+impl RowParser for LazySimpleParser {
+    fn row(&mut self, line: &[u8], builders: &mut [ColumnBuilder], _origin: &Origin, _line_no: u64) -> Result<()> {
         let opts = &*self.opts;
         let ctx = opts.context();
         let sep = opts.separators[0];
@@ -191,114 +125,56 @@ impl LazySimpleDecoder {
         let mut field = 0;
         let mut start = 0;
         let needed = self.fields_needed;
-        if needed > 0 {
-            let emit = |field: usize, bytes: &[u8], builders: &mut [ColumnBuilder], scratch: &mut Vec<u8>| {
-                if let Some(Some(out)) = self.targets.get(field) {
-                    builders[*out].append_text(bytes, &ctx, 1, scratch);
+        if needed == 0 {
+            return Ok(());
+        }
+        let targets = &self.targets;
+        let scratch = &mut self.scratch;
+        let mut emit = |field: usize, bytes: &[u8], builders: &mut [ColumnBuilder]| {
+            if let Some(Some(out)) = targets.get(field) {
+                builders[*out].append_text(bytes, &ctx, 1, scratch);
+            }
+        };
+        match opts.escape {
+            None => {
+                for pos in memchr::memchr_iter(sep, line) {
+                    if field == last && opts.last_column_takes_rest {
+                        break;
+                    }
+                    emit(field, &line[start..pos], builders);
+                    field += 1;
+                    start = pos + 1;
+                    if field >= needed {
+                        break;
+                    }
                 }
-            };
-            match opts.escape {
-                None => {
-                    for pos in memchr::memchr_iter(sep, line) {
-                        if field == last && opts.last_column_takes_rest {
-                            break;
-                        }
-                        emit(field, &line[start..pos], &mut self.builders, &mut self.scratch);
+            }
+            Some(esc) => {
+                let mut i = 0;
+                while i < line.len() && field < needed {
+                    if line[i] == esc {
+                        i += 2;
+                        continue;
+                    }
+                    if line[i] == sep && !(field == last && opts.last_column_takes_rest) {
+                        emit(field, &line[start..i], builders);
                         field += 1;
-                        start = pos + 1;
-                        if field >= needed {
-                            break;
-                        }
+                        start = i + 1;
                     }
-                }
-                Some(esc) => {
-                    let mut i = 0;
-                    while i < line.len() && field < needed {
-                        if line[i] == esc {
-                            i += 2;
-                            continue;
-                        }
-                        if line[i] == sep && !(field == last && opts.last_column_takes_rest) {
-                            emit(field, &line[start..i], &mut self.builders, &mut self.scratch);
-                            field += 1;
-                            start = i + 1;
-                        }
-                        i += 1;
-                    }
-                }
-            }
-            if field < needed {
-                emit(field, &line[start.min(line.len())..], &mut self.builders, &mut self.scratch);
-                field += 1;
-            }
-            for f in field..needed {
-                if let Some(out) = self.targets[f] {
-                    self.builders[out].append_null();
+                    i += 1;
                 }
             }
         }
-        self.rows += 1;
-    }
-}
-
-impl Decoder for LazySimpleDecoder {
-    fn decode(&mut self, buf: &[u8]) -> Result<usize, ArrowError> {
-        if buf.is_empty() {
-            // End of input: the last line may lack its line break.
-            if !self.pending.is_empty() {
-                let line = std::mem::take(&mut self.pending);
-                self.line(&line);
-            }
-            return Ok(0);
+        if field < needed {
+            emit(field, &line[start.min(line.len())..], builders);
+            field += 1;
         }
-        if self.rows >= self.batch_size {
-            return Ok(0);
-        }
-        let mut pos = 0;
-        if !self.pending.is_empty() {
-            match memchr::memchr(b'\n', buf) {
-                Some(i) => {
-                    let mut line = std::mem::take(&mut self.pending);
-                    line.extend_from_slice(&buf[..i]);
-                    self.line(&line);
-                    line.clear();
-                    self.pending = line;
-                    pos = i + 1;
-                }
-                None => {
-                    self.pending.extend_from_slice(buf);
-                    return Ok(buf.len());
-                }
+        for f in field..needed {
+            if let Some(out) = targets[f] {
+                builders[out].append_null();
             }
         }
-        while self.rows < self.batch_size {
-            match memchr::memchr(b'\n', &buf[pos..]) {
-                Some(i) => {
-                    self.line(&buf[pos..pos + i]);
-                    pos += i + 1;
-                }
-                None => {
-                    self.pending.extend_from_slice(&buf[pos..]);
-                    pos = buf.len();
-                    break;
-                }
-            }
-        }
-        Ok(pos)
-    }
-
-    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
-        if self.rows == 0 {
-            return Ok(None);
-        }
-        let columns: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
-        let options = RecordBatchOptions::new().with_row_count(Some(self.rows));
-        self.rows = 0;
-        RecordBatch::try_new_with_options(self.schema.clone(), columns, &options).map(Some)
-    }
-
-    fn can_flush_early(&self) -> bool {
-        self.rows >= self.batch_size
+        Ok(())
     }
 }
 
@@ -391,8 +267,10 @@ pub fn write_batch(batch: &RecordBatch, opts: &LazySimpleOptions, out: &mut Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::serde::line::LineDecoder;
     use crate::types::arrow_schema;
     use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion_datasource::decoder::Decoder;
     use hiveql_metastore::Column;
 
     fn decode(
@@ -401,12 +279,23 @@ mod tests {
         opts: LazySimpleOptions,
         projection: Option<Vec<usize>>,
     ) -> RecordBatch {
+        decode_skipping(text, cols, opts, projection, 0, 0)
+    }
+
+    fn decode_skipping(
+        text: &[u8],
+        cols: &[(&str, &str)],
+        opts: LazySimpleOptions,
+        projection: Option<Vec<usize>>,
+        skip: usize,
+        footer: usize,
+    ) -> RecordBatch {
         let columns: Vec<Column> = cols.iter().map(|(n, t)| Column::new(*n, *t)).collect();
         let full = Arc::new(arrow_schema(&columns).unwrap());
         let projection = projection.unwrap_or_else(|| (0..cols.len()).collect());
         let schema = Arc::new(full.project(&projection).unwrap());
-        let skip = opts.skip_header;
-        let mut d = LazySimpleDecoder::new(Arc::new(opts), schema, cols.len(), &projection, 1024, skip).unwrap();
+        let parser = LazySimpleParser::new(Arc::new(opts), cols.len(), &projection);
+        let mut d = LineDecoder::new(Box::new(parser), schema, 1024, skip, footer, Origin::default()).unwrap();
         // feed in small pieces to exercise partial lines
         for chunk in text.chunks(7) {
             let mut c = chunk;
@@ -455,19 +344,11 @@ mod tests {
 
     #[test]
     fn header_footer_crlf_escape_and_no_trailing_newline() {
-        let mut o = LazySimpleOptions {
-            separators: vec![b',', 2, 3],
-            skip_header: 1,
-            skip_footer: 1,
-            escape: Some(b'\\'),
-            ..Default::default()
-        };
+        let o = LazySimpleOptions { separators: vec![b',', 2, 3], escape: Some(b'\\'), ..Default::default() };
         let text = b"h1,h2\r\na\\,b,1\r\nc,2\r\nfooter,9";
-        let b = decode(text, &[("s", "string"), ("n", "int")], o.clone(), None);
+        let b = decode_skipping(text, &[("s", "string"), ("n", "int")], o.clone(), None, 1, 1);
         let out = pretty_format_batches(&[b]).unwrap().to_string();
         assert!(out.contains("| a,b | 1 |") && out.contains("| c   | 2 |") && !out.contains("footer"), "{out}");
-        o.skip_footer = 0;
-        o.skip_header = 0;
         let b = decode(b"x,1\ny,2", &[("s", "string"), ("n", "int")], o, None);
         assert_eq!(b.num_rows(), 2);
     }
@@ -494,10 +375,11 @@ mod tests {
         ]);
         let o = LazySimpleOptions::from_properties(&serde, &table).unwrap();
         assert_eq!(o.separators, vec![b',', b'|', 3]);
-        assert_eq!(o.skip_header, 2);
         assert_eq!(o.null_format, b"");
         let bad = BTreeMap::from([("skip.header.line.count".to_string(), "x".to_string())]);
-        let e = LazySimpleOptions::from_properties(&BTreeMap::new(), &bad).unwrap_err().to_string();
+        let spec =
+            crate::serde::SerdeSpec { serde: String::new(), serde_properties: BTreeMap::new(), table_properties: bad };
+        let e = crate::serde::TextFormat::from_spec(spec).unwrap_err().to_string();
         assert!(e.contains("skip.header.line.count"), "{e}");
     }
 }

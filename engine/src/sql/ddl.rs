@@ -38,7 +38,12 @@ pub fn storage_descriptor(
         Some(StoredAs::Format(f)) => match f.as_str() {
             "TEXTFILE" => StorageDescriptor::text(location),
             "PARQUET" | "PARQUETFILE" => StorageDescriptor::parquet(location),
-            other => return Err(HiveError::Unsupported(format!("STORED AS {other} (supported: TEXTFILE, PARQUET)"))),
+            "JSONFILE" => StorageDescriptor::json(location),
+            other => {
+                return Err(HiveError::Unsupported(format!(
+                    "STORED AS {other} (supported: TEXTFILE, JSONFILE, PARQUET)"
+                )));
+            }
         },
         Some(StoredAs::InputOutput { input, output }) => {
             let mut sd = if input.contains("Parquet") {
@@ -259,6 +264,9 @@ impl Session {
             }
         }
         let format = TableFormat::of(&table.storage, &table.properties)?;
+        if ct.query.is_none() {
+            format.validate(&crate::types::arrow_schema(&table.columns)?)?;
+        }
         if let Some(query) = ct.query {
             return self.create_table_as_select(table, location, format, *query).await;
         }
@@ -439,7 +447,7 @@ impl Session {
             }
         }
         if !is_view {
-            TableFormat::of(&t.storage, &t.properties)?;
+            TableFormat::of(&t.storage, &t.properties)?.validate(&crate::types::arrow_schema(&t.columns)?)?;
         }
         if let Some((from, to)) = &move_dir
             && let (Some(f), Some(tp)) = (from.local_path(), to.local_path())

@@ -46,6 +46,7 @@ impl Session {
         format: &TableFormat,
         overwrite: bool,
     ) -> Result<WriteResult> {
+        format.check_writable()?;
         let state = self.state();
         let physical = state.create_physical_plan(&plan).await?;
         let store = dir.store(self.ctx.runtime_env().as_ref())?;

@@ -165,8 +165,8 @@ impl TableProvider for HiveTableProvider {
             .build();
         let target = state.config().target_partitions();
         let (source, mut groups): (Arc<dyn FileSource>, _) = match &self.format {
-            TableFormat::Text(opts) => {
-                let src = HiveTextSource::new(table_schema, opts.clone());
+            TableFormat::Text(format) => {
+                let src = HiveTextSource::new(table_schema, format.clone());
                 let splittable = src.splittable();
                 // DataFusion's knob for cutting files into ranges decides the smallest split.
                 let min_split = state.config_options().optimizer.repartition_file_min_size as u64;

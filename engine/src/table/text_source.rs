@@ -30,16 +30,16 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore};
 
 use super::split::compression_of;
-use crate::serde::LazySimpleOptions;
-use crate::serde::lazy_simple::LazySimpleDecoder;
+use crate::serde::TextFormat;
+use crate::serde::line::{LineDecoder, Origin};
 
 /// Bytes read from a local file per chunk.
 const LOCAL_CHUNK: usize = 4 << 20;
 
-/// A scan of LazySimpleSerDe text files.
+/// A scan of text files read with a text SerDe.
 #[derive(Debug, Clone)]
 pub struct HiveTextSource {
-    options: Arc<LazySimpleOptions>,
+    format: Arc<TextFormat>,
     table_schema: TableSchema,
     projection: SplitProjection,
     batch_size: usize,
@@ -47,24 +47,24 @@ pub struct HiveTextSource {
 }
 
 impl HiveTextSource {
-    pub fn new(table_schema: TableSchema, options: LazySimpleOptions) -> Self {
+    pub fn new(table_schema: TableSchema, format: TextFormat) -> Self {
         HiveTextSource {
             projection: SplitProjection::unprojected(&table_schema),
             table_schema,
-            options: Arc::new(options),
+            format: Arc::new(format),
             batch_size: 8192,
             metrics: ExecutionPlanMetricsSet::new(),
         }
     }
 
-    /// The SerDe options of the scan.
-    pub fn options(&self) -> &LazySimpleOptions {
-        &self.options
+    /// The row format of the scan.
+    pub fn format(&self) -> &TextFormat {
+        &self.format
     }
 
-    /// Files may be cut into byte ranges unless a footer must be found.
+    /// Whether uncompressed files may be cut into byte ranges.
     pub fn splittable(&self) -> bool {
-        self.options.skip_footer == 0
+        self.format.splittable()
     }
 }
 
@@ -120,7 +120,7 @@ impl FileSource for HiveTextSource {
     fn fmt_extra(&self, t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         match t {
             DisplayFormatType::Default | DisplayFormatType::Verbose => {
-                write!(f, ", serde=LazySimpleSerDe, field.delim={:?}", self.options.separators[0] as char)
+                write!(f, ", serde={}", self.format.name())
             }
             DisplayFormatType::TreeRender => Ok(()),
         }
@@ -149,15 +149,11 @@ impl FileOpener for HiveTextOpener {
         let compression = compression_of(path.as_ref());
         let range = file.range.as_ref().map(|r| (r.start as u64, r.end as u64));
         let at_file_start = range.is_none_or(|(s, _)| s == 0);
-        let skip_header = if at_file_start { source.options.skip_header } else { 0 };
-        let decoder = LazySimpleDecoder::new(
-            source.options.clone(),
-            out_schema,
-            file_schema.fields().len(),
-            &indices,
-            source.batch_size,
-            skip_header,
-        )?;
+        let format = &source.format;
+        let skip_header = if at_file_start { format.skip_header } else { 0 };
+        let origin = Origin { path: path.to_string(), offset: range.map_or(0, |(s, _)| s) };
+        let parser = format.parser(file_schema, &indices)?;
+        let decoder = LineDecoder::new(parser, out_schema, source.batch_size, skip_header, format.skip_footer, origin)?;
         let store = self.store.clone();
         let size = file.object_meta.size;
         Ok(Box::pin(async move {

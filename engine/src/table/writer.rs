@@ -22,7 +22,7 @@ use tokio::io::AsyncWriteExt;
 use super::listing::{list_all, list_data_files};
 use crate::error::{HiveError, Result};
 use crate::location::Location;
-use crate::serde::{TableFormat, lazy_simple};
+use crate::serde::TableFormat;
 
 /// Text is handed to the object store in pieces of this size.
 const WRITE_BUFFER: usize = 8 << 20;
@@ -98,13 +98,13 @@ async fn write_partition(
     let schema: SchemaRef = stream.schema();
     let mut rows = 0u64;
     match format {
-        TableFormat::Text(opts) => {
+        TableFormat::Text(text) => {
             let mut writer: Option<BufWriter> = None;
             let mut buf = Vec::with_capacity(WRITE_BUFFER);
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
-                lazy_simple::write_batch(&batch, opts, &mut buf);
+                text.write_batch(&batch, &mut buf)?;
                 if buf.len() >= WRITE_BUFFER {
                     let w = writer.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
                     w.write_all(&buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
