@@ -7,6 +7,7 @@
 //! ([`table`]) whose rows are read and written by Hive's SerDes ([`serde`]).
 
 pub mod catalog;
+pub mod dist;
 pub mod error;
 pub mod functions;
 pub mod location;

@@ -33,14 +33,6 @@ enum ByteClass {
 }
 
 impl ByteClass {
-    fn contains(&self, b: u8) -> bool {
-        match self {
-            ByteClass::Eq(c) => b == *c,
-            ByteClass::Ne(c) => b != *c,
-            ByteClass::Table(t) => t[b as usize],
-        }
-    }
-
     /// `class` as bytes, if it contains all non-ASCII characters or none.
     fn of(class: &Class) -> Option<(ByteClass, bool)> {
         let mut table = [false; 256];
