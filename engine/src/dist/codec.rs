@@ -64,9 +64,8 @@ impl PhysicalExtensionCodec for HiveCodec {
         buf: &mut Vec<u8>,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
-        let Some(config) = node
-            .downcast_ref::<DataSourceExec>()
-            .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+        let Some(config) =
+            node.downcast_ref::<DataSourceExec>().and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
         else {
             return internal_err!("hiveql plan codec: cannot encode {}", node.name());
         };

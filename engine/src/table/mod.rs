@@ -2,6 +2,7 @@
 //! cutting them into splits, scanning them with the table's SerDe, and
 //! writing query results into table and directory locations.
 
+pub mod compression;
 pub mod listing;
 pub mod provider;
 pub mod split;

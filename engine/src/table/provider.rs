@@ -19,8 +19,9 @@ use datafusion::physical_plan::empty::EmptyExec;
 use datafusion_datasource::compute_all_files_statistics;
 use hiveql_metastore::{Partition, Table};
 
+use super::compression::Compression;
 use super::listing::list_data_files;
-use super::split::{compression_of, plan_splits};
+use super::split::plan_splits;
 use super::statistics::StatisticsCache;
 use super::text_source::HiveTextSource;
 use crate::error::HiveError;
@@ -171,7 +172,7 @@ impl TableProvider for HiveTableProvider {
                 // DataFusion's knob for cutting files into ranges decides the smallest split.
                 let min_split = state.config_options().optimizer.repartition_file_min_size as u64;
                 let groups = plan_splits(files, target, min_split, |f| {
-                    splittable && !compression_of(f.object_meta.location.as_ref()).is_compressed()
+                    splittable && !Compression::of(f.object_meta.location.as_ref()).is_compressed()
                 });
                 (Arc::new(src), groups)
             }

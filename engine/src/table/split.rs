@@ -6,23 +6,6 @@
 
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::FileGroup;
-use datafusion_datasource::file_compression_type::FileCompressionType;
-
-/// The compression of a file, from its extension.
-pub fn compression_of(path: &str) -> FileCompressionType {
-    let lower = path.to_ascii_lowercase();
-    if lower.ends_with(".gz") || lower.ends_with(".deflate") {
-        FileCompressionType::GZIP
-    } else if lower.ends_with(".bz2") {
-        FileCompressionType::BZIP2
-    } else if lower.ends_with(".zst") {
-        FileCompressionType::ZSTD
-    } else if lower.ends_with(".xz") {
-        FileCompressionType::XZ
-    } else {
-        FileCompressionType::UNCOMPRESSED
-    }
-}
 
 /// Cut files into splits and deal them into `groups` groups.
 ///
@@ -68,6 +51,7 @@ pub fn plan_splits(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::compression::Compression;
 
     #[test]
     fn cuts_big_files_and_keeps_compressed_whole() {
@@ -76,7 +60,7 @@ mod tests {
             PartitionedFile::new("b.gz", 600),
             PartitionedFile::new("c.txt", 10),
         ];
-        let groups = plan_splits(files, 2, 100, |f| !compression_of(f.object_meta.location.as_ref()).is_compressed());
+        let groups = plan_splits(files, 2, 100, |f| !Compression::of(f.object_meta.location.as_ref()).is_compressed());
         assert_eq!(groups.len(), 2);
         let all: Vec<&PartitionedFile> = groups.iter().flat_map(|g| g.iter()).collect();
         let a_bytes: i64 = all

@@ -29,7 +29,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use object_store::{GetOptions, GetRange, GetResultPayload, ObjectStore};
 
-use super::split::compression_of;
+use super::compression::Compression;
 use crate::serde::TextFormat;
 use crate::serde::line::{LineDecoder, Origin};
 
@@ -146,7 +146,7 @@ impl FileOpener for HiveTextOpener {
         let indices = source.projection.file_indices.clone();
         let out_schema = Arc::new(file_schema.project(&indices)?);
         let path = file.object_meta.location.clone();
-        let compression = compression_of(path.as_ref());
+        let compression = Compression::of(path.as_ref());
         let range = file.range.as_ref().map(|r| (r.start as u64, r.end as u64));
         let at_file_start = range.is_none_or(|(s, _)| s == 0);
         let format = &source.format;
@@ -174,7 +174,7 @@ impl FileOpener for HiveTextOpener {
                 None => bytes,
             };
             // The deserializer may poll its input again after the end.
-            let bytes = compression.convert_stream(bytes)?.fuse();
+            let bytes = compression.decode(bytes)?.fuse();
             Ok(deserialize_stream(bytes, DecoderDeserializer::new(decoder)).map_err(DataFusionError::from).boxed())
         }))
     }
