@@ -30,7 +30,8 @@ pub fn repo_dir() -> PathBuf {
 }
 
 /// A sqllogictest connection: a session on its own temporary home, with
-/// `${DATA}` (tests/data) and `${TMP}` (a scratch directory) defined.
+/// `${DATA}` (tests/data), `${TMP}` (a scratch directory) and `${WAREHOUSE}`
+/// (the session's warehouse) defined.
 pub struct HiveDb {
     session: Session,
     _home: tempfile::TempDir,
@@ -44,7 +45,11 @@ impl HiveDb {
         let session = Session::open(SessionOptions {
             home: home.path().to_path_buf(),
             hiveconf: vec![],
-            hivevar: vec![("DATA".into(), data_dir().display().to_string()), ("TMP".into(), tmp.display().to_string())],
+            hivevar: vec![
+                ("DATA".into(), data_dir().display().to_string()),
+                ("TMP".into(), tmp.display().to_string()),
+                ("WAREHOUSE".into(), home.path().join("warehouse").display().to_string()),
+            ],
         })?;
         Ok(HiveDb { session, _home: home })
     }

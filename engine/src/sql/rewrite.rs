@@ -14,8 +14,8 @@ use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind,
-    OrderByOptions, Query, SetExpr, Statement, VisitMut, VisitorMut,
+    AccessExpr, Expr, Function, FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr,
+    OrderByKind, OrderByOptions, Query, SetExpr, Statement, Value, VisitMut, VisitorMut,
 };
 
 /// Hive function names that DataFusion spells differently.
@@ -61,6 +61,18 @@ impl VisitorMut for HiveQueryRewriter {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        // `trips[0].km`: a field of a subscripted value. DataFusion takes the
+        // field name only as a string there.
+        if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
+            for access in access_chain.iter_mut() {
+                if let AccessExpr::Dot(field) = access
+                    && let Expr::Identifier(ident) = &*field
+                {
+                    let name = ident.value.clone();
+                    *field = Expr::Value(Value::SingleQuotedString(name).into());
+                }
+            }
+        }
         if let Expr::Function(Function { name, args, .. }) = expr {
             let lower = name.to_string().to_ascii_lowercase();
             if lower == "collect_set"

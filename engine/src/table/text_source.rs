@@ -72,11 +72,14 @@ impl FileSource for HiveTextSource {
     fn create_file_opener(
         &self,
         object_store: Arc<dyn ObjectStore>,
-        _base_config: &FileScanConfig,
+        base_config: &FileScanConfig,
         _partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
-        let opener: Arc<dyn FileOpener> =
-            Arc::new(HiveTextOpener { source: Arc::new(self.clone()), store: object_store });
+        let opener: Arc<dyn FileOpener> = Arc::new(HiveTextOpener {
+            source: Arc::new(self.clone()),
+            store: object_store,
+            store_url: base_config.object_store_url.as_str().trim_end_matches('/').to_string(),
+        });
         ProjectionOpener::try_new(self.projection.clone(), opener, self.table_schema.file_schema())
     }
 
@@ -137,6 +140,8 @@ impl FileSource for HiveTextSource {
 struct HiveTextOpener {
     source: Arc<HiveTextSource>,
     store: Arc<dyn ObjectStore>,
+    /// `file://`, `s3://bucket`, ...: file names in messages are `{store_url}/{path}`.
+    store_url: String,
 }
 
 impl FileOpener for HiveTextOpener {
@@ -151,7 +156,11 @@ impl FileOpener for HiveTextOpener {
         let at_file_start = range.is_none_or(|(s, _)| s == 0);
         let format = &source.format;
         let skip_header = if at_file_start { format.skip_header } else { 0 };
-        let origin = Origin { path: path.to_string(), offset: range.map_or(0, |(s, _)| s) };
+        let shown = match self.store_url.strip_prefix("file:") {
+            Some(_) => format!("/{path}"),
+            None => format!("{}/{path}", self.store_url),
+        };
+        let origin = Origin { path: shown, offset: range.map_or(0, |(s, _)| s) };
         let parser = format.parser(file_schema, &indices)?;
         let decoder = LineDecoder::new(parser, out_schema, source.batch_size, skip_header, format.skip_footer, origin)?;
         let store = self.store.clone();

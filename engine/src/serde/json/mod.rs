@@ -266,7 +266,7 @@ impl RowParser for JsonParser {
                     let (_, s, e) = self.slots[col].unwrap();
                     let value = String::from_utf8_lossy(&record[s..e]);
                     return Err(HiveError::Data(format!(
-                        "value {value} of column {} is not a {} in {} (set SerDe property \
+                        "value {value} of column {} does not convert to {} in {} (set SerDe property \
                          use.null.for.invalid.data = true to read it as NULL)",
                         self.keys[col].1,
                         crate::types::hive_type(&self.keys[col].2).map(|t| t.to_string()).unwrap_or_default(),
