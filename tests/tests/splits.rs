@@ -44,3 +44,62 @@ async fn split_scans_read_every_line_once() {
         assert_eq!(run(&mut s, q).await, whole, "{parts} splits");
     }
 }
+
+/// Random files of multi-byte UTF-8 text (no trailing newline on some, CRLF on
+/// some lines), read through the JSON and Regex SerDes at random split sizes:
+/// always the rows of a whole-file read.
+#[tokio::test]
+async fn random_files_and_split_sizes_give_the_same_rows() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("data");
+    std::fs::create_dir_all(dir.join("json")).unwrap();
+    std::fs::create_dir_all(dir.join("regex")).unwrap();
+    let mut seed = 99u64;
+    let mut rnd = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let words = ["é", "日本", "a", "zz", "🦄", "q r", "ß"];
+    for f in 0..3 {
+        let (mut json, mut text) = (String::new(), String::new());
+        let lines = 50 + rnd(400);
+        for i in 0..lines {
+            let w: String = (0..1 + rnd(6)).map(|_| words[rnd(words.len() as u64) as usize]).collect();
+            let end = if rnd(5) == 0 { "\r\n" } else { "\n" };
+            json.push_str(&format!("{{\"id\":{i},\"w\":\"{w}\",\"f\":{f}}}{end}"));
+            text.push_str(&format!("{f}:{i}={w}{end}"));
+        }
+        if rnd(2) == 0 {
+            json.truncate(json.trim_end().len());
+            text.truncate(text.trim_end().len());
+        }
+        std::fs::write(dir.join(format!("json/part-{f}.json")), json).unwrap();
+        std::fs::write(dir.join(format!("regex/part-{f}.txt")), text).unwrap();
+    }
+    let mut s = Session::open(SessionOptions { home: home.path().into(), ..Default::default() }).unwrap();
+    run(&mut s, &format!(
+        "CREATE EXTERNAL TABLE j (id INT, w STRING, f INT) ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe' LOCATION '{}'",
+        dir.join("json").display()
+    ))
+    .await;
+    run(&mut s, &format!(
+        "CREATE EXTERNAL TABLE r (f INT, id INT, w STRING) ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe' \
+         WITH SERDEPROPERTIES ('input.regex' = '(\\\\d+):(\\\\d+)=(.*)') LOCATION '{}'",
+        dir.join("regex").display()
+    ))
+    .await;
+    let qj = "SELECT f, id, w FROM j ORDER BY f, id";
+    let qr = "SELECT f, id, w FROM r ORDER BY f, id";
+    let (whole_j, whole_r) = (run(&mut s, qj).await, run(&mut s, qr).await);
+    assert_eq!(whole_j, whole_r);
+    assert!(whole_j.iter().all(|l| !l.contains('\r') && !l.contains('\u{FFFD}')));
+    run(&mut s, "SET datafusion.execution.target_partitions=16").await;
+    for _ in 0..12 {
+        let min = 1 + rnd(3000);
+        run(&mut s, &format!("SET datafusion.optimizer.repartition_file_min_size={min}")).await;
+        assert_eq!(run(&mut s, qj).await, whole_j, "JSON, splits of {min} bytes");
+        assert_eq!(run(&mut s, qr).await, whole_r, "Regex, splits of {min} bytes");
+    }
+}
