@@ -301,3 +301,49 @@ fn repl_multiline_history_and_ctrl_c() {
     let history = std::fs::read_to_string(home.path().join("history")).unwrap();
     assert!(history.contains("CREATE TABLE t (a INT);"), "{history}");
 }
+
+/// The EMR CloudFront sample (RegexSerDe over gzipped logs) and the Athena
+/// wildrydes sample (JSON SerDe) run as shipped, with the answers a line
+/// count of the data gives.
+#[test]
+fn serde_demo_scripts_run() {
+    let home = tempfile::tempdir().unwrap();
+    let samples = repo_dir().join("sample-data");
+    let input = format!("INPUT={}", samples.display());
+    let cf = samples.join("cloudfront.sql");
+    let out = ok(&hiveql(home.path(), &["-d", &input, "--showHeader=false", "-f", cf.to_str().unwrap()]));
+    let mut rows: Vec<&str> = out.lines().collect();
+    rows.sort();
+    assert_eq!(rows, vec!["Android\t100", "Linux\t118", "MacOS\t153", "Windows\t106", "iOS\t115"]);
+    let wr = samples.join("wildrydes.sql");
+    let out = ok(&hiveql(home.path(), &["-d", &input, "--showHeader=false", "-f", wr.to_str().unwrap()]));
+    assert_eq!(out.lines().count(), 10, "{out}");
+    assert!(out.starts_with("Blaze\t110\t107.0\t199\n"), "{out}");
+}
+
+/// Data errors stop the script with the statement's line and the file and
+/// line of the bad data; DDL errors name the property.
+#[test]
+fn serde_errors_name_statement_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let bad = data_dir().join("json_malformed");
+    let script = format!(
+        "CREATE EXTERNAL TABLE j (a INT)\n  ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'\n  LOCATION '{}';\n\
+         SELECT sum(a) FROM j;\n",
+        bad.display()
+    );
+    let o = hiveql(home.path(), &["-e", &script]);
+    assert!(!o.status.success());
+    let err = stderr(&o);
+    assert!(err.contains("Error: line 4:"), "{err}");
+    assert!(err.contains(&format!("malformed JSON in file {}/data.json, line 2", bad.display())), "{err}");
+    let o = hiveql(
+        home.path(),
+        &[
+            "-e",
+            "CREATE TABLE r (a STRING, b STRING) ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.RegexSerDe' WITH SERDEPROPERTIES ('input.regex'='(x)')",
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("input.regex has 1 capture groups but the table has 2 columns"), "{}", stderr(&o));
+}
