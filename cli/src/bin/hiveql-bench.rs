@@ -4,7 +4,16 @@
 //! ```text
 //! hiveql-bench workload --workloads ../shared/bench/workloads --data /tmp/hiveql-bench-data W4 W5
 //! hiveql-bench startup --bin target/release/hiveql
+//! hiveql-bench serde --workloads ../shared/bench/workloads --data /tmp/hiveql-bench-data \
+//!     --gen /tmp/hiveql-bench-serde W1 W2 CSV NESTED
 //! ```
+//!
+//! `serde` times the text SerDes on their own: each query once on one core
+//! (`target_partitions = 1`: MB/s per core) and once on all cores (whole-query
+//! time). W1 (RegexSerDe, CloudFront logs) and W2 (JsonSerDe, wildrydes) are
+//! the shared workloads; CSV (OpenCSVSerde) and NESTED (LazySimpleSerDe with
+//! ARRAY/MAP/STRUCT columns) are generated under `--gen` (1 GiB each, seeded)
+//! unless present.
 //!
 //! `workload` reads `WN.datafusion.sql` (DataFusion's own DDL: what a
 //! DataFusion user registers directly) and `WN.hive.sql` (the Hive DDL hiveql
@@ -136,6 +145,183 @@ async fn run_workload(dir: &Path, data: &str, name: &str, runs: usize) {
     }
 }
 
+/// A seeded generator of pseudo-random numbers (xorshift).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+const NAMES: [&str; 10] = [
+    "Shadowfax",
+    "Rocinante",
+    "Bucephalus",
+    "Moonbeam",
+    "Kismet",
+    "Sparkles",
+    "Thunder",
+    "Stardust",
+    "Blaze",
+    "Willow",
+];
+
+/// Write about `bytes` bytes of lines made by `line` into `dir/part-0000N` files.
+fn generate(dir: &Path, bytes: u64, mut line: impl FnMut(&mut Rng, &mut String)) {
+    if dir.exists() {
+        return;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let mut rng = Rng(0x5eed);
+    let files = 4;
+    let mut s = String::new();
+    for f in 0..files {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("part-{f:05}"))).unwrap());
+        let mut written = 0u64;
+        while written < bytes / files {
+            s.clear();
+            line(&mut rng, &mut s);
+            written += s.len() as u64;
+            std::io::Write::write_all(&mut out, s.as_bytes()).unwrap();
+        }
+    }
+}
+
+/// OpenCSVSerde input: wildrydes as quoted CSV (a header line per file is not used).
+fn gen_csv(dir: &Path, bytes: u64) {
+    generate(dir, bytes, |r, s| {
+        use std::fmt::Write;
+        let _ = writeln!(
+            s,
+            "\"{}\",\"2017-11-{:02} {:02}:{:02}:{:02}.{:03}\",\"{:.6}\",\"{:.6}\",\"{:.1}\",\"{}\",\"{}\"",
+            NAMES[r.next(10) as usize],
+            1 + r.next(30),
+            r.next(24),
+            r.next(60),
+            r.next(60),
+            r.next(1000),
+            40.0 + r.next(8_000_000) as f64 / 1e6,
+            -75.0 + r.next(8_000_000) as f64 / 1e6,
+            r.next(2000) as f64 / 10.0,
+            100 + r.next(100),
+            100 + r.next(100)
+        );
+    });
+}
+
+/// LazySimpleSerDe input with nested columns: id, ARRAY<STRING>, MAP<STRING,INT>, STRUCT<lat,lon>.
+fn gen_nested(dir: &Path, bytes: u64) {
+    let mut id = 0u64;
+    generate(dir, bytes, |r, s| {
+        use std::fmt::Write;
+        id += 1;
+        let _ = write!(s, "{id}\x01");
+        for i in 0..1 + r.next(4) {
+            if i > 0 {
+                s.push('\x02');
+            }
+            s.push_str(NAMES[r.next(10) as usize]);
+        }
+        s.push('\x01');
+        for (i, k) in ["a", "b", "c"].iter().enumerate().take(1 + r.next(3) as usize) {
+            if i > 0 {
+                s.push('\x02');
+            }
+            let _ = write!(s, "{k}\x03{}", r.next(1000));
+        }
+        let _ = writeln!(
+            s,
+            "\x01{:.6}\x02{:.6}",
+            40.0 + r.next(8_000_000) as f64 / 1e6,
+            -75.0 + r.next(8_000_000) as f64 / 1e6
+        );
+    });
+}
+
+async fn run_serde(dir: &Path, data: &str, gen_dir: &Path, names: &[&String], runs: usize) {
+    let gib = 1u64 << 30;
+    let mut cases: Vec<(String, Vec<String>, String)> = Vec::new();
+    for name in names {
+        match name.as_str() {
+            "W1" | "W2" => {
+                let wl = read_workload(&dir.join(format!("{name}.hive.sql")), data);
+                let (_, q) = wl.queries.iter().find(|(n, _)| n == name.as_str()).expect("query").clone();
+                cases.push((name.to_string(), wl.preamble, q));
+            }
+            "CSV" => {
+                let d = gen_dir.join("csv");
+                gen_csv(&d, gib);
+                cases.push((
+                    "CSV".into(),
+                    vec![format!(
+                        "CREATE EXTERNAL TABLE rydes_csv (name STRING, statustime TIMESTAMP, latitude DOUBLE, \
+                         longitude DOUBLE, distance DOUBLE, healthpoints INT, magicpoints INT) \
+                         ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' LOCATION '{}'",
+                        d.display()
+                    )],
+                    "SELECT name, count(*), avg(distance), max(healthpoints) FROM rydes_csv GROUP BY name ORDER BY name"
+                        .into(),
+                ));
+            }
+            "NESTED" => {
+                let d = gen_dir.join("nested");
+                gen_nested(&d, gib);
+                cases.push((
+                    "NESTED".into(),
+                    vec![format!(
+                        "CREATE EXTERNAL TABLE nested (id BIGINT, tags ARRAY<STRING>, props MAP<STRING,INT>, \
+                         pos STRUCT<lat:DOUBLE, lon:DOUBLE>) LOCATION '{}'",
+                        d.display()
+                    )],
+                    "SELECT tags[0], count(*), sum(props['a']), avg(pos.lat), max(size(tags)) FROM nested \
+                     GROUP BY tags[0] ORDER BY 1"
+                        .into(),
+                ));
+            }
+            other => panic!("unknown serde case {other} (W1, W2, CSV, NESTED)"),
+        }
+    }
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!("text SerDes: median of {runs} runs after 1 warm-up; {cores} cores");
+    println!("| case | input MB | 1 core s | MB/s per core | {cores} cores s | MB/s | rows |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, ddl, query) in cases {
+        let home = tempfile::tempdir().unwrap();
+        let mut session =
+            Session::open(SessionOptions { home: home.path().to_path_buf(), ..Default::default() }).unwrap();
+        for d in &ddl {
+            session.execute(d).await.unwrap_or_else(|e| panic!("{name} DDL failed: {e}\n{d}"));
+        }
+        let wl = Workload { preamble: ddl.clone(), queries: vec![] };
+        let mb = input_bytes(&wl, &query) as f64 / 1e6;
+        let mut results = Vec::new();
+        for parts in [1, cores] {
+            session.execute(&format!("SET datafusion.execution.target_partitions={parts}")).await.unwrap();
+            let session = std::cell::RefCell::new(&mut session);
+            let (secs, rows) = time(runs, || async {
+                let mut s = session.borrow_mut();
+                let b = s.execute_collect(&query).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+                b.iter().map(|b| b.num_rows()).sum()
+            })
+            .await;
+            results.push((secs, rows));
+        }
+        let (one, all) = (results[0], results[1]);
+        println!(
+            "| {name} | {mb:.1} | {:.3} | {:.0} | {:.3} | {:.0} | {} |",
+            one.0,
+            mb / one.0,
+            all.0,
+            mb / all.0,
+            all.1
+        );
+    }
+}
+
 fn startup(bin: &Path, runs: usize) {
     let home = tempfile::tempdir().unwrap();
     let run = || {
@@ -161,6 +347,16 @@ fn startup(bin: &Path, runs: usize) {
     );
 }
 
+/// The arguments after the subcommand that are neither flags nor flag values.
+fn positional(args: &[String]) -> Vec<&String> {
+    args.iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(i, a)| !a.starts_with("--") && !args[i - 1].starts_with("--"))
+        .map(|(_, a)| a)
+        .collect()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let flag = |name: &str, default: &str| -> String {
@@ -178,20 +374,23 @@ fn main() {
         Some("workload") => {
             let dir = PathBuf::from(flag("--workloads", "../shared/bench/workloads"));
             let data = flag("--data", "/tmp/hiveql-bench-data");
-            let names: Vec<&String> = args
-                .iter()
-                .enumerate()
-                .skip(1)
-                .filter(|(i, a)| !a.starts_with("--") && !args[i - 1].starts_with("--"))
-                .map(|(_, a)| a)
-                .collect();
+            let names = positional(&args);
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
             for n in names {
                 rt.block_on(run_workload(&dir, &data, n, runs));
             }
         }
+        Some("serde") => {
+            let dir = PathBuf::from(flag("--workloads", "../shared/bench/workloads"));
+            let data = flag("--data", "/tmp/hiveql-bench-data");
+            let gen_dir = PathBuf::from(flag("--gen", "/tmp/hiveql-bench-serde"));
+            let names = positional(&args);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(run_serde(&dir, &data, &gen_dir, &names, runs));
+        }
         _ => eprintln!(
-            "usage: hiveql-bench workload [--workloads DIR] [--data DIR] [--runs N] W4 W5 | startup [--bin PATH] [--runs N]"
+            "usage: hiveql-bench workload [--workloads DIR] [--data DIR] [--runs N] W4 W5 | startup [--bin PATH] [--runs N] \
+             | serde [--workloads DIR] [--data DIR] [--gen DIR] [--runs N] W1 W2 CSV NESTED"
         ),
     }
 }

@@ -29,6 +29,11 @@ pub struct TextContext<'a> {
     pub escape: Option<u8>,
 }
 
+/// Text taken whole: no separators, no escapes, and nothing reads as NULL
+/// (only a failed conversion does). For SerDes whose fields are already cut.
+pub const WHOLE_FIELD: TextContext<'static> =
+    TextContext { separators: &[], null: b"\xFF\xFFno-null\xFF", escape: None };
+
 impl TextContext<'_> {
     /// The separator of nesting `level`.
     pub fn separator(&self, level: usize) -> u8 {

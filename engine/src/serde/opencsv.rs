@@ -12,7 +12,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::datatypes::Schema;
 
-use super::builder::{ColumnBuilder, TextContext};
+use super::builder::{ColumnBuilder, WHOLE_FIELD};
 use super::line::{Origin, RowParser};
 use crate::error::{HiveError, Result};
 use crate::value;
@@ -123,9 +123,6 @@ pub struct OpenCsvParser {
     scratch: Vec<u8>,
 }
 
-/// Fields are taken whole: nothing but a missing field is NULL.
-const NO_NULL: TextContext<'static> = TextContext { separators: &[], null: b"\xFF\xFFno-null\xFF", escape: None };
-
 impl OpenCsvParser {
     pub fn new(opts: Arc<OpenCsvOptions>, file_schema: &Schema, projection: &[usize]) -> Self {
         let mut targets = vec![None; file_schema.fields().len()];
@@ -146,7 +143,7 @@ impl RowParser for OpenCsvParser {
         if needed > 0 {
             self.opts.fields(record, &mut self.field, |i, text| {
                 if let Some(Some(out)) = targets.get(i) {
-                    builders[*out].append_text(text, &NO_NULL, 1, scratch);
+                    builders[*out].append_text(text, &WHOLE_FIELD, 1, scratch);
                     seen[*out] = true;
                 }
                 i + 1 < needed

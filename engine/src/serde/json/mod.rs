@@ -26,7 +26,7 @@ use datafusion::arrow::datatypes::{DataType, Schema};
 
 use self::scan::{Kind, Scanner, SyntaxError};
 pub use self::write::write_batch;
-use super::builder::{ColumnBuilder, TextContext};
+use super::builder::{ColumnBuilder, WHOLE_FIELD};
 use super::line::{Origin, RowParser};
 use crate::error::{HiveError, Result};
 
@@ -116,9 +116,6 @@ pub struct JsonParser {
     scratch: Vec<u8>,
 }
 
-/// Strings are taken whole: nothing means NULL but JSON `null`.
-const NO_NULL: TextContext<'static> = TextContext { separators: &[], null: b"\xFF\xFFno-null\xFF", escape: None };
-
 impl JsonParser {
     pub fn new(opts: Arc<JsonOptions>, file_schema: &Schema, projection: &[usize]) -> Result<Self> {
         let keys = projection
@@ -179,7 +176,7 @@ impl JsonParser {
                 sc.expect(b'"', "an object key must be a string")?;
                 let (ks, ke, escaped) = sc.string_body()?;
                 sc.expect(b':', "':' expected after an object key")?;
-                let value = sc.value()?;
+                let value = sc.scalar_or_value()?;
                 let raw_key: &[u8] = if escaped || self.opts.dots_in_keys {
                     self.key.clear();
                     if escaped {
@@ -341,7 +338,7 @@ fn append(b: &mut ColumnBuilder, raw: &[u8], kind: Kind, formats: &[String], scr
                 } else {
                     key.extend_from_slice(&raw[ks..ke]);
                 }
-                if keys.append_parsed(&key, &NO_NULL, scratch) {
+                if keys.append_parsed(&key, &WHOLE_FIELD, scratch) {
                     if !append(values, &raw[s..e], k, formats, scratch) {
                         values.append_null();
                     }
@@ -405,7 +402,7 @@ fn append(b: &mut ColumnBuilder, raw: &[u8], kind: Kind, formats: &[String], scr
             }
             let mut own = Vec::new();
             let text = scalar_text(raw, kind, &mut own);
-            b.append_parsed(text, &NO_NULL, scratch)
+            b.append_parsed(text, &WHOLE_FIELD, scratch)
         }
     }
 }

@@ -38,6 +38,7 @@ impl<'a> Scanner<'a> {
         Err(SyntaxError { offset: self.i, what })
     }
 
+    #[inline]
     pub fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if c == b' ' || c == b'\t' || c == b'\n' || c == b'\r' {
@@ -53,6 +54,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Consume `c` (after white space) or fail.
+    #[inline]
     pub fn expect(&mut self, c: u8, what: &'static str) -> Scan<()> {
         self.ws();
         if self.peek() == Some(c) {
@@ -64,6 +66,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// The body of a string whose opening quote was consumed: (start, end, has_escapes).
+    #[inline]
     pub fn string_body(&mut self) -> Scan<(usize, usize, bool)> {
         let start = self.i;
         let mut escaped = false;
@@ -87,6 +90,30 @@ impl<'a> Scanner<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// Skip one value, with strings and numbers (the common case) inline.
+    #[inline]
+    pub fn scalar_or_value(&mut self) -> Scan<(Kind, usize, usize)> {
+        self.ws();
+        let start = self.i;
+        match self.peek() {
+            Some(b'"') => {
+                self.i += 1;
+                self.string_body()?;
+                Ok((Kind::String, start, self.i))
+            }
+            Some(c) if c == b'-' || c.is_ascii_digit() => {
+                let rest = &self.b[self.i..];
+                let n = rest
+                    .iter()
+                    .position(|&c| !(c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.' | b'e' | b'E')))
+                    .unwrap_or(rest.len());
+                self.i += n;
+                Ok((Kind::Number, start, self.i))
+            }
+            _ => self.value(),
         }
     }
 

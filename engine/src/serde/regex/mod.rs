@@ -26,7 +26,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::Schema;
 
 use self::chain::{Chain, ChainScratch};
-use super::builder::{ColumnBuilder, TextContext};
+use super::builder::{ColumnBuilder, WHOLE_FIELD};
 use super::line::{Origin, RowParser};
 use crate::error::{HiveError, Result};
 
@@ -244,9 +244,6 @@ impl RegexParser {
     }
 }
 
-/// Nothing in a RegexSerDe group means NULL but a failed conversion.
-const NO_NULL: TextContext<'static> = TextContext { separators: &[], null: b"\xFF\xFFno-null\xFF", escape: None };
-
 impl RowParser for RegexParser {
     fn row(&mut self, line: &[u8], builders: &mut [ColumnBuilder], _origin: &Origin, _line_no: u64) -> Result<()> {
         if self.projection.is_empty() {
@@ -283,7 +280,7 @@ impl RowParser for RegexParser {
             };
         for (out, &group) in self.projection.iter().enumerate() {
             match (matched, self.slots.get(group).copied().flatten()) {
-                (true, Some((s, e))) => builders[out].append_text(&text[s..e], &NO_NULL, 1, &mut self.scratch),
+                (true, Some((s, e))) => builders[out].append_text(&text[s..e], &WHOLE_FIELD, 1, &mut self.scratch),
                 _ => builders[out].append_null(),
             }
         }
