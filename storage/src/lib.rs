@@ -1,5 +1,21 @@
-//! hiveql-storage: hiveql's replicated block store (namenode, datanodes,
-//! `DfsObjectStore`), following the HDFS design in `../shared/DESIGN.md`.
+//! hiveql-storage: hiveql's replicated block store, following the HDFS
+//! design summarised in `../shared/DESIGN.md` ("Block store").
 //!
-//! Empty so far: the block store is its own issue. The crate exists so the
-//! workspace layout and dependency direction (`engine -> storage`) are fixed.
+//! So far: the parts that keep data safe on one machine, each tested on its
+//! own:
+//! - [`checksum`]: CRC32C per 512-byte chunk;
+//! - [`datanode::blocks`]: block replicas and their checksum files on disk;
+//! - [`namenode::namespace`], [`namenode::editlog`], [`namenode::namesystem`]:
+//!   the namespace, its fsynced edit log (torn records detected) and
+//!   checkpoint images.
+//!
+//! Still to come (issue 5): the tonic services of the namenode and the
+//! datanodes (heartbeats, block reports, the write pipeline, re-replication,
+//! leases, placement), `DfsClient` / `DfsObjectStore` and the `dfs://` scheme.
+
+pub mod checksum;
+pub mod datanode;
+pub mod error;
+pub mod namenode;
+
+pub use error::{Result, StorageError};
