@@ -7,11 +7,14 @@
 //! - [`datanode::blocks`]: block replicas and their checksum files on disk;
 //! - [`namenode::namespace`], [`namenode::editlog`], [`namenode::namesystem`]:
 //!   the namespace, its fsynced edit log (torn records detected) and
-//!   checkpoint images.
+//!   checkpoint images;
+//! - [`namenode::blockmap`], [`namenode::placement`], [`namenode::lease`]: the
+//!   block map (under/over-replication, corrupt replicas, safe-mode share),
+//!   rack-aware placement, and one-writer leases.
 //!
 //! Still to come (issue 5): the tonic services of the namenode and the
-//! datanodes (heartbeats, block reports, the write pipeline, re-replication,
-//! leases, placement), `DfsClient` / `DfsObjectStore` and the `dfs://` scheme.
+//! datanodes (heartbeats, block reports, the write pipeline driving these
+//! parts), `DfsClient` / `DfsObjectStore` and the `dfs://` scheme.
 
 pub mod checksum;
 pub mod datanode;
