@@ -24,6 +24,29 @@ pub enum StorageError {
     /// The namespace refuses the operation (exists, not empty, ...).
     #[error("{0}")]
     Namespace(String),
+    /// A node could not be reached or failed to answer.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<tonic::Status> for StorageError {
+    fn from(s: tonic::Status) -> Self {
+        use tonic::Code;
+        let m = s.message().to_string();
+        match s.code() {
+            Code::NotFound => StorageError::NotFound(m),
+            Code::InvalidArgument => StorageError::Invalid(m),
+            Code::FailedPrecondition | Code::AlreadyExists => StorageError::Namespace(m),
+            Code::DataLoss => StorageError::Corrupt(m),
+            _ => StorageError::Unavailable(format!("{:?}: {m}", s.code())),
+        }
+    }
+}
+
+impl From<tonic::transport::Error> for StorageError {
+    fn from(e: tonic::transport::Error) -> Self {
+        StorageError::Unavailable(e.to_string())
+    }
 }
 
 /// An I/O error with what was being done.

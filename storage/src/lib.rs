@@ -12,13 +12,22 @@
 //!   block map (under/over-replication, corrupt replicas, safe-mode share),
 //!   rack-aware placement, and one-writer leases.
 //!
-//! Still to come (issue 5): the tonic services of the namenode and the
-//! datanodes (heartbeats, block reports, the write pipeline driving these
-//! parts), `DfsClient` / `DfsObjectStore` and the `dfs://` scheme.
+//! - [`rpc`], [`namenode::server`], [`datanode::server`], [`client`]: the tonic
+//!   services (no protoc: `build.rs` describes them), the write pipeline,
+//!   reads that fall over to the next replica, [`namenode::serve`] /
+//!   [`datanode::serve`] to run nodes (registration, heartbeats, delete and
+//!   replicate commands).
+//!
+//! Still to come (issue 5): the heartbeat monitor that declares nodes dead and
+//! queues re-replication, corrupt-replica reports, safe mode, lease expiry,
+//! the cluster secret, `DfsObjectStore` and the `dfs://` scheme, the
+//! `hiveql namenode|datanode|dfs|dfsadmin|fsck|cluster` commands.
 
 pub mod checksum;
+pub mod client;
 pub mod datanode;
 pub mod error;
 pub mod namenode;
+pub mod rpc;
 
 pub use error::{Result, StorageError};

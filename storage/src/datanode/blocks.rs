@@ -50,6 +50,12 @@ impl BlockStore {
         Ok(store)
     }
 
+    /// The store under `root` as it is, without clearing unfinished
+    /// replicas (for inspection; a serving datanode uses [`BlockStore::open`]).
+    pub fn open_existing(root: impl Into<PathBuf>) -> Result<BlockStore> {
+        Ok(BlockStore { root: root.into() })
+    }
+
     fn current(&self) -> PathBuf {
         self.root.join("current")
     }

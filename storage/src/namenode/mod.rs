@@ -10,3 +10,32 @@ pub mod lease;
 pub mod namespace;
 pub mod namesystem;
 pub mod placement;
+pub mod server;
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+use crate::error::{Result, StorageError};
+use crate::rpc::namenode::name_node_server::NameNodeServer;
+
+/// A running namenode.
+#[derive(Debug)]
+pub struct Running {
+    pub addr: SocketAddr,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+/// Serve the namespace stored in `dir` on `listen` (`127.0.0.1:0` for any port).
+pub async fn serve(dir: &Path, listen: SocketAddr, config: server::NameNodeConfig) -> Result<Running> {
+    let service = server::NameNodeService::open(dir, config)?;
+    let incoming =
+        TcpIncoming::bind(listen).map_err(|e| StorageError::Unavailable(format!("binding {listen}: {e}")))?;
+    let addr = incoming.local_addr().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    let server = tokio::spawn(async move {
+        let _ = Server::builder().add_service(NameNodeServer::new(service)).serve_with_incoming(incoming).await;
+    });
+    Ok(Running { addr, server })
+}

@@ -376,6 +376,29 @@ impl Namespace {
         }
     }
 
+    /// Every block of every file with the file's replication factor.
+    pub fn all_blocks(&self) -> Vec<(BlockRef, u16)> {
+        let mut out = Vec::new();
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            match node {
+                INode::Dir { children, .. } => stack.extend(children.values()),
+                INode::File(f) => out.extend(f.blocks.iter().map(|b| (*b, f.replication))),
+            }
+        }
+        out
+    }
+
+    /// The replication factor of file `path`.
+    pub fn replication(&self, path: &str) -> Result<u16> {
+        let parts = components(path)?;
+        match self.get(&parts) {
+            Some(INode::File(f)) => Ok(f.replication),
+            Some(INode::Dir { .. }) => Err(ns_err(format!("{path} is a directory"))),
+            None => Err(StorageError::NotFound(path.to_string())),
+        }
+    }
+
     /// Owner, group and permission of `path`.
     pub fn attrs(&self, path: &str) -> Result<&Attrs> {
         let parts = components(path)?;
