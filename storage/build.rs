@@ -19,6 +19,7 @@ fn main() {
         ("register", "Register", "RegisterRequest", "Empty"),
         ("heartbeat", "Heartbeat", "HeartbeatRequest", "HeartbeatReply"),
         ("block_received", "BlockReceived", "BlockReceivedRequest", "Empty"),
+        ("report_corrupt", "ReportCorrupt", "CorruptRequest", "Empty"),
         ("mkdirs", "Mkdirs", "PathRequest", "Empty"),
         ("create", "Create", "CreateRequest", "Empty"),
         ("add_block", "AddBlock", "AddBlockRequest", "LocatedBlock"),

@@ -42,8 +42,16 @@ pub async fn write_block(block: u64, locations: &[String], data: Bytes) -> Resul
     Ok(dn.write_block(futures::stream::iter(packets)).await?.into_inner())
 }
 
-/// Bytes `[offset, offset + len)` of a block from the first replica that answers.
-pub async fn read_block(block: u64, locations: &[String], offset: u64, len: u64) -> Result<Vec<u8>> {
+/// Bytes `[offset, offset + len)` of a block from the first replica that
+/// answers; replicas that fail their checksums are reported to `namenode`.
+pub async fn read_block(
+    block: u64,
+    locations: &[String],
+    offset: u64,
+    len: u64,
+    namenode: Option<&mut NameNodeClient<Channel>>,
+) -> Result<Vec<u8>> {
+    let mut namenode = namenode;
     let mut last = StorageError::Unavailable(format!("block {block} has no live replica"));
     for addr in locations {
         let attempt = async {
@@ -58,7 +66,12 @@ pub async fn read_block(block: u64, locations: &[String], offset: u64, len: u64)
         match attempt.await {
             Ok(d) if d.len() as u64 == len => return Ok(d),
             Ok(d) => last = StorageError::Corrupt(format!("block {block} on {addr}: {} of {len} bytes", d.len())),
-            Err(e) => last = e,
+            Err(e) => {
+                if let (StorageError::Corrupt(_), Some(nn)) = (&e, namenode.as_mut()) {
+                    let _ = nn.report_corrupt(CorruptRequest { block, addr: addr.clone() }).await;
+                }
+                last = e;
+            }
         }
     }
     Err(last)
@@ -152,7 +165,7 @@ impl DfsClient {
             }
             let from = offset.max(bs) - bs;
             let to = end.min(be) - bs;
-            out.extend(read_block(b.block, &b.locations, from, to - from).await?);
+            out.extend(read_block(b.block, &b.locations, from, to - from, Some(&mut self.namenode)).await?);
         }
         Ok(out)
     }

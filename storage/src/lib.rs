@@ -14,14 +14,16 @@
 //!
 //! - [`rpc`], [`namenode::server`], [`datanode::server`], [`client`]: the tonic
 //!   services (no protoc: `build.rs` describes them), the write pipeline,
-//!   reads that fall over to the next replica, [`namenode::serve`] /
-//!   [`datanode::serve`] to run nodes (registration, heartbeats, delete and
-//!   replicate commands).
+//!   reads that fall over to the next replica and report corrupt ones,
+//!   [`namenode::serve`] / [`datanode::serve`] to run nodes (registration,
+//!   heartbeats, the replication monitor: dead nodes, re-replication, extra
+//!   and corrupt replicas deleted).
 //!
-//! Still to come (issue 5): the heartbeat monitor that declares nodes dead and
-//! queues re-replication, corrupt-replica reports, safe mode, lease expiry,
-//! the cluster secret, `DfsObjectStore` and the `dfs://` scheme, the
-//! `hiveql namenode|datanode|dfs|dfsadmin|fsck|cluster` commands.
+//! Still to come (issue 5): safe mode, lease expiry and file recovery, the
+//! cluster secret and request limits, a datanode failing mid-pipeline
+//! (tested), disk-full handling, `DfsObjectStore` and the `dfs://` scheme,
+//! the `hiveql namenode|datanode|dfs|dfsadmin|fsck|cluster` commands,
+//! process-level kill -9 tests, benchmarks.
 
 pub mod checksum;
 pub mod client;

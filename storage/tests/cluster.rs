@@ -19,7 +19,11 @@ struct Cluster {
 
 async fn cluster(n: usize) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
-    let config = NameNodeConfig { dead_after: Duration::from_secs(2), ..Default::default() };
+    let config = NameNodeConfig {
+        dead_after: Duration::from_secs(2),
+        monitor_interval: Duration::from_millis(200),
+        ..Default::default()
+    };
     let nn = namenode::serve(&dir.path().join("nn"), "127.0.0.1:0".parse().unwrap(), config).await.unwrap();
     let namenode = nn.addr.to_string();
     let mut datanodes = Vec::new();
@@ -130,4 +134,69 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// Wait (up to a deadline, polling) until `check` holds.
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// After a datanode dies, every block gets back to three replicas on the
+/// survivors; a corrupt replica a reader reported is replaced and deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lost_and_corrupt_replicas_are_replaced() {
+    let c = cluster(5).await;
+    let mut client = DfsClient::connect(&c.namenode).await.unwrap();
+    client.block_size = 2048;
+    let bytes = data(12_000, 11);
+    client.write("/f", Bytes::from(bytes.clone()), false).await.unwrap();
+    let before = client.locate("/f").await.unwrap();
+    let victim = before.blocks[0].locations[0].clone();
+    let victim_idx = c.datanodes.iter().position(|d| d.addr.to_string() == victim).unwrap();
+    c.datanodes[victim_idx].kill();
+    eventually("blocks back at 3 live replicas without the dead node", async || {
+        let l = client.locate("/f").await.unwrap();
+        l.blocks.iter().all(|b| b.locations.len() == 3 && !b.locations.contains(&victim))
+    })
+    .await;
+    for b in &client.locate("/f").await.unwrap().blocks {
+        let on_disk = c
+            .dirs
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| {
+                *i != victim_idx
+                    && hiveql_storage::datanode::blocks::BlockStore::open_existing(d).unwrap().contains(b.block)
+            })
+            .count();
+        assert_eq!(on_disk, 3, "block {}", b.block);
+    }
+    assert_eq!(client.read("/f").await.unwrap(), bytes);
+
+    // corrupt the first block's first live replica
+    let l = client.locate("/f").await.unwrap();
+    let (block, holder) = (l.blocks[0].block, l.blocks[0].locations[0].clone());
+    let holder_idx = c.datanodes.iter().position(|d| d.addr.to_string() == holder).unwrap();
+    let store = hiveql_storage::datanode::blocks::BlockStore::open_existing(&c.dirs[holder_idx]).unwrap();
+    let path = walk(&c.dirs[holder_idx])
+        .into_iter()
+        .find(|p| p.file_name().unwrap().to_string_lossy() == format!("blk_{block}"))
+        .unwrap();
+    let mut raw = std::fs::read(&path).unwrap();
+    raw[10] ^= 1;
+    std::fs::write(&path, raw).unwrap();
+    assert!(store.read(block, 0, 100).is_err());
+    // the read still returns the right bytes, and reports the bad replica
+    assert_eq!(client.read("/f").await.unwrap(), bytes);
+    eventually("the corrupt replica replaced by a good one elsewhere", async || {
+        let l = client.locate("/f").await.unwrap();
+        l.blocks[0].locations.len() == 3 && !l.blocks[0].locations.contains(&holder)
+    })
+    .await;
+    eventually("the corrupt replica deleted", async || !store.contains(block)).await;
+    assert_eq!(client.read("/f").await.unwrap(), bytes);
 }

@@ -84,6 +84,17 @@ impl BlockMap {
         ids
     }
 
+    /// The replica of `id` on `node` is gone (deleted on purpose).
+    pub fn remove_replica(&mut self, node: &str, id: u64) {
+        if let Some(b) = self.blocks.get_mut(&id) {
+            b.replicas.remove(node);
+            b.corrupt.remove(node);
+        }
+        if let Some(set) = self.by_node.get_mut(node) {
+            set.remove(&id);
+        }
+    }
+
     /// The replica of `id` on `node` failed verification.
     pub fn mark_corrupt(&mut self, id: u64, node: &str) {
         if let Some(b) = self.blocks.get_mut(&id)

@@ -30,12 +30,21 @@ pub struct Running {
 
 /// Serve the namespace stored in `dir` on `listen` (`127.0.0.1:0` for any port).
 pub async fn serve(dir: &Path, listen: SocketAddr, config: server::NameNodeConfig) -> Result<Running> {
-    let service = server::NameNodeService::open(dir, config)?;
+    let interval = config.monitor_interval;
+    let service = std::sync::Arc::new(server::NameNodeService::open(dir, config)?);
     let incoming =
         TcpIncoming::bind(listen).map_err(|e| StorageError::Unavailable(format!("binding {listen}: {e}")))?;
     let addr = incoming.local_addr().map_err(|e| StorageError::Unavailable(e.to_string()))?;
+    let monitored = service.clone();
+    let monitor = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            monitored.monitor();
+        }
+    });
     let server = tokio::spawn(async move {
-        let _ = Server::builder().add_service(NameNodeServer::new(service)).serve_with_incoming(incoming).await;
+        let _ = Server::builder().add_service(NameNodeServer::from_arc(service)).serve_with_incoming(incoming).await;
+        monitor.abort();
     });
     Ok(Running { addr, server })
 }

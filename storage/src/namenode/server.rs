@@ -25,6 +25,8 @@ use crate::rpc::status;
 pub struct NameNodeConfig {
     /// A datanode without a heartbeat for this long is dead.
     pub dead_after: Duration,
+    /// How often the replication monitor looks for work.
+    pub monitor_interval: Duration,
     /// A writer without a lease renewal for this long loses its files' leases.
     pub lease_limit: Duration,
     pub default_block_size: u64,
@@ -34,6 +36,7 @@ impl Default for NameNodeConfig {
     fn default() -> Self {
         NameNodeConfig {
             dead_after: Duration::from_secs(30),
+            monitor_interval: Duration::from_secs(3),
             lease_limit: Duration::from_secs(60),
             default_block_size: 128 << 20,
         }
@@ -56,6 +59,8 @@ struct State {
     blocks: BlockMap,
     leases: LeaseManager,
     datanodes: BTreeMap<String, Datanode>,
+    /// Blocks with a copy under way, and when it was asked for.
+    replicating: BTreeMap<u64, Instant>,
     rng: Rng,
 }
 
@@ -82,13 +87,91 @@ impl NameNodeService {
         for (b, replication) in ns.namespace().all_blocks() {
             blocks.add_block(b.id, replication);
         }
-        let state =
-            State { ns, blocks, leases: LeaseManager::default(), datanodes: BTreeMap::new(), rng: Rng::new(now_ms()) };
+        let state = State {
+            ns,
+            blocks,
+            leases: LeaseManager::default(),
+            datanodes: BTreeMap::new(),
+            replicating: BTreeMap::new(),
+            rng: Rng::new(now_ms()),
+        };
         Ok(NameNodeService { config, state: Mutex::new(state) })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The replication monitor's round: datanodes past the heartbeat timeout
+    /// are dead and their replicas leave the block map; blocks below their
+    /// replication factor are copied from a live replica to nodes placement
+    /// chooses; extra replicas (a dead node came back) and corrupt replicas
+    /// with enough good copies are deleted.
+    pub fn monitor(&self) {
+        let now = Instant::now();
+        let mut st = self.state();
+        let dead: Vec<String> = st
+            .datanodes
+            .iter()
+            .filter(|(_, d)| now.duration_since(d.last_heartbeat) > self.config.dead_after)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in dead {
+            st.datanodes.remove(&id);
+            st.blocks.remove_node(&id);
+        }
+        let retry_after = self.config.dead_after.max(self.config.monitor_interval * 3);
+        st.replicating.retain(|_, asked| now.duration_since(*asked) < retry_after);
+        let live = st.live(now, self.config.dead_after);
+        for (block, missing) in st.blocks.under_replicated() {
+            if st.replicating.contains_key(&block) {
+                continue;
+            }
+            let Some(state) = st.blocks.get(block) else { continue };
+            let holders: Vec<String> = state.replicas.iter().cloned().collect();
+            // A node with a corrupt copy cannot take a new one until it is deleted.
+            let corrupt: Vec<String> = state.corrupt.iter().cloned().collect();
+            let Some(source) = holders.first().cloned() else { continue }; // no good copy left
+            let State { rng, .. } = &mut *st;
+            let targets = choose_targets(&live, &holders, missing, None, &corrupt, 0, rng);
+            if targets.is_empty() {
+                continue;
+            }
+            let addrs: Vec<String> = targets.iter().filter_map(|t| st.addr(&t.id)).collect();
+            if let Some(d) = st.datanodes.get_mut(&source) {
+                d.pending.push(Command::Replicate { block, targets: addrs });
+                st.replicating.insert(block, now);
+            }
+        }
+        for (block, surplus) in st.blocks.over_replicated() {
+            let mut holders: Vec<(u64, String)> = st
+                .blocks
+                .get(block)
+                .map(|b| b.replicas.iter().map(|n| (st.datanodes.get(n).map_or(0, |d| d.free), n.clone())).collect())
+                .unwrap_or_default();
+            holders.sort(); // the fullest disks give up their copies
+            for (_, node) in holders.into_iter().take(surplus) {
+                st.blocks.remove_replica(&node, block);
+                if let Some(d) = st.datanodes.get_mut(&node) {
+                    d.pending.push(Command::Delete { blocks: vec![block] });
+                }
+            }
+        }
+        for (block, node) in st.blocks.removable_corrupt() {
+            st.blocks.remove_replica(&node, block);
+            if let Some(d) = st.datanodes.get_mut(&node) {
+                d.pending.push(Command::Delete { blocks: vec![block] });
+            }
+        }
+    }
+
+    /// A client found a corrupt replica of `block` on the datanode at `addr`.
+    pub fn corrupt_replica(&self, block: u64, addr: &str) {
+        let mut st = self.state();
+        let node = st.datanodes.iter().find(|(_, d)| d.addr == addr).map(|(id, _)| id.clone());
+        if let Some(node) = node {
+            st.blocks.mark_corrupt(block, &node);
+        }
     }
 }
 
@@ -158,6 +241,13 @@ impl NameNode for NameNodeService {
         {
             d.pending.push(Command::Delete { blocks: vec![r.block] });
         }
+        st.replicating.remove(&r.block);
+        ok(Empty {})
+    }
+
+    async fn report_corrupt(&self, r: Request<CorruptRequest>) -> std::result::Result<Response<Empty>, Status> {
+        let r = r.into_inner();
+        self.corrupt_replica(r.block, &r.addr);
         ok(Empty {})
     }
 

@@ -55,6 +55,14 @@ pub struct BlockReceivedRequest {
     pub len: u64,
 }
 
+/// A client found a replica that fails its checksums.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CorruptRequest {
+    pub block: u64,
+    /// The datanode's address.
+    pub addr: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PathRequest {
     pub path: String,
