@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// How query results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -17,6 +17,62 @@ pub enum OutputFormat {
     Json,
     /// One `column value` line per column, rows separated by a blank line.
     Vertical,
+}
+
+/// The roles of the `hiveql` binary besides the SQL shell.
+#[derive(Debug, Subcommand)]
+pub enum Role {
+    /// Run the block store's namenode (the namespace and block map).
+    Namenode {
+        /// Directory of the image and edit log.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Port to listen on (0: any free port; the address is printed).
+        #[arg(long, default_value_t = 8020)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Seconds without a heartbeat after which a datanode is dead.
+        #[arg(long, default_value_t = 30)]
+        dead_after_secs: u64,
+    },
+    /// Run a datanode storing block replicas in DIR.
+    Datanode {
+        /// The namenode, HOST:PORT.
+        #[arg(long)]
+        namenode: String,
+        #[arg(long)]
+        dir: PathBuf,
+        /// Port to listen on (0: any free port; the address is printed).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// The rack of this node (rack-aware replica placement).
+        #[arg(long, default_value = "/default-rack")]
+        rack: String,
+        /// Milliseconds between heartbeats.
+        #[arg(long, default_value_t = 3000)]
+        heartbeat_ms: u64,
+    },
+    /// File commands on the block store, as `hadoop fs` has them:
+    /// -ls [-R] | -mkdir [-p] | -put LOCAL DST | -get SRC LOCAL | -cat | -rm [-r] | -mv | -stat.
+    /// Paths are `dfs://HOST:PORT/path`, or `/path` on --namenode.
+    Dfs {
+        /// The namenode for paths without a host, HOST:PORT.
+        #[arg(long, env = "HIVEQL_NAMENODE")]
+        namenode: Option<String>,
+        /// Block size in bytes of files written.
+        #[arg(long)]
+        block_size: Option<u64>,
+        /// Replication factor of files written.
+        #[arg(long, default_value_t = 3)]
+        replication: u16,
+        /// The command and its arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -40,8 +96,12 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 /// Everything runs in-process on the embedded metastore in HIVEQL_HOME
 /// (default ~/.hiveql): `metastore.db` and `warehouse/`.
 #[derive(Debug, Parser)]
-#[command(name = "hiveql", version, verbatim_doc_comment)]
+#[command(name = "hiveql", version, verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
+    /// Another role than the SQL shell: a block store daemon or its file commands.
+    #[command(subcommand)]
+    pub role: Option<Role>,
+
     /// Run these statements (separated by `;`) and exit.
     #[arg(short = 'e', value_name = "SQL", conflicts_with = "file", allow_hyphen_values = true)]
     pub execute: Option<String>,

@@ -5,6 +5,7 @@
 //! lines (OK, timings, row counts) and errors go to standard error.
 
 mod args;
+mod dfs;
 mod output;
 mod repl;
 mod runner;
@@ -28,7 +29,10 @@ fn main() -> ExitCode {
     runtime.block_on(async_main(args))
 }
 
-async fn async_main(args: Args) -> ExitCode {
+async fn async_main(mut args: Args) -> ExitCode {
+    if let Some(role) = args.role.take() {
+        return dfs::run(role).await;
+    }
     let mut runner = match runner::Runner::new(&args) {
         Ok(r) => r,
         Err(e) => {
