@@ -1,6 +1,6 @@
-//! Table and directory locations: local paths, `file://` URLs and `s3://`
-//! URLs, resolved to an object store registered in DataFusion's runtime.
-//! (`dfs://`, hiveql's block store, plugs in here once it exists.)
+//! Table and directory locations: local paths, `file://` URLs, `s3://` URLs
+//! and `dfs://HOST:PORT/path` (hiveql's block store, its namenode's
+//! address), resolved to an object store registered in DataFusion's runtime.
 
 use std::sync::Arc;
 
@@ -49,9 +49,20 @@ impl Location {
                         text: text.trim_end_matches('/').to_string(),
                     })
                 }
-                "dfs" | "hdfs" => Err(HiveError::Unsupported(format!(
-                    "location '{text}': the {}:// block store is not available in this build",
-                    url.scheme()
+                "dfs" => {
+                    let host = url
+                        .host_str()
+                        .ok_or_else(|| HiveError::Semantic(format!("location '{text}' has no namenode host")))?;
+                    let port = url.port().unwrap_or(8020);
+                    Ok(Location {
+                        store_url: ObjectStoreUrl::parse(format!("dfs://{host}:{port}"))?,
+                        path: Path::from_url_path(url.path())
+                            .map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))?,
+                        text: text.trim_end_matches('/').to_string(),
+                    })
+                }
+                "hdfs" => Err(HiveError::Unsupported(format!(
+                    "location '{text}': hdfs:// (Hadoop's HDFS) is not supported; hiveql's block store is dfs://"
                 ))),
                 other => Err(HiveError::Semantic(format!("location '{text}': unknown scheme {other}://"))),
             };
@@ -108,6 +119,14 @@ impl Location {
                 let s3: Arc<dyn ObjectStore> = Arc::new(s3);
                 runtime.register_object_store(url, s3.clone());
                 Ok(s3)
+            }
+            "dfs" => {
+                let authority = format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020));
+                let dfs = hiveql_storage::object_store::DfsObjectStore::new(&authority)
+                    .map_err(|e| HiveError::Semantic(format!("location {self}: {e}")))?;
+                let dfs: Arc<dyn ObjectStore> = Arc::new(dfs);
+                runtime.register_object_store(url, dfs.clone());
+                Ok(dfs)
             }
             _ => Ok(runtime.object_store(&self.store_url)?),
         }

@@ -81,12 +81,24 @@ impl DfsClient {
     /// Connect to the namenode at `addr` (`host:port`).
     pub async fn connect(addr: &str) -> Result<DfsClient> {
         let namenode = NameNodeClient::connect(format!("http://{addr}")).await?;
+        Ok(Self::with_namenode(namenode))
+    }
+
+    /// A client that connects to the namenode at `addr` on first use.
+    pub fn lazy(addr: &str) -> Result<DfsClient> {
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .map_err(|e| StorageError::Invalid(format!("namenode address {addr}: {e}")))?
+            .connect_lazy();
+        Ok(Self::with_namenode(NameNodeClient::new(channel)))
+    }
+
+    fn with_namenode(namenode: NameNodeClient<Channel>) -> DfsClient {
         let client = format!(
             "client-{}-{:x}",
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
         );
-        Ok(DfsClient { namenode, client, replication: 3, block_size: 0 })
+        DfsClient { namenode, client, replication: 3, block_size: 0 }
     }
 
     pub async fn mkdirs(&mut self, path: &str) -> Result<()> {

@@ -30,6 +30,7 @@ pub mod client;
 pub mod datanode;
 pub mod error;
 pub mod namenode;
+pub mod object_store;
 pub mod rpc;
 
 pub use error::{Result, StorageError};
