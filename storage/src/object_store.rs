@@ -62,9 +62,16 @@ fn err(path: &Path, e: StorageError) -> object_store::Error {
     }
 }
 
+/// The object path of a file path; names are stored as `Path` writes its
+/// segments (percent-encoded where needed), so they parse back unchanged.
+fn object_path(path: &str) -> Path {
+    let p = path.trim_start_matches('/');
+    Path::parse(p).unwrap_or_else(|_| Path::from(p))
+}
+
 fn meta(s: &PathStatus) -> ObjectMeta {
     ObjectMeta {
-        location: Path::from(s.path.trim_start_matches('/')),
+        location: object_path(&s.path),
         last_modified: chrono::DateTime::from_timestamp_millis(s.mtime as i64).unwrap_or_default(),
         size: s.len,
         e_tag: Some(format!("{:x}-{:x}", s.mtime, s.len)),
@@ -177,7 +184,15 @@ impl ObjectStore for DfsObjectStore {
                 }
                 r.start..r.end.min(s.len)
             }
-            Some(GetRange::Offset(o)) => (*o).min(s.len)..s.len,
+            Some(GetRange::Offset(o)) => {
+                if *o >= s.len && s.len > 0 {
+                    return Err(object_store::Error::Generic {
+                        store: STORE,
+                        source: format!("offset {o} is outside {location} ({} bytes)", s.len).into(),
+                    });
+                }
+                (*o).min(s.len)..s.len
+            }
             Some(GetRange::Suffix(n)) => s.len.saturating_sub(*n)..s.len,
         };
         let data = if options.head {
@@ -251,7 +266,7 @@ impl ObjectStore for DfsObjectStore {
                 continue; // the prefix names a file, not a directory
             }
             if s.is_dir {
-                result.common_prefixes.push(Path::from(s.path.trim_start_matches('/')));
+                result.common_prefixes.push(object_path(&s.path));
             } else {
                 result.objects.push(meta(&s));
             }

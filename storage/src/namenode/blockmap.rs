@@ -16,6 +16,8 @@ pub struct BlockState {
     pub replicas: BTreeSet<String>,
     /// Nodes whose replica failed a checksum.
     pub corrupt: BTreeSet<String>,
+    /// Still being written (its file is open): replication is not checked yet.
+    pub under_construction: bool,
 }
 
 /// Blocks and their replicas.
@@ -26,9 +28,27 @@ pub struct BlockMap {
 }
 
 impl BlockMap {
-    /// A block of the namespace with its replication factor (replicas come from reports).
+    /// A finished block of the namespace with its replication factor
+    /// (replicas come from reports).
     pub fn add_block(&mut self, id: u64, target: u16) {
         self.blocks.entry(id).or_default().target = target;
+    }
+
+    /// A block just allocated to a file being written: its pipeline is
+    /// still filling it, so it is not under-replicated yet.
+    pub fn add_block_under_construction(&mut self, id: u64, target: u16) {
+        let b = self.blocks.entry(id).or_default();
+        b.target = target;
+        b.under_construction = true;
+    }
+
+    /// The file of these blocks was completed.
+    pub fn complete(&mut self, ids: &[u64]) {
+        for id in ids {
+            if let Some(b) = self.blocks.get_mut(id) {
+                b.under_construction = false;
+            }
+        }
     }
 
     /// Forget a block (its file was deleted); returns the nodes to delete it from.
@@ -110,7 +130,7 @@ impl BlockMap {
         let mut v: Vec<(u64, usize, usize)> = self
             .blocks
             .iter()
-            .filter(|(_, b)| b.replicas.len() < b.target as usize)
+            .filter(|(_, b)| !b.under_construction && b.replicas.len() < b.target as usize)
             .map(|(id, b)| (*id, b.target as usize - b.replicas.len(), b.replicas.len()))
             .collect();
         v.sort_by_key(|&(id, _, have)| (have, id));
@@ -121,7 +141,7 @@ impl BlockMap {
     pub fn over_replicated(&self) -> Vec<(u64, usize)> {
         self.blocks
             .iter()
-            .filter(|(_, b)| b.replicas.len() > b.target as usize)
+            .filter(|(_, b)| !b.under_construction && b.replicas.len() > b.target as usize)
             .map(|(id, b)| (*id, b.replicas.len() - b.target as usize))
             .collect()
     }
@@ -157,6 +177,16 @@ impl BlockMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_being_written_are_not_under_replicated() {
+        let mut m = BlockMap::default();
+        m.add_block_under_construction(5, 3);
+        m.add_replica("a", 5);
+        assert!(m.under_replicated().is_empty());
+        m.complete(&[5]);
+        assert_eq!(m.under_replicated(), vec![(5, 2)]);
+    }
 
     #[test]
     fn reports_deaths_and_corruption() {

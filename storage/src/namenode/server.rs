@@ -306,7 +306,7 @@ impl NameNode for NameNodeService {
         }
         let id = st.ns.next_block_id();
         st.ns.execute(Op::AddBlock { path: r.path, block: id }).map_err(status)?;
-        st.blocks.add_block(id, replication);
+        st.blocks.add_block_under_construction(id, replication);
         let locations = targets.iter().filter_map(|t| st.addr(&t.id)).collect();
         ok(LocatedBlock { block: id, offset, len: 0, locations })
     }
@@ -318,6 +318,8 @@ impl NameNode for NameNodeService {
             return Err(Status::failed_precondition(format!("{} is not open for writing by {}", r.path, r.client)));
         }
         st.ns.execute(Op::Complete { path: r.path.clone(), lengths: r.lengths, mtime: now_ms() }).map_err(status)?;
+        let ids: Vec<u64> = st.ns.namespace().blocks(&r.path).map_err(status)?.iter().map(|b| b.id).collect();
+        st.blocks.complete(&ids);
         st.leases.release(&r.path);
         ok(Empty {})
     }

@@ -1,0 +1,45 @@
+//! `object_store`'s own conformance suite (its `integration` feature) run
+//! against `DfsObjectStore` on a live cluster: a namenode and three
+//! datanodes on 127.0.0.1 ephemeral ports with real block files.
+
+use std::time::Duration;
+
+use hiveql_storage::datanode::{self, DataNodeConfig};
+use hiveql_storage::namenode::{self, server::NameNodeConfig};
+use hiveql_storage::object_store::DfsObjectStore;
+use object_store::integration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dfs_object_store_passes_the_object_store_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    let nn = namenode::serve(&dir.path().join("nn"), "127.0.0.1:0".parse().unwrap(), NameNodeConfig::default())
+        .await
+        .unwrap();
+    let addr = nn.addr.to_string();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let cfg = DataNodeConfig {
+            rack: format!("/r{i}"),
+            heartbeat_interval: Duration::from_millis(300),
+            ..Default::default()
+        };
+        nodes.push(
+            datanode::serve(&dir.path().join(format!("dn{i}")), "127.0.0.1:0".parse().unwrap(), &addr, cfg)
+                .await
+                .unwrap(),
+        );
+    }
+    let store = DfsObjectStore::new(&addr).unwrap();
+    integration::put_get_delete_list(&store).await;
+    integration::get_opts(&store).await;
+    integration::list_uses_directories_correctly(&store).await;
+    integration::list_with_delimiter(&store).await;
+    integration::rename_and_copy(&store).await;
+    integration::copy_if_not_exists(&store).await;
+    integration::copy_rename_nonexistent_object(&store).await;
+    integration::stream_get(&store).await;
+    integration::get_nonexistent_object(&store, None).await.unwrap_err();
+    integration::put_opts(&store, false).await;
+    integration::list_with_offset_exclusivity(&store).await;
+    integration::multipart_out_of_order(&store).await;
+}
