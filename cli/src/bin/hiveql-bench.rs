@@ -8,6 +8,16 @@
 //!     --gen /tmp/hiveql-bench-serde W1 W2 CSV NESTED
 //! ```
 //!
+//! `dfs` starts a block store in this process (a namenode and three
+//! datanodes whose directories share one disk) and compares, in one run,
+//! writing and reading a file through `DfsObjectStore` with the same bytes on
+//! a local file, and a query over a text table on `dfs://` with the same
+//! table on local disk:
+//!
+//! ```text
+//! hiveql-bench dfs --file /tmp/hiveql-bench-1g/tpch-sf1-tbl/lineitem/lineitem.tbl --dir /tmp/hiveql-bench-dfs
+//! ```
+//!
 //! `serde` times the text SerDes on their own: each query once on one core
 //! (`target_partitions = 1`: MB/s per core) and once on all cores (whole-query
 //! time). W1 (RegexSerDe, CloudFront logs) and W2 (JsonSerDe, wildrydes) are
@@ -322,6 +332,111 @@ async fn run_serde(dir: &Path, data: &str, gen_dir: &Path, names: &[&String], ru
     }
 }
 
+async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
+    use hiveql_storage::datanode::{self, DataNodeConfig};
+    use hiveql_storage::namenode::{self, server::NameNodeConfig};
+    use object_store::ObjectStoreExt;
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let nn = namenode::serve(&dir.join("nn"), "127.0.0.1:0".parse().unwrap(), NameNodeConfig::default()).await.unwrap();
+    let addr = nn.addr.to_string();
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        let cfg = DataNodeConfig { rack: format!("/r{}", i % 2), ..Default::default() };
+        nodes.push(
+            datanode::serve(&dir.join(format!("dn{i}")), "127.0.0.1:0".parse().unwrap(), &addr, cfg).await.unwrap(),
+        );
+    }
+    let data = bytes::Bytes::from(std::fs::read(file).expect("--file"));
+    let mb = data.len() as f64 / 1e6;
+    let store = hiveql_storage::object_store::DfsObjectStore::new(&addr).unwrap();
+    let name = file.file_name().unwrap().to_string_lossy().to_string();
+    let dfs_path = object_store::path::Path::from(format!("bench/{name}"));
+    let local_copy = dir.join("local").join(&name);
+    std::fs::create_dir_all(local_copy.parent().unwrap()).unwrap();
+    let median_of = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (mut local_w, mut dfs_w, mut local_r, mut dfs_r) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let t = Instant::now();
+        std::fs::write(&local_copy, &data).unwrap();
+        std::fs::File::open(&local_copy).unwrap().sync_all().unwrap();
+        local_w.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        store.put(&dfs_path, data.clone().into()).await.unwrap();
+        dfs_w.push(t.elapsed().as_secs_f64());
+    }
+    for _ in 0..runs + 1 {
+        let t = Instant::now();
+        let n = std::fs::read(&local_copy).unwrap().len();
+        local_r.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let got = store.get(&dfs_path).await.unwrap().bytes().await.unwrap();
+        dfs_r.push(t.elapsed().as_secs_f64());
+        assert_eq!((got.len(), n), (data.len(), data.len()));
+    }
+    local_r.remove(0); // the first read warms the page cache
+    dfs_r.remove(0);
+    let (lw, dw, lr, dr) = (median_of(local_w), median_of(dfs_w), median_of(local_r), median_of(dfs_r));
+    println!("block store on one disk, 3 datanodes, {mb:.1} MB file, median of {runs} runs");
+    println!("| operation | local file | dfs:// | dfs vs local |");
+    println!("|---|---:|---:|---:|");
+    println!(
+        "| write (replication 3 vs 1 copy, fsynced) | {lw:.3} s ({:.0} MB/s) | {dw:.3} s ({:.0} MB/s) | {:.0}% |",
+        mb / lw,
+        mb / dw,
+        100.0 * lw / dw
+    );
+    println!(
+        "| sequential read (warm cache) | {lr:.3} s ({:.0} MB/s) | {dr:.3} s ({:.0} MB/s) | {:.0}% |",
+        mb / lr,
+        mb / dr,
+        100.0 * lr / dr
+    );
+    // The same text table on local disk and on dfs://
+    let home = tempfile::tempdir().unwrap();
+    let mut session = Session::open(SessionOptions { home: home.path().to_path_buf(), ..Default::default() }).unwrap();
+    let cols = "l_orderkey BIGINT, l_partkey BIGINT, l_suppkey BIGINT, l_linenumber INT, l_quantity DECIMAL(15,2), \
+        l_extendedprice DECIMAL(15,2), l_discount DECIMAL(15,2), l_tax DECIMAL(15,2), l_returnflag STRING, \
+        l_linestatus STRING, l_shipdate DATE, l_commitdate DATE, l_receiptdate DATE, l_shipinstruct STRING, \
+        l_shipmode STRING, l_comment STRING";
+    for (t, loc) in
+        [("local_t", local_copy.parent().unwrap().display().to_string()), ("dfs_t", format!("dfs://{addr}/bench"))]
+    {
+        session
+            .execute(&format!(
+                "CREATE EXTERNAL TABLE {t} ({cols}) ROW FORMAT DELIMITED FIELDS TERMINATED BY '|' LOCATION '{loc}'"
+            ))
+            .await
+            .unwrap();
+    }
+    let q = "SELECT l_returnflag, l_linestatus, sum(l_quantity), sum(l_extendedprice), count(*) FROM {t} \
+             WHERE l_shipdate <= DATE '1998-09-02' GROUP BY l_returnflag, l_linestatus ORDER BY 1, 2";
+    let mut times = Vec::new();
+    for t in ["local_t", "dfs_t"] {
+        let sql = q.replace("{t}", t);
+        session.execute_collect(&sql).await.unwrap();
+        let mut v = Vec::new();
+        for _ in 0..runs {
+            let t0 = Instant::now();
+            session.execute_collect(&sql).await.unwrap();
+            v.push(t0.elapsed().as_secs_f64());
+        }
+        times.push(median_of(v));
+    }
+    println!(
+        "| TPC-H Q1-style query over the text table | {:.3} s | {:.3} s | {:.2}x the local time |",
+        times[0],
+        times[1],
+        times[1] / times[0]
+    );
+    for n in &nodes {
+        n.kill();
+    }
+}
+
 fn startup(bin: &Path, runs: usize) {
     let home = tempfile::tempdir().unwrap();
     let run = || {
@@ -379,6 +494,12 @@ fn main() {
             for n in names {
                 rt.block_on(run_workload(&dir, &data, n, runs));
             }
+        }
+        Some("dfs") => {
+            let file = PathBuf::from(flag("--file", "/tmp/hiveql-bench-1g/tpch-sf1-tbl/lineitem/lineitem.tbl"));
+            let dir = PathBuf::from(flag("--dir", "/tmp/hiveql-bench-dfs"));
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(run_dfs(&file, &dir, runs));
         }
         Some("serde") => {
             let dir = PathBuf::from(flag("--workloads", "../shared/bench/workloads"));
