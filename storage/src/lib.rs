@@ -27,6 +27,7 @@
 
 pub mod checksum;
 pub mod client;
+pub mod cluster;
 pub mod datanode;
 pub mod error;
 pub mod namenode;

@@ -7,38 +7,25 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hiveql_storage::client::DfsClient;
-use hiveql_storage::datanode::{self, DataNodeConfig};
-use hiveql_storage::namenode::{self, server::NameNodeConfig};
+use hiveql_storage::cluster::MiniCluster;
+use hiveql_storage::datanode::DataNodeConfig;
+use hiveql_storage::namenode::server::NameNodeConfig;
 
-struct Cluster {
-    _dir: tempfile::TempDir,
-    namenode: String,
-    datanodes: Vec<datanode::Running>,
-    dirs: Vec<std::path::PathBuf>,
-}
-
-async fn cluster(n: usize) -> Cluster {
+async fn cluster(n: usize) -> (tempfile::TempDir, MiniCluster) {
     let dir = tempfile::tempdir().unwrap();
     let config = NameNodeConfig {
         dead_after: Duration::from_secs(2),
         monitor_interval: Duration::from_millis(200),
         ..Default::default()
     };
-    let nn = namenode::serve(&dir.path().join("nn"), "127.0.0.1:0".parse().unwrap(), config).await.unwrap();
-    let namenode = nn.addr.to_string();
-    let mut datanodes = Vec::new();
-    let mut dirs = Vec::new();
-    for i in 0..n {
-        let d = dir.path().join(format!("dn{i}"));
-        let cfg = DataNodeConfig {
-            rack: format!("/r{}", i % 2),
-            heartbeat_interval: Duration::from_millis(200),
-            ..Default::default()
-        };
-        datanodes.push(datanode::serve(&d, "127.0.0.1:0".parse().unwrap(), &namenode, cfg).await.unwrap());
-        dirs.push(d);
-    }
-    Cluster { _dir: dir, namenode, datanodes, dirs }
+    let c = MiniCluster::start(dir.path(), n, config, |i| DataNodeConfig {
+        rack: format!("/r{}", i % 2),
+        heartbeat_interval: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    (dir, c)
 }
 
 fn data(n: usize, seed: u64) -> Vec<u8> {
@@ -53,7 +40,7 @@ fn data(n: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-fn replicas_on_disk(c: &Cluster, block: u64) -> usize {
+fn replicas_on_disk(c: &MiniCluster, block: u64) -> usize {
     c.dirs
         .iter()
         .filter(|d| hiveql_storage::datanode::blocks::BlockStore::open_existing(d).unwrap().contains(block))
@@ -62,8 +49,8 @@ fn replicas_on_disk(c: &Cluster, block: u64) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_of_any_size_round_trip_with_three_replicas() {
-    let c = cluster(4).await;
-    let mut client = DfsClient::connect(&c.namenode).await.unwrap();
+    let (_dir, c) = cluster(4).await;
+    let mut client = DfsClient::connect(&c.addr()).await.unwrap();
     client.block_size = 1024;
     client.mkdirs("/data").await.unwrap();
     for (i, n) in [0usize, 1, 1023, 1024, 1025, 10_000, 20_000].into_iter().enumerate() {
@@ -92,13 +79,12 @@ async fn files_of_any_size_round_trip_with_three_replicas() {
     let e = client.write("/data/f1", Bytes::from_static(b"x"), false).await.unwrap_err().to_string();
     assert!(e.contains("exists"), "{e}");
     assert!(client.read("/nope").await.is_err());
-    drop(c.datanodes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reads_fall_over_to_another_replica() {
-    let c = cluster(3).await;
-    let mut client = DfsClient::connect(&c.namenode).await.unwrap();
+    let (_dir, c) = cluster(3).await;
+    let mut client = DfsClient::connect(&c.addr()).await.unwrap();
     client.block_size = 4096;
     let bytes = data(20_000, 3);
     client.write("/f", Bytes::from(bytes.clone()), false).await.unwrap();
@@ -149,8 +135,8 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 /// survivors; a corrupt replica a reader reported is replaced and deleted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lost_and_corrupt_replicas_are_replaced() {
-    let c = cluster(5).await;
-    let mut client = DfsClient::connect(&c.namenode).await.unwrap();
+    let (_dir, c) = cluster(5).await;
+    let mut client = DfsClient::connect(&c.addr()).await.unwrap();
     client.block_size = 2048;
     let bytes = data(12_000, 11);
     client.write("/f", Bytes::from(bytes.clone()), false).await.unwrap();

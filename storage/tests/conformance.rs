@@ -4,31 +4,23 @@
 
 use std::time::Duration;
 
-use hiveql_storage::datanode::{self, DataNodeConfig};
-use hiveql_storage::namenode::{self, server::NameNodeConfig};
+use hiveql_storage::cluster::MiniCluster;
+use hiveql_storage::datanode::DataNodeConfig;
+use hiveql_storage::namenode::server::NameNodeConfig;
 use hiveql_storage::object_store::DfsObjectStore;
 use object_store::integration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dfs_object_store_passes_the_object_store_conformance_suite() {
     let dir = tempfile::tempdir().unwrap();
-    let nn = namenode::serve(&dir.path().join("nn"), "127.0.0.1:0".parse().unwrap(), NameNodeConfig::default())
-        .await
-        .unwrap();
-    let addr = nn.addr.to_string();
-    let mut nodes = Vec::new();
-    for i in 0..3 {
-        let cfg = DataNodeConfig {
-            rack: format!("/r{i}"),
-            heartbeat_interval: Duration::from_millis(300),
-            ..Default::default()
-        };
-        nodes.push(
-            datanode::serve(&dir.path().join(format!("dn{i}")), "127.0.0.1:0".parse().unwrap(), &addr, cfg)
-                .await
-                .unwrap(),
-        );
-    }
+    let cluster = MiniCluster::start(dir.path(), 3, NameNodeConfig::default(), |i| DataNodeConfig {
+        rack: format!("/r{i}"),
+        heartbeat_interval: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let addr = cluster.addr();
     let store = DfsObjectStore::new(&addr).unwrap();
     integration::put_get_delete_list(&store).await;
     integration::get_opts(&store).await;

@@ -19,6 +19,22 @@ pub fn hiveql_bin() -> PathBuf {
     bin
 }
 
+/// The rows of `batches` as text, values as Hive prints them (NULL as `NULL`)
+/// joined by `sep`.
+pub fn format_rows(batches: &[datafusion::arrow::array::RecordBatch], sep: &str) -> Vec<String> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            (0..b.num_rows()).map(move |r| {
+                (0..b.num_columns())
+                    .map(|c| format_value(b.column(c).as_ref(), r).unwrap_or_else(|| "NULL".into()))
+                    .collect::<Vec<_>>()
+                    .join(sep)
+            })
+        })
+        .collect()
+}
+
 /// `tests/data`.
 pub fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data")

@@ -9,23 +9,12 @@ use datafusion_proto::bytes::{
     physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
 };
 use hiveql_engine::dist::codec::HiveCodec;
-use hiveql_engine::value::format_value;
 use hiveql_engine::{Session, SessionOptions};
-use hiveql_tests::{data_dir, repo_dir};
+use hiveql_tests::{data_dir, format_rows, repo_dir};
 
 async fn rows(plan: Arc<dyn ExecutionPlan>, s: &Session) -> Vec<String> {
     let batches = collect(plan, s.context().task_ctx()).await.unwrap();
-    let mut out: Vec<String> = batches
-        .iter()
-        .flat_map(|b| {
-            (0..b.num_rows()).map(move |r| {
-                (0..b.num_columns())
-                    .map(|c| format_value(b.column(c).as_ref(), r).unwrap_or("NULL".into()))
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-        })
-        .collect();
+    let mut out = format_rows(&batches, "|");
     out.sort();
     out
 }

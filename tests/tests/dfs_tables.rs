@@ -6,26 +6,16 @@
 
 use std::time::Duration;
 
-use hiveql_engine::value::format_value;
 use hiveql_engine::{Session, SessionOptions};
 use hiveql_storage::client::DfsClient;
-use hiveql_storage::datanode::{self, DataNodeConfig};
-use hiveql_storage::namenode::{self, server::NameNodeConfig};
-use hiveql_tests::data_dir;
+use hiveql_storage::cluster::MiniCluster;
+use hiveql_storage::datanode::DataNodeConfig;
+use hiveql_storage::namenode::server::NameNodeConfig;
+use hiveql_tests::{data_dir, format_rows};
 
 async fn rows(s: &mut Session, sql: &str) -> Vec<String> {
     let batches = s.execute_collect(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    batches
-        .iter()
-        .flat_map(|b| {
-            (0..b.num_rows()).map(move |r| {
-                (0..b.num_columns())
-                    .map(|c| format_value(b.column(c).as_ref(), r).unwrap_or("NULL".into()))
-                    .collect::<Vec<_>>()
-                    .join("|")
-            })
-        })
-        .collect()
+    format_rows(&batches, "|")
 }
 
 /// Run the script with the warehouse at `warehouse` and the external table at `ext`.
@@ -70,19 +60,14 @@ async fn script(home: &std::path::Path, warehouse: &str, ext: &str, local_file: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tables_on_dfs_match_tables_on_local_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let config = NameNodeConfig { dead_after: Duration::from_secs(5), ..Default::default() };
-    let nn = namenode::serve(&dir.path().join("nn"), "127.0.0.1:0".parse().unwrap(), config).await.unwrap();
-    let addr = nn.addr.to_string();
-    let mut nodes = Vec::new();
-    for i in 0..3 {
-        let cfg = DataNodeConfig {
-            rack: format!("/r{i}"),
-            heartbeat_interval: Duration::from_millis(300),
-            ..Default::default()
-        };
-        let d = dir.path().join(format!("dn{i}"));
-        nodes.push(datanode::serve(&d, "127.0.0.1:0".parse().unwrap(), &addr, cfg).await.unwrap());
-    }
+    let cluster = MiniCluster::start(dir.path(), 3, NameNodeConfig::default(), |i| DataNodeConfig {
+        rack: format!("/r{i}"),
+        heartbeat_interval: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let addr = cluster.addr();
     // the external table's file, put on dfs with small blocks
     let sales = std::fs::read(data_dir().join("sales/sales.csv")).unwrap();
     let mut client = DfsClient::connect(&addr).await.unwrap();

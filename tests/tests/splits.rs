@@ -1,24 +1,11 @@
 //! A text table read as many byte-range splits gives the same rows as one
 //! whole-file read, and the plan really has the splits.
 
-use hiveql_engine::value::format_value;
 use hiveql_engine::{Session, SessionOptions};
-use hiveql_tests::repo_dir;
+use hiveql_tests::{format_rows, repo_dir};
 
 async fn run(s: &mut Session, sql: &str) -> Vec<String> {
-    let batches = s.execute_collect(sql).await.unwrap();
-    let mut out = Vec::new();
-    for b in &batches {
-        for r in 0..b.num_rows() {
-            out.push(
-                (0..b.num_columns())
-                    .map(|c| format_value(b.column(c).as_ref(), r).unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join("\t"),
-            );
-        }
-    }
-    out
+    format_rows(&s.execute_collect(sql).await.unwrap(), "\t")
 }
 
 #[tokio::test]

@@ -333,20 +333,15 @@ async fn run_serde(dir: &Path, data: &str, gen_dir: &Path, names: &[&String], ru
 }
 
 async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
-    use hiveql_storage::datanode::{self, DataNodeConfig};
-    use hiveql_storage::namenode::{self, server::NameNodeConfig};
+    use hiveql_storage::cluster::MiniCluster;
+    use hiveql_storage::datanode::DataNodeConfig;
+    use hiveql_storage::namenode::server::NameNodeConfig;
     use object_store::ObjectStoreExt;
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
-    let nn = namenode::serve(&dir.join("nn"), "127.0.0.1:0".parse().unwrap(), NameNodeConfig::default()).await.unwrap();
-    let addr = nn.addr.to_string();
-    let mut nodes = Vec::new();
-    for i in 0..3 {
-        let cfg = DataNodeConfig { rack: format!("/r{}", i % 2), ..Default::default() };
-        nodes.push(
-            datanode::serve(&dir.join(format!("dn{i}")), "127.0.0.1:0".parse().unwrap(), &addr, cfg).await.unwrap(),
-        );
-    }
+    let rack = |i: usize| DataNodeConfig { rack: format!("/r{}", i % 2), ..Default::default() };
+    let cluster = MiniCluster::start(dir, 3, NameNodeConfig::default(), rack).await.unwrap();
+    let addr = cluster.addr();
     let data = bytes::Bytes::from(std::fs::read(file).expect("--file"));
     let mb = data.len() as f64 / 1e6;
     let store = hiveql_storage::object_store::DfsObjectStore::new(&addr).unwrap();
@@ -432,9 +427,6 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
         times[1],
         times[1] / times[0]
     );
-    for n in &nodes {
-        n.kill();
-    }
 }
 
 fn startup(bin: &Path, runs: usize) {
