@@ -85,6 +85,11 @@ impl DataNode for DataNodeService {
                     Ok(Some(p)) => p,
                     Ok(None) => break,
                     Err(e) => {
+                        // Cancel the downstream call too: a clean end of its
+                        // stream would make it keep a partial replica.
+                        if let Some(h) = &downstream {
+                            h.abort();
+                        }
                         writer.abort();
                         return Err(e);
                     }
@@ -94,6 +99,9 @@ impl DataNode for DataNodeService {
                 continue;
             }
             if let Err(e) = writer.write(&packet.data) {
+                if let Some(h) = &downstream {
+                    h.abort();
+                }
                 writer.abort();
                 return Err(status(e));
             }
