@@ -39,6 +39,17 @@ impl MiniCluster {
         Ok(MiniCluster { namenode: nn, datanodes, dirs })
     }
 
+    /// `n` datanodes, each on its own rack, heartbeating every 300 ms, and
+    /// a namenode with default settings: a small cluster for tests.
+    pub async fn start_small(root: &Path, n: usize) -> Result<MiniCluster> {
+        let node = |i| DataNodeConfig {
+            rack: format!("/r{i}"),
+            heartbeat_interval: std::time::Duration::from_millis(300),
+            ..Default::default()
+        };
+        MiniCluster::start(root, n, NameNodeConfig::default(), node).await
+    }
+
     /// The namenode's `host:port`.
     pub fn addr(&self) -> String {
         self.namenode.addr.to_string()

@@ -2,24 +2,14 @@
 //! against `DfsObjectStore` on a live cluster: a namenode and three
 //! datanodes on 127.0.0.1 ephemeral ports with real block files.
 
-use std::time::Duration;
-
 use hiveql_storage::cluster::MiniCluster;
-use hiveql_storage::datanode::DataNodeConfig;
-use hiveql_storage::namenode::server::NameNodeConfig;
 use hiveql_storage::object_store::DfsObjectStore;
 use object_store::integration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dfs_object_store_passes_the_object_store_conformance_suite() {
     let dir = tempfile::tempdir().unwrap();
-    let cluster = MiniCluster::start(dir.path(), 3, NameNodeConfig::default(), |i| DataNodeConfig {
-        rack: format!("/r{i}"),
-        heartbeat_interval: Duration::from_millis(300),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let cluster = MiniCluster::start_small(dir.path(), 3).await.unwrap();
     let addr = cluster.addr();
     let store = DfsObjectStore::new(&addr).unwrap();
     integration::put_get_delete_list(&store).await;

@@ -4,13 +4,9 @@
 //! (a namenode and three datanodes on 127.0.0.1 ephemeral ports, block files
 //! on disk), with a small block size so files span many blocks.
 
-use std::time::Duration;
-
 use hiveql_engine::{Session, SessionOptions};
 use hiveql_storage::client::DfsClient;
 use hiveql_storage::cluster::MiniCluster;
-use hiveql_storage::datanode::DataNodeConfig;
-use hiveql_storage::namenode::server::NameNodeConfig;
 use hiveql_tests::{data_dir, format_rows};
 
 async fn rows(s: &mut Session, sql: &str) -> Vec<String> {
@@ -60,13 +56,7 @@ async fn script(home: &std::path::Path, warehouse: &str, ext: &str, local_file: 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn tables_on_dfs_match_tables_on_local_disk() {
     let dir = tempfile::tempdir().unwrap();
-    let cluster = MiniCluster::start(dir.path(), 3, NameNodeConfig::default(), |i| DataNodeConfig {
-        rack: format!("/r{i}"),
-        heartbeat_interval: Duration::from_millis(300),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let cluster = MiniCluster::start_small(dir.path(), 3).await.unwrap();
     let addr = cluster.addr();
     // the external table's file, put on dfs with small blocks
     let sales = std::fs::read(data_dir().join("sales/sales.csv")).unwrap();
