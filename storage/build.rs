@@ -29,6 +29,9 @@ fn main() {
         ("stat", "Stat", "PathRequest", "PathStatus"),
         ("rename", "Rename", "RenameRequest", "Empty"),
         ("delete", "Delete", "DeleteRequest", "Empty"),
+        ("abandon_block", "AbandonBlock", "AbandonBlockRequest", "Empty"),
+        ("set_replication", "SetReplication", "SetReplicationRequest", "Empty"),
+        ("report", "Report", "Empty", "ClusterReport"),
     ] {
         namenode =
             namenode.method(method(name, route, &format!("{m}::{input}"), &format!("{m}::{output}"), json).build());

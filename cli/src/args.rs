@@ -19,6 +19,39 @@ pub enum OutputFormat {
     Vertical,
 }
 
+/// The hiveql home of a block store command: where the cluster secret
+/// (`cluster.secret`) and configuration (`hiveql.conf`) are.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HomeArg {
+    /// The hiveql home [default: ~/.hiveql].
+    #[arg(long = "home", env = "HIVEQL_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+}
+
+impl HomeArg {
+    pub fn dir(&self) -> PathBuf {
+        home_or_default(self.home.clone())
+    }
+}
+
+/// How block store clients find the namenode.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NamenodeArg {
+    /// The namenode, HOST:PORT [default: fs.defaultFS in $HIVEQL_HOME/hiveql.conf].
+    #[arg(long, env = "HIVEQL_NAMENODE")]
+    pub namenode: Option<String>,
+    #[command(flatten)]
+    pub home: HomeArg,
+}
+
+/// `hiveql cluster` actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClusterAction {
+    Start,
+    Stop,
+    Status,
+}
+
 /// The roles of the `hiveql` binary besides the SQL shell.
 #[derive(Debug, Subcommand)]
 pub enum Role {
@@ -36,6 +69,14 @@ pub enum Role {
         /// Seconds without a heartbeat after which a datanode is dead.
         #[arg(long, default_value_t = 30)]
         dead_after_secs: u64,
+        /// Seconds without a lease renewal after which a writer's files are recovered.
+        #[arg(long, default_value_t = 60)]
+        lease_secs: u64,
+        /// Milliseconds between rounds of the replication monitor.
+        #[arg(long, default_value_t = 3000)]
+        monitor_ms: u64,
+        #[command(flatten)]
+        home: HomeArg,
     },
     /// Run a datanode storing block replicas in DIR.
     Datanode {
@@ -55,14 +96,22 @@ pub enum Role {
         /// Milliseconds between heartbeats.
         #[arg(long, default_value_t = 3000)]
         heartbeat_ms: u64,
+        /// The most bytes to store here [default: what the disk has free].
+        #[arg(long)]
+        capacity: Option<u64>,
+        /// Seconds between block scans (every replica checked against its checksums).
+        #[arg(long, default_value_t = 21600)]
+        scan_secs: u64,
+        #[command(flatten)]
+        home: HomeArg,
     },
     /// File commands on the block store, as `hadoop fs` has them:
-    /// -ls [-R] | -mkdir [-p] | -put LOCAL DST | -get SRC LOCAL | -cat | -rm [-r] | -mv | -stat.
-    /// Paths are `dfs://HOST:PORT/path`, or `/path` on --namenode.
+    /// -ls [-R] [-h] | -mkdir [-p] | -put [-f] LOCAL... DST | -get SRC LOCAL | -cat | -rm [-r] [-f] |
+    /// -mv SRC DST | -cp [-f] SRC DST | -du [-s] [-h] | -setrep N PATH | -stat.
+    /// Paths are `dfs://HOST:PORT/path`, or `/path` on the default namenode.
     Dfs {
-        /// The namenode for paths without a host, HOST:PORT.
-        #[arg(long, env = "HIVEQL_NAMENODE")]
-        namenode: Option<String>,
+        #[command(flatten)]
+        namenode: NamenodeArg,
         /// Block size in bytes of files written.
         #[arg(long)]
         block_size: Option<u64>,
@@ -73,6 +122,42 @@ pub enum Role {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
         command: Vec<String>,
     },
+    /// Cluster administration, as `hdfs dfsadmin`: -report (live and dead
+    /// datanodes, capacity, used, under-replicated, corrupt and missing blocks).
+    Dfsadmin {
+        #[command(flatten)]
+        namenode: NamenodeArg,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Check files' health, as `hdfs fsck`: fsck PATH [-files [-blocks [-locations]]].
+    Fsck {
+        #[command(flatten)]
+        namenode: NamenodeArg,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// A local block store cluster (a namenode and datanodes as background
+    /// processes under $HIVEQL_HOME/cluster), for trying dfs:// tables.
+    Cluster {
+        action: ClusterAction,
+        /// Datanodes to start.
+        #[arg(long, default_value_t = 3)]
+        datanodes: usize,
+        /// The namenode's port.
+        #[arg(long, default_value_t = 8020)]
+        port: u16,
+        #[command(flatten)]
+        home: HomeArg,
+    },
+}
+
+/// HIVEQL_HOME, defaulting to ~/.hiveql.
+pub fn home_or_default(home: Option<PathBuf>) -> PathBuf {
+    home.unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        home.join(".hiveql")
+    })
 }
 
 fn key_value(s: &str) -> Result<(String, String), String> {
@@ -161,9 +246,6 @@ impl Args {
 
     /// HIVEQL_HOME, defaulting to ~/.hiveql.
     pub fn home_dir(&self) -> PathBuf {
-        self.home.clone().unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-            home.join(".hiveql")
-        })
+        home_or_default(self.home.clone())
     }
 }

@@ -1,68 +1,27 @@
-//! `hiveql namenode`, `hiveql datanode` and `hiveql dfs`: the block store's
-//! daemons and its file commands, as `hdfs namenode`, `hdfs datanode` and
-//! `hadoop fs` users know them.
+//! `hiveql dfs`: file commands on the block store, as `hadoop fs` users
+//! know them. Files stream in and out (a large `-put` or `-get` never sits
+//! whole in memory) with a progress line on standard error when it is a
+//! terminal (or `HIVEQL_PROGRESS=1`).
 
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::Instant;
 
 use bytes::Bytes;
+use futures::TryStreamExt;
 use hiveql_storage::client::DfsClient;
-use hiveql_storage::datanode::{self, DataNodeConfig};
-use hiveql_storage::namenode::{self, server::NameNodeConfig};
 use hiveql_storage::rpc::messages::PathStatus;
 
-use crate::args::Role;
+use crate::args::NamenodeArg;
+use crate::conf;
 
-fn fail(msg: impl std::fmt::Display) -> ExitCode {
-    eprintln!("Error: {msg}");
-    ExitCode::from(1)
-}
-
-/// Run a role other than the SQL shell.
-pub async fn run(role: Role) -> ExitCode {
-    match role {
-        Role::Namenode { dir, port, bind, dead_after_secs } => {
-            let config = NameNodeConfig { dead_after: Duration::from_secs(dead_after_secs), ..Default::default() };
-            let listen = match format!("{bind}:{port}").parse() {
-                Ok(a) => a,
-                Err(e) => return fail(format!("--bind/--port: {e}")),
-            };
-            match namenode::serve(&dir, listen, config).await {
-                Ok(running) => {
-                    println!("namenode listening on {}", running.addr);
-                    let _ = running.server.await;
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
-        Role::Datanode { namenode, dir, port, bind, rack, heartbeat_ms } => {
-            let cfg =
-                DataNodeConfig { rack, heartbeat_interval: Duration::from_millis(heartbeat_ms), ..Default::default() };
-            let listen = match format!("{bind}:{port}").parse() {
-                Ok(a) => a,
-                Err(e) => return fail(format!("--bind/--port: {e}")),
-            };
-            match datanode::serve(&dir, listen, &namenode, cfg).await {
-                Ok(running) => {
-                    println!("datanode listening on {}", running.addr);
-                    let _ = running.server.await;
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(e),
-            }
-        }
-        Role::Dfs { namenode, block_size, replication, command } => {
-            match dfs(namenode, block_size, replication, &command).await {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(e),
-            }
-        }
-    }
-}
+/// Bytes read from a local file per write.
+const CHUNK: usize = 4 << 20;
+/// Files smaller than this get no progress line.
+const PROGRESS_FROM: u64 = 16 << 20;
 
 /// `dfs://host:port/path` -> (Some(host:port), /path); `/path` -> (None, /path).
-fn split_path(p: &str) -> Result<(Option<String>, String), String> {
+pub fn split_path(p: &str) -> Result<(Option<String>, String), String> {
     match p.strip_prefix("dfs://") {
         Some(rest) => {
             let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -73,7 +32,30 @@ fn split_path(p: &str) -> Result<(Option<String>, String), String> {
     }
 }
 
-fn print_status(s: &PathStatus) {
+/// The client for a command on `paths`: the first `dfs://` path's namenode,
+/// else the default one.
+pub fn connect(arg: &NamenodeArg, paths: &[&str]) -> Result<DfsClient, String> {
+    let from_path = paths.iter().find_map(|p| split_path(p).ok().and_then(|(h, _)| h));
+    let nn = conf::namenode(arg, from_path)?;
+    conf::client(arg, &nn)
+}
+
+/// `1.5 G`, `12.0 M`, `512`: sizes as `-h` prints them.
+pub fn human(n: u64) -> String {
+    let units = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return n.to_string();
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", units[u])
+}
+
+fn print_status(s: &PathStatus, readable: bool) {
     let kind = if s.is_dir { 'd' } else { '-' };
     let mut perm = String::new();
     for shift in [6, 3, 0] {
@@ -86,99 +68,308 @@ fn print_status(s: &PathStatus) {
     let when = chrono::DateTime::from_timestamp_millis(s.mtime as i64)
         .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default();
-    println!("{kind}{perm}   {repl} {} {} {:>10} {when} {}", s.owner, s.group, s.len, s.path);
+    let len = if readable { human(s.len) } else { s.len.to_string() };
+    println!("{kind}{perm}   {repl} {} {} {len:>10} {when} {}", s.owner, s.group, s.path);
 }
 
-async fn dfs(
-    default_nn: Option<String>,
-    block_size: Option<u64>,
-    replication: u16,
-    cmd: &[String],
-) -> Result<(), String> {
+/// A progress line on standard error for a transfer of `total` bytes.
+struct Progress {
+    what: String,
+    total: u64,
+    done: u64,
+    started: Instant,
+    last: Instant,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(what: String, total: u64) -> Progress {
+        let on = total >= PROGRESS_FROM
+            && (std::io::stderr().is_terminal() || std::env::var("HIVEQL_PROGRESS").is_ok_and(|v| v == "1"));
+        let now = Instant::now();
+        Progress { what, total, done: 0, started: now, last: now, shown: !on }
+    }
+
+    fn add(&mut self, n: u64) {
+        self.done += n;
+        if !self.shown && self.last.elapsed().as_millis() >= 200 {
+            self.draw();
+            self.last = Instant::now();
+        }
+    }
+
+    fn draw(&self) {
+        let pct = if self.total == 0 { 100 } else { self.done * 100 / self.total };
+        let width = 30;
+        let filled = (pct as usize * width / 100).min(width);
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        eprint!(
+            "\r{} [{}{}] {pct:>3}% {}B/{}B {:.1} MB/s ",
+            self.what,
+            "#".repeat(filled),
+            " ".repeat(width - filled),
+            human(self.done),
+            human(self.total),
+            self.done as f64 / secs / 1e6
+        );
+        let _ = std::io::stderr().flush();
+    }
+
+    fn finish(self) {
+        if !self.shown {
+            self.draw();
+            eprintln!();
+        }
+    }
+}
+
+/// Run `hiveql dfs COMMAND ARGS...`.
+pub async fn run(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &[String]) -> ExitCode {
+    match dfs(arg, block_size, replication, cmd).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let op = cmd.first().map(String::as_str).unwrap_or("dfs");
+            eprintln!("Error: {op}: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) -> Result<(), String> {
+    let mut file = std::fs::File::open(local).map_err(|e| format!("{local}: {e}"))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let e = |e: hiveql_storage::StorageError| format!("{dst}: {e}");
+    let mut w = client.create(dst, overwrite).await.map_err(e)?;
+    let mut progress = Progress::new(format!("put {local}"), total);
+    loop {
+        let mut buf = vec![0u8; CHUNK];
+        let n = file.read(&mut buf).map_err(|err| format!("{local}: {err}"))?;
+        if n == 0 {
+            break;
+        }
+        buf.truncate(n);
+        if let Err(err) = w.write(Bytes::from(buf)).await {
+            let _ = w.abort().await;
+            return Err(e(err));
+        }
+        progress.add(n as u64);
+    }
+    w.close().await.map_err(e)?;
+    progress.finish();
+    Ok(())
+}
+
+async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: String) -> Result<(), String> {
+    let e = |e: hiveql_storage::StorageError| format!("{src}: {e}");
+    let located = client.locate(src).await.map_err(e)?;
+    if located.status.is_dir {
+        return Err(format!("{src} is a directory"));
+    }
+    let mut progress = Progress::new(what, located.status.len);
+    let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
+    while let Some(c) = chunks.try_next().await.map_err(e)? {
+        out.write_all(&c).map_err(|err| err.to_string())?;
+        progress.add(c.len() as u64);
+    }
+    out.flush().map_err(|err| err.to_string())?;
+    progress.finish();
+    Ok(())
+}
+
+/// Every file under `path` (itself if a file), with its status.
+async fn files_under(client: &mut DfsClient, path: &str) -> Result<Vec<PathStatus>, String> {
+    let mut out = Vec::new();
+    let mut todo = vec![path.to_string()];
+    while let Some(p) = todo.pop() {
+        for s in client.list(&p).await.map_err(|e| format!("{p}: {e}"))? {
+            if s.is_dir {
+                todo.push(s.path.clone());
+            } else {
+                out.push(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Where a file named like `src` goes when `dst` is a directory.
+async fn into_dir(client: &mut DfsClient, src_name: &str, dst: String) -> String {
+    if client.stat(&dst).await.is_ok_and(|s| s.is_dir) {
+        let name = src_name.rsplit('/').next().unwrap_or(src_name);
+        format!("{}/{name}", dst.trim_end_matches('/'))
+    } else {
+        dst
+    }
+}
+
+async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &[String]) -> Result<(), String> {
     let (op, rest) = cmd.split_first().ok_or("no dfs command")?;
     let flags: Vec<&str> = rest.iter().filter(|a| a.starts_with('-')).map(String::as_str).collect();
     let paths: Vec<&str> = rest.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
     let need = |n: usize| -> Result<(), String> {
-        if paths.len() < n { Err(format!("{op} needs {n} path(s)")) } else { Ok(()) }
+        if paths.len() < n { Err(format!("needs {n} path(s)")) } else { Ok(()) }
     };
-    // The namenode: from the first dfs:// path, else --namenode.
-    let mut nn = default_nn;
-    for p in &paths {
-        if let Ok((Some(h), _)) = split_path(p) {
-            nn = Some(h);
-            break;
-        }
-    }
+    let has = |f: &str| flags.contains(&f);
     let dfs_path = |p: &str| split_path(p).map(|(_, path)| path);
-    let nn = nn.ok_or("no namenode: give dfs://HOST:PORT/... paths, --namenode or HIVEQL_NAMENODE")?;
-    let mut client = DfsClient::connect(&nn).await.map_err(|e| format!("namenode {nn}: {e}"))?;
+    let mut client = connect(&arg, &paths)?;
     client.replication = replication;
     client.block_size = block_size.unwrap_or(0);
     let e = |e: hiveql_storage::StorageError| e.to_string();
     match op.as_str() {
         "-ls" => {
-            need(1)?;
-            let recursive = flags.contains(&"-R");
-            let mut todo = vec![dfs_path(paths[0])?];
+            let recursive = has("-R");
+            let mut todo: Vec<String> = if paths.is_empty() {
+                vec!["/".into()]
+            } else {
+                paths.iter().map(|p| dfs_path(p)).collect::<Result<_, _>>()?
+            };
+            todo.reverse();
             while let Some(p) = todo.pop() {
-                let entries = client.list(&p).await.map_err(e)?;
-                for s in &entries {
-                    print_status(s);
+                let entries = client.list(&p).await.map_err(|err| format!("{p}: {err}"))?;
+                let is_dir = entries.first().is_none_or(|s| s.path != p);
+                if is_dir {
+                    println!("Found {} items", entries.len());
+                }
+                for s in entries.iter().rev() {
                     if recursive && s.is_dir {
                         todo.push(s.path.clone());
                     }
+                }
+                for s in &entries {
+                    print_status(s, has("-h"));
                 }
             }
         }
         "-mkdir" => {
             need(1)?;
             for p in &paths {
-                client.mkdirs(&dfs_path(p)?).await.map_err(e)?;
+                let path = dfs_path(p)?;
+                if !has("-p") && client.stat(&path).await.is_ok() {
+                    return Err(format!("{path}: File exists"));
+                }
+                client.mkdirs(&path).await.map_err(e)?;
             }
         }
         "-put" | "-copyFromLocal" => {
             need(2)?;
-            let data = std::fs::read(paths[0]).map_err(|err| format!("{}: {err}", paths[0]))?;
-            let mut dst = dfs_path(paths[1])?;
-            if client.stat(&dst).await.is_ok_and(|s| s.is_dir) {
-                let name = std::path::Path::new(paths[0]).file_name().ok_or("bad local file name")?;
-                dst = format!("{}/{}", dst.trim_end_matches('/'), name.to_string_lossy());
+            let (dst, srcs) = paths.split_last().expect("two paths");
+            let dst = dfs_path(dst)?;
+            if srcs.len() > 1 && !client.stat(&dst).await.is_ok_and(|s| s.is_dir) {
+                return Err(format!("{dst}: not a directory (several files are put)"));
             }
-            client.write(&dst, Bytes::from(data), flags.contains(&"-f")).await.map_err(e)?;
+            for src in srcs {
+                let target = into_dir(&mut client, src, dst.clone()).await;
+                put(&mut client, src, &target, has("-f")).await?;
+            }
         }
         "-get" | "-copyToLocal" => {
             need(2)?;
-            let data = client.read(&dfs_path(paths[0])?).await.map_err(e)?;
-            std::fs::write(paths[1], data).map_err(|err| format!("{}: {err}", paths[1]))?;
+            let src = dfs_path(paths[0])?;
+            let mut local = std::path::PathBuf::from(paths[1]);
+            if local.is_dir() {
+                local = local.join(src.rsplit('/').next().unwrap_or("file"));
+            }
+            // Written beside the target and renamed, so a failed copy leaves nothing half-written.
+            let tmp = local.with_file_name(format!(
+                ".{}.hiveql-get",
+                local.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
+            ));
+            let file = std::fs::File::create(&tmp).map_err(|err| format!("{}: {err}", tmp.display()))?;
+            let got = get(&mut client, &src, std::io::BufWriter::new(file), format!("get {src}")).await;
+            match got {
+                Ok(()) => std::fs::rename(&tmp, &local).map_err(|err| format!("{}: {err}", local.display()))?,
+                Err(err) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(err);
+                }
+            }
         }
         "-cat" => {
             need(1)?;
-            use std::io::Write;
             for p in &paths {
-                let data = client.read(&dfs_path(p)?).await.map_err(e)?;
-                std::io::stdout().write_all(&data).map_err(|err| err.to_string())?;
+                let path = dfs_path(p)?;
+                get(&mut client, &path, std::io::stdout().lock(), String::new()).await?;
             }
         }
         "-rm" => {
             need(1)?;
-            let recursive = flags.iter().any(|f| *f == "-r" || *f == "-R" || *f == "-rf");
+            let recursive = flags.iter().any(|f| matches!(*f, "-r" | "-R" | "-rf" | "-fr"));
+            let force = flags.iter().any(|f| matches!(*f, "-f" | "-rf" | "-fr"));
             for p in &paths {
-                client.delete(&dfs_path(p)?, recursive).await.map_err(e)?;
+                match client.delete(&dfs_path(p)?, recursive).await {
+                    Ok(()) => println!("Deleted {p}"),
+                    Err(hiveql_storage::StorageError::NotFound(_)) if force => {}
+                    Err(err) => return Err(format!("{p}: {err}")),
+                }
             }
         }
         "-mv" => {
             need(2)?;
-            client.rename(&dfs_path(paths[0])?, &dfs_path(paths[1])?).await.map_err(e)?;
+            let src = dfs_path(paths[0])?;
+            let dst = into_dir(&mut client, &src, dfs_path(paths[1])?).await;
+            client.rename(&src, &dst).await.map_err(e)?;
+        }
+        "-cp" => {
+            need(2)?;
+            let src = dfs_path(paths[0])?;
+            let dst = into_dir(&mut client, &src, dfs_path(paths[1])?).await;
+            let files = files_under(&mut client, &src).await?;
+            for f in files {
+                let target = format!("{dst}{}", &f.path[src.len()..]);
+                let located = client.locate(&f.path).await.map_err(e)?;
+                let mut w = client.create(&target, has("-f")).await.map_err(|err| format!("{target}: {err}"))?;
+                let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
+                while let Some(c) = chunks.try_next().await.map_err(|err| format!("{}: {err}", f.path))? {
+                    w.write(c).await.map_err(|err| format!("{target}: {err}"))?;
+                }
+                w.close().await.map_err(|err| format!("{target}: {err}"))?;
+            }
+        }
+        "-du" => {
+            let targets: Vec<String> = if paths.is_empty() {
+                vec!["/".into()]
+            } else {
+                paths.iter().map(|p| dfs_path(p)).collect::<Result<_, _>>()?
+            };
+            let size = |n: u64| if has("-h") { human(n) } else { n.to_string() };
+            for t in targets {
+                // each entry (or the path itself with -s): its size and its size with all replicas
+                let entries = if has("-s") { vec![client.stat(&t).await.map_err(e)?] } else { client.list(&t).await.map_err(e)? };
+                for entry in entries {
+                    let files = if entry.is_dir { files_under(&mut client, &entry.path).await? } else { vec![entry.clone()] };
+                    let len: u64 = files.iter().map(|f| f.len).sum();
+                    let raw: u64 = files.iter().map(|f| f.len * f.replication as u64).sum();
+                    println!("{:<10} {:<10} {}", size(len), size(raw), entry.path);
+                }
+            }
+        }
+        "-setrep" => {
+            let n: u16 = rest
+                .iter()
+                .find_map(|a| a.parse().ok())
+                .ok_or("usage: -setrep [-R] [-w] N PATH...")?;
+            let targets: Vec<&str> = paths.iter().copied().filter(|p| p.parse::<u16>().is_err()).collect();
+            if targets.is_empty() {
+                return Err("usage: -setrep [-R] [-w] N PATH...".into());
+            }
+            for p in targets {
+                let path = dfs_path(p)?;
+                for f in files_under(&mut client, &path).await? {
+                    client.set_replication(&f.path, n).await.map_err(e)?;
+                    println!("Replication {n} set: {}", f.path);
+                }
+            }
         }
         "-stat" => {
             need(1)?;
             for p in &paths {
-                print_status(&client.stat(&dfs_path(p)?).await.map_err(e)?);
+                print_status(&client.stat(&dfs_path(p)?).await.map_err(e)?, false);
             }
         }
         other => {
             return Err(format!(
-                "unknown dfs command {other} (supported: -ls [-R], -mkdir [-p], -put, -get, -cat, -rm [-r], -mv, -stat)"
+                "unknown command {other} (supported: -ls [-R] [-h], -mkdir [-p], -put [-f], -get, -cat, -rm [-r] [-f], \
+                 -mv, -cp [-f], -du [-s] [-h], -setrep N, -stat)"
             ));
         }
     }

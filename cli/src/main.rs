@@ -4,7 +4,11 @@
 //! Query rows go to standard output in the chosen `--outputformat`; status
 //! lines (OK, timings, row counts) and errors go to standard error.
 
+mod admin;
 mod args;
+mod cluster;
+mod conf;
+mod daemon;
 mod dfs;
 mod output;
 mod repl;
@@ -15,7 +19,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::Args;
+use args::{Args, Role};
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -31,7 +35,15 @@ fn main() -> ExitCode {
 
 async fn async_main(mut args: Args) -> ExitCode {
     if let Some(role) = args.role.take() {
-        return dfs::run(role).await;
+        return match role {
+            r @ (Role::Namenode { .. } | Role::Datanode { .. }) => daemon::run(r).await,
+            Role::Dfs { namenode, block_size, replication, command } => {
+                dfs::run(namenode, block_size, replication, &command).await
+            }
+            Role::Dfsadmin { namenode, command } => admin::dfsadmin(namenode, &command).await,
+            Role::Fsck { namenode, command } => admin::fsck(namenode, &command).await,
+            Role::Cluster { action, datanodes, port, home } => cluster::run(action, datanodes, port, home).await,
+        };
     }
     let mut runner = match runner::Runner::new(&args) {
         Ok(r) => r,

@@ -1,11 +1,17 @@
 //! Table and directory locations: local paths, `file://` URLs, `s3://` URLs
 //! and `dfs://HOST:PORT/path` (hiveql's block store, its namenode's
-//! address), resolved to an object store registered in DataFusion's runtime.
+//! address), resolved to an object store of DataFusion's runtime.
+//! [`LocationStores`] is the runtime's object store registry: it makes the
+//! store of an `s3://` bucket or a `dfs://` cluster on first use (the latter
+//! with the cluster secret, see `hiveql_storage::secret`).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
-use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry, ObjectStoreUrl};
 use datafusion::execution::runtime_env::RuntimeEnv;
+use hiveql_storage::object_store::DfsObjectStore;
+use hiveql_storage::secret::Secret;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use url::Url;
@@ -106,30 +112,71 @@ impl Location {
         }
     }
 
-    /// The object store of this location, registering one for S3 buckets on first use.
+    /// The object store of this location (made on first use for S3
+    /// buckets and dfs clusters, see [`LocationStores`]).
     pub fn store(&self, runtime: &RuntimeEnv) -> Result<Arc<dyn ObjectStore>> {
-        if let Ok(s) = runtime.object_store(&self.store_url) {
+        Ok(runtime.object_store(&self.store_url)?)
+    }
+}
+
+/// The object stores of a session's locations: DataFusion's default
+/// registry (local files and what is registered), plus S3 buckets and dfs
+/// clusters made on first use. Also kept as a session config extension, so
+/// table scans can ask a dfs cluster for its files' block sizes.
+#[derive(Debug)]
+pub struct LocationStores {
+    inner: DefaultObjectStoreRegistry,
+    /// The secret dfs requests carry.
+    secret: Secret,
+    dfs: Mutex<HashMap<String, Arc<DfsObjectStore>>>,
+}
+
+impl LocationStores {
+    pub fn new(secret: Secret) -> LocationStores {
+        LocationStores { inner: DefaultObjectStoreRegistry::new(), secret, dfs: Mutex::default() }
+    }
+
+    /// The store of the dfs cluster at `authority` (`host:port`).
+    pub fn dfs(&self, authority: &str) -> Result<Arc<DfsObjectStore>> {
+        let mut dfs = self.dfs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = dfs.get(authority) {
+            return Ok(s.clone());
+        }
+        let store = DfsObjectStore::new(authority, self.secret.clone())
+            .map_err(|e| HiveError::Semantic(format!("dfs://{authority}: {e}")))?;
+        let store = Arc::new(store);
+        dfs.insert(authority.to_string(), store.clone());
+        Ok(store)
+    }
+}
+
+fn authority(url: &Url) -> String {
+    format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020))
+}
+
+impl ObjectStoreRegistry for LocationStores {
+    fn register_store(&self, url: &Url, store: Arc<dyn ObjectStore>) -> Option<Arc<dyn ObjectStore>> {
+        self.inner.register_store(url, store)
+    }
+
+    fn deregister_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        self.inner.deregister_store(url)
+    }
+
+    fn get_store(&self, url: &Url) -> datafusion::error::Result<Arc<dyn ObjectStore>> {
+        if let Ok(s) = self.inner.get_store(url) {
             return Ok(s);
         }
-        let url: &Url = self.store_url.as_ref();
-        match url.scheme() {
+        let made: Arc<dyn ObjectStore> = match url.scheme() {
             "s3" => {
                 let bucket = url.host_str().unwrap_or_default();
-                let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
-                let s3: Arc<dyn ObjectStore> = Arc::new(s3);
-                runtime.register_object_store(url, s3.clone());
-                Ok(s3)
+                Arc::new(object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?)
             }
-            "dfs" => {
-                let authority = format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020));
-                let dfs = hiveql_storage::object_store::DfsObjectStore::new(&authority)
-                    .map_err(|e| HiveError::Semantic(format!("location {self}: {e}")))?;
-                let dfs: Arc<dyn ObjectStore> = Arc::new(dfs);
-                runtime.register_object_store(url, dfs.clone());
-                Ok(dfs)
-            }
-            _ => Ok(runtime.object_store(&self.store_url)?),
-        }
+            "dfs" => self.dfs(&authority(url))?,
+            _ => return self.inner.get_store(url),
+        };
+        self.inner.register_store(url, made.clone());
+        Ok(made)
     }
 }
 

@@ -76,7 +76,15 @@ impl Session {
 
     /// Open a session on a given metastore.
     pub fn with_metastore(metastore: Arc<dyn Metastore>, opts: SessionOptions) -> Result<Session> {
+        // dfs:// locations reach their cluster with the secret of this home.
+        let secret = hiveql_storage::secret::Secret::discover(Some(&opts.home))
+            .map_err(|e| semantic(format!("cluster secret: {e}")))?;
+        let stores = Arc::new(crate::location::LocationStores::new(secret));
+        let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
+            .with_object_store_registry(stores.clone())
+            .build_arc()?;
         let mut config = SessionConfig::new()
+            .with_extension(stores)
             .with_default_catalog_and_schema(CATALOG, "default")
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false);
@@ -84,6 +92,7 @@ impl Session {
         config.options_mut().sql_parser.default_null_ordering = "nulls_min".into();
         let mut builder = SessionStateBuilder::new()
             .with_config(config)
+            .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(crate::functions::analyzer_rules());
         // Hive's operator typing goes before DataFusion's own planners.

@@ -4,9 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::client::DfsClient;
 use crate::datanode::{self, DataNodeConfig};
 use crate::error::Result;
 use crate::namenode::{self, server::NameNodeConfig};
+use crate::object_store::DfsObjectStore;
+use crate::secret::Secret;
 
 /// A running local cluster.
 #[derive(Debug)]
@@ -15,28 +18,51 @@ pub struct MiniCluster {
     pub datanodes: Vec<datanode::Running>,
     /// The datanodes' data directories, in the order of `datanodes`.
     pub dirs: Vec<PathBuf>,
+    /// The cluster secret every node requires.
+    pub secret: Secret,
 }
 
 impl MiniCluster {
     /// Start a namenode in `root/nn` and `n` datanodes in `root/dnI`;
     /// `datanode(i)` gives datanode `i` its settings (rack, heartbeats).
+    /// The cluster's secret is the namenode config's, or a new one
+    /// (`root/cluster.secret`) when that has none.
     pub async fn start(
         root: &Path,
         n: usize,
-        config: NameNodeConfig,
+        mut config: NameNodeConfig,
         datanode: impl Fn(usize) -> DataNodeConfig,
     ) -> Result<MiniCluster> {
+        if !config.secret.is_set() {
+            config.secret = Secret::load_or_create(root)?;
+        }
+        let secret = config.secret.clone();
         let any = "127.0.0.1:0".parse().expect("loopback address");
         let nn = namenode::serve(&root.join("nn"), any, config).await?;
-        let addr = nn.addr.to_string();
-        let mut datanodes = Vec::new();
-        let mut dirs = Vec::new();
+        let mut cluster = MiniCluster { namenode: nn, datanodes: Vec::new(), dirs: Vec::new(), secret };
         for i in 0..n {
-            let dir = root.join(format!("dn{i}"));
-            datanodes.push(datanode::serve(&dir, any, &addr, datanode(i)).await?);
-            dirs.push(dir);
+            cluster.add_datanode(&root.join(format!("dn{i}")), datanode(i)).await?;
         }
-        Ok(MiniCluster { namenode: nn, datanodes, dirs })
+        Ok(cluster)
+    }
+
+    /// Start one more datanode (with this cluster's secret) in `dir`.
+    pub async fn add_datanode(&mut self, dir: &Path, config: DataNodeConfig) -> Result<()> {
+        let any = "127.0.0.1:0".parse().expect("loopback address");
+        let config = DataNodeConfig { secret: self.secret.clone(), ..config };
+        self.datanodes.push(datanode::serve(dir, any, &self.addr(), config).await?);
+        self.dirs.push(dir.to_path_buf());
+        Ok(())
+    }
+
+    /// A client of this cluster.
+    pub fn client(&self) -> Result<DfsClient> {
+        DfsClient::new(&self.addr(), self.secret.clone())
+    }
+
+    /// This cluster as an object store.
+    pub fn store(&self) -> Result<DfsObjectStore> {
+        DfsObjectStore::new(&self.addr(), self.secret.clone())
     }
 
     /// `n` datanodes, each on its own rack, heartbeating every 300 ms, and
@@ -61,6 +87,6 @@ impl Drop for MiniCluster {
         for d in &self.datanodes {
             d.kill();
         }
-        self.namenode.server.abort();
+        self.namenode.kill();
     }
 }

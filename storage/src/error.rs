@@ -24,6 +24,16 @@ pub enum StorageError {
     /// The namespace refuses the operation (exists, not empty, ...).
     #[error("{0}")]
     Namespace(String),
+    /// The namenode is in safe mode (after a restart, until enough blocks
+    /// are reported): reads work, changes are refused.
+    #[error("the namenode is in safe mode: {0}")]
+    SafeMode(String),
+    /// No datanode (or this datanode) has room for a block.
+    #[error("no space: {0}")]
+    NoSpace(String),
+    /// A node refused the request (the cluster secret is missing or wrong).
+    #[error("refused: {0}")]
+    Refused(String),
     /// A node could not be reached or failed to answer.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -38,6 +48,14 @@ impl From<tonic::Status> for StorageError {
             Code::InvalidArgument => StorageError::Invalid(m),
             Code::FailedPrecondition | Code::AlreadyExists => StorageError::Namespace(m),
             Code::DataLoss => StorageError::Corrupt(m),
+            Code::Unauthenticated | Code::PermissionDenied => StorageError::Refused(m),
+            Code::ResourceExhausted => match m.strip_prefix("no space: ") {
+                Some(rest) => StorageError::NoSpace(rest.to_string()),
+                None => StorageError::Invalid(m), // e.g. a message over the size limit
+            },
+            Code::Unavailable if m.starts_with("safe mode: ") => {
+                StorageError::SafeMode(m["safe mode: ".len()..].to_string())
+            }
             _ => StorageError::Unavailable(format!("{:?}: {m}", s.code())),
         }
     }

@@ -4,8 +4,9 @@
 //! are what list-with-delimiter calls common prefixes.
 //!
 //! Puts write a hidden temporary file and rename it into place, so readers
-//! never see a partial object; a multipart upload collects its parts and
-//! puts them on completion. As in other object stores there are no empty
+//! never see a partial object; a multipart upload streams its parts, in the
+//! order they are given, into such a file as they come. Gets stream the
+//! range block by block. As in other object stores there are no empty
 //! directories: a delete removes the parents it leaves empty.
 
 use std::fmt;
@@ -15,16 +16,19 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
+use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{
-    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartUpload, ObjectMeta,
+    CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartId, MultipartUpload,
+    ObjectMeta,
     ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, RenameTargetMode,
     UploadPart,
 };
 
-use crate::client::DfsClient;
+use crate::client::{DfsClient, FileWriter};
 use crate::error::StorageError;
 use crate::rpc::messages::PathStatus;
+use crate::secret::Secret;
 
 const STORE: &str = "dfs";
 
@@ -36,9 +40,20 @@ pub struct DfsObjectStore {
 }
 
 impl DfsObjectStore {
-    /// A store for the namenode at `authority` (`host:port`); connects on first use.
-    pub fn new(authority: &str) -> crate::Result<DfsObjectStore> {
-        Ok(DfsObjectStore { client: DfsClient::lazy(authority)?, authority: authority.to_string() })
+    /// A store for the namenode at `authority` (`host:port`), sending the
+    /// cluster secret; connects on first use.
+    pub fn new(authority: &str, secret: Secret) -> crate::Result<DfsObjectStore> {
+        Ok(DfsObjectStore { client: DfsClient::new(authority, secret)?, authority: authority.to_string() })
+    }
+
+    /// The block size of the file at `location` (scans split at block boundaries).
+    pub async fn block_size(&self, location: &Path) -> crate::Result<u64> {
+        Ok(self.client.clone().stat(&dfs_path(location)).await?.block_size)
+    }
+
+    /// The client this store uses.
+    pub fn client(&self) -> &DfsClient {
+        &self.client
     }
 }
 
@@ -69,6 +84,16 @@ fn object_path(path: &str) -> Path {
     Path::parse(p).unwrap_or_else(|_| Path::from(p))
 }
 
+/// Whether `path` is a put or upload in progress (`.NAME.HEX.tmp`,
+/// `.NAME.HEX.upload`): listings leave them out.
+fn in_progress(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let Some(rest) = name.strip_prefix('.') else { return false };
+    let Some((stem, kind)) = rest.rsplit_once('.') else { return false };
+    let nonce = stem.rsplit_once('.').map_or("", |(_, n)| n);
+    matches!(kind, "tmp" | "upload") && !nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 fn meta(s: &PathStatus) -> ObjectMeta {
     ObjectMeta {
         location: object_path(&s.path),
@@ -91,22 +116,47 @@ impl DfsObjectStore {
         Ok(s)
     }
 
-    /// Write `data` to a temporary name and move it to `location`.
-    async fn put_bytes(&self, location: &Path, data: Bytes, create_only: bool) -> object_store::Result<PutResult> {
-        let mut c = self.client.clone();
+    /// A hidden temporary name beside `location`, and a writer of it.
+    async fn create_temporary(&self, location: &Path) -> object_store::Result<(String, FileWriter)> {
         let target = dfs_path(location);
         let (parent, name) = target.rsplit_once('/').unwrap_or(("", &target));
         let nonce =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let tmp = format!("{parent}/.{name}.{nonce:x}.tmp");
-        c.write(&tmp, data, false).await.map_err(|e| err(location, e))?;
-        let moved = self.move_into_place(&tmp, location, create_only).await;
+        let writer = self.client.clone().create(&tmp, false).await.map_err(|e| err(location, e))?;
+        Ok((tmp, writer))
+    }
+
+    /// Close the temporary file `tmp` and move it to `location`; on any
+    /// failure the temporary file goes.
+    async fn publish(
+        &self,
+        tmp: &str,
+        mut writer: FileWriter,
+        location: &Path,
+        create_only: bool,
+    ) -> object_store::Result<PutResult> {
+        let closed = writer.close().await.map_err(|e| err(location, e));
+        let moved = match closed {
+            Ok(()) => self.move_into_place(tmp, location, create_only).await,
+            Err(e) => Err(e),
+        };
         if moved.is_err() {
-            let _ = c.delete(&tmp, false).await;
+            let _ = self.client.clone().delete(tmp, false).await;
         }
         moved?;
         let s = self.file_status(location).await?;
         Ok(PutResult { e_tag: meta(&s).e_tag, version: None })
+    }
+
+    /// Write `data` to a temporary name and move it to `location`.
+    async fn put_bytes(&self, location: &Path, data: Bytes, create_only: bool) -> object_store::Result<PutResult> {
+        let (tmp, mut writer) = self.create_temporary(location).await?;
+        if let Err(e) = writer.write(data).await {
+            let _ = writer.abort().await;
+            return Err(err(location, e));
+        }
+        self.publish(&tmp, writer, location, create_only).await
     }
 
     /// An object store has no empty directories: remove the parents of
@@ -166,12 +216,38 @@ impl ObjectStore for DfsObjectStore {
         location: &Path,
         _opts: PutMultipartOptions,
     ) -> object_store::Result<Box<dyn MultipartUpload>> {
-        Ok(Box::new(Upload { store: self.clone(), location: location.clone(), parts: Vec::new() }))
+        let (tmp, mut writer) = self.create_temporary(location).await?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Part>();
+        let path = location.clone();
+        // Parts are written in the order they were given; each part's future
+        // ends when it is in the pipeline (the caller's back-pressure).
+        let task = tokio::spawn(async move {
+            while let Some((part, done)) = rx.recv().await {
+                for b in part.iter() {
+                    if let Err(e) = writer.write(b.clone()).await {
+                        let _ = done.send(Err(e.to_string()));
+                        let _ = writer.abort().await;
+                        return Err(err(&path, e));
+                    }
+                }
+                let _ = done.send(Ok(()));
+            }
+            Ok(writer)
+        });
+        Ok(Box::new(Upload { store: self.clone(), location: location.clone(), tmp, parts: Some(tx), task: Some(task) }))
     }
 
     async fn get_opts(&self, location: &Path, options: GetOptions) -> object_store::Result<GetResult> {
-        let s = self.file_status(location).await?;
-        let meta = meta(&s);
+        let located = match self.client.clone().locate(&dfs_path(location)).await {
+            Ok(l) => l,
+            // a directory is not an object
+            Err(StorageError::Namespace(m)) if m.ends_with("is a directory") => {
+                return Err(object_store::Error::NotFound { path: location.to_string(), source: m.into() });
+            }
+            Err(e) => return Err(err(location, e)),
+        };
+        let s = &located.status;
+        let meta = meta(s);
         options.check_preconditions(&meta)?;
         let range: Range<u64> = match &options.range {
             None => 0..s.len,
@@ -195,13 +271,15 @@ impl ObjectStore for DfsObjectStore {
             }
             Some(GetRange::Suffix(n)) => s.len.saturating_sub(*n)..s.len,
         };
-        let data = if options.head {
-            Bytes::new()
+        let stream = if options.head {
+            futures::stream::empty().boxed()
         } else {
-            let d = self.client.clone().read_range(&s.path, range.start, range.end - range.start).await;
-            Bytes::from(d.map_err(|e| err(location, e))?)
+            let path = location.clone();
+            self.client
+                .read_stream(located, range.start, range.end - range.start)
+                .map_err(move |e| err(&path, e))
+                .boxed()
         };
-        let stream = futures::stream::once(async move { Ok(data) }).boxed();
         Ok(GetResult { payload: GetResultPayload::Stream(stream), meta, range, attributes: Default::default() })
     }
 
@@ -240,7 +318,7 @@ impl ObjectStore for DfsObjectStore {
                     Err(StorageError::NotFound(_)) => continue,
                     Err(e) => return Err(object_store::Error::Generic { store: STORE, source: Box::new(e) }),
                 };
-                for s in entries {
+                for s in entries.into_iter().filter(|s| !in_progress(&s.path)) {
                     if s.is_dir {
                         todo.push(s.path.clone());
                     } else if s.path != dir {
@@ -261,7 +339,7 @@ impl ObjectStore for DfsObjectStore {
             Err(e) => return Err(object_store::Error::Generic { store: STORE, source: Box::new(e) }),
         };
         let mut result = ListResult { common_prefixes: Vec::new(), objects: Vec::new() };
-        for s in entries {
+        for s in entries.into_iter().filter(|s| !in_progress(&s.path)) {
             if s.path == dir {
                 continue; // the prefix names a file, not a directory
             }
@@ -275,9 +353,23 @@ impl ObjectStore for DfsObjectStore {
     }
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> object_store::Result<()> {
-        let s = self.file_status(from).await?;
-        let data = self.client.clone().read(&s.path).await.map_err(|e| err(from, e))?;
-        self.put_bytes(to, Bytes::from(data), options.mode == CopyMode::Create).await.map(|_| ())
+        let located = self.client.clone().locate(&dfs_path(from)).await.map_err(|e| err(from, e))?;
+        if located.status.is_dir {
+            return Err(object_store::Error::NotFound { path: from.to_string(), source: "a directory".into() });
+        }
+        let (tmp, mut writer) = self.create_temporary(to).await?;
+        let mut chunks = std::pin::pin!(self.client.read_stream(located, 0, u64::MAX));
+        while let Some(chunk) = chunks.next().await {
+            let written = match chunk {
+                Ok(c) => writer.write(c).await.map_err(|e| err(to, e)),
+                Err(e) => Err(err(from, e)),
+            };
+            if let Err(e) = written {
+                let _ = writer.abort().await;
+                return Err(e);
+            }
+        }
+        self.publish(&tmp, writer, to, options.mode == CopyMode::Create).await.map(|_| ())
     }
 
     async fn rename_opts(&self, from: &Path, to: &Path, options: RenameOptions) -> object_store::Result<()> {
@@ -296,33 +388,152 @@ impl ObjectStore for DfsObjectStore {
     }
 }
 
-/// A multipart upload: parts are kept until `complete` puts them as one object.
+/// Uploads whose parts come in any order (S3's model): each part is a
+/// hidden file in a hidden directory beside the target, and completing the
+/// upload writes them in order into the object.
+#[async_trait]
+impl MultipartStore for DfsObjectStore {
+    async fn create_multipart(&self, path: &Path) -> object_store::Result<MultipartId> {
+        let nonce =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let id = format!("{nonce:x}");
+        self.client.clone().mkdirs(&self.parts_dir(path, &id)).await.map_err(|e| err(path, e))?;
+        Ok(id)
+    }
+
+    async fn put_part(
+        &self,
+        path: &Path,
+        id: &MultipartId,
+        part_idx: usize,
+        data: PutPayload,
+    ) -> object_store::Result<PartId> {
+        let part = format!("{}/part-{part_idx:06}", self.parts_dir(path, id));
+        let mut w = self.client.clone().create(&part, true).await.map_err(|e| err(path, e))?;
+        for b in data.iter() {
+            w.write(b.clone()).await.map_err(|e| err(path, e))?;
+        }
+        w.close().await.map_err(|e| err(path, e))?;
+        Ok(PartId { content_id: part })
+    }
+
+    async fn complete_multipart(
+        &self,
+        path: &Path,
+        id: &MultipartId,
+        parts: Vec<PartId>,
+    ) -> object_store::Result<PutResult> {
+        let (tmp, mut writer) = self.create_temporary(path).await?;
+        for part in &parts {
+            let located = self.client.clone().locate(&part.content_id).await.map_err(|e| err(path, e))?;
+            let mut chunks = std::pin::pin!(self.client.read_stream(located, 0, u64::MAX));
+            while let Some(chunk) = chunks.next().await {
+                let written = match chunk {
+                    Ok(c) => writer.write(c).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = written {
+                    let _ = writer.abort().await;
+                    return Err(err(path, e));
+                }
+            }
+        }
+        let put = self.publish(&tmp, writer, path, false).await?;
+        let _ = self.client.clone().delete(&self.parts_dir(path, id), true).await;
+        Ok(put)
+    }
+
+    async fn abort_multipart(&self, path: &Path, id: &MultipartId) -> object_store::Result<()> {
+        match self.client.clone().delete(&self.parts_dir(path, id), true).await {
+            Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
+            Err(e) => Err(err(path, e)),
+        }
+    }
+}
+
+impl DfsObjectStore {
+    /// Where the parts of upload `id` of `path` wait.
+    fn parts_dir(&self, path: &Path, id: &str) -> String {
+        let target = dfs_path(path);
+        let (parent, name) = target.rsplit_once('/').unwrap_or(("", &target));
+        format!("{parent}/.{name}.{id}.upload")
+    }
+}
+
+type UploadTask = tokio::task::JoinHandle<object_store::Result<FileWriter>>;
+/// A part, and where to say it was written.
+type Part = (PutPayload, tokio::sync::oneshot::Sender<Result<(), String>>);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn puts_in_progress_are_recognised() {
+        assert!(super::in_progress("/a/.x.csv.18f3a.tmp"));
+        assert!(super::in_progress(".x.ab12.upload"));
+        assert!(!super::in_progress("/a/.hidden"));
+        assert!(!super::in_progress("/a/x.tmp"));
+        assert!(!super::in_progress("/a/.x.notes.tmp"));
+    }
+}
+
+/// A multipart upload: a task streams the parts into a temporary file, which
+/// `complete` moves into place.
 #[derive(Debug)]
 struct Upload {
     store: DfsObjectStore,
     location: Path,
-    parts: Vec<PutPayload>,
+    tmp: String,
+    parts: Option<tokio::sync::mpsc::UnboundedSender<Part>>,
+    task: Option<UploadTask>,
+}
+
+impl Upload {
+    fn failed(&self, what: &str) -> object_store::Error {
+        object_store::Error::Generic { store: STORE, source: format!("upload of {}: {what}", self.location).into() }
+    }
 }
 
 #[async_trait]
 impl MultipartUpload for Upload {
     fn put_part(&mut self, data: PutPayload) -> UploadPart {
-        self.parts.push(data);
-        Box::pin(futures::future::ready(Ok(())))
+        let Some(tx) = self.parts.clone() else {
+            let e = self.failed("a part after complete or abort");
+            return Box::pin(futures::future::ready(Err(e)));
+        };
+        let (done, written) = tokio::sync::oneshot::channel();
+        let location = self.location.clone();
+        let failed = move |why: String| object_store::Error::Generic {
+            store: STORE,
+            source: format!("upload of {location}: {why}").into(),
+        };
+        if tx.send((data, done)).is_err() {
+            return Box::pin(futures::future::ready(Err(failed("the upload failed earlier".into()))));
+        }
+        Box::pin(async move {
+            match written.await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(why)) => Err(failed(why)),
+                Err(_) => Err(failed("the upload was aborted".into())),
+            }
+        })
     }
 
     async fn complete(&mut self) -> object_store::Result<PutResult> {
-        let mut all = Vec::new();
-        for p in self.parts.drain(..) {
-            for b in p.iter() {
-                all.extend_from_slice(b);
-            }
-        }
-        self.store.put_bytes(&self.location, Bytes::from(all), false).await
+        self.parts = None;
+        let task = self.task.take().ok_or_else(|| self.failed("completed twice"))?;
+        let writer = task.await.map_err(|e| self.failed(&e.to_string()))??;
+        self.store.publish(&self.tmp, writer, &self.location, false).await
     }
 
     async fn abort(&mut self) -> object_store::Result<()> {
-        self.parts.clear();
-        Ok(())
+        self.parts = None;
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        match self.store.client.clone().delete(&self.tmp, false).await {
+            Ok(()) | Err(StorageError::NotFound(_)) => Ok(()),
+            Err(e) => Err(err(&self.location, e)),
+        }
     }
 }

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use hiveql_storage::client::DfsClient;
 use hiveql_storage::cluster::MiniCluster;
 use hiveql_storage::datanode::DataNodeConfig;
 use hiveql_storage::namenode::server::NameNodeConfig;
@@ -50,7 +49,7 @@ fn replicas_on_disk(c: &MiniCluster, block: u64) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn files_of_any_size_round_trip_with_three_replicas() {
     let (_dir, c) = cluster(4).await;
-    let mut client = DfsClient::connect(&c.addr()).await.unwrap();
+    let mut client = c.client().unwrap();
     client.block_size = 1024;
     client.mkdirs("/data").await.unwrap();
     for (i, n) in [0usize, 1, 1023, 1024, 1025, 10_000, 20_000].into_iter().enumerate() {
@@ -84,7 +83,7 @@ async fn files_of_any_size_round_trip_with_three_replicas() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn reads_fall_over_to_another_replica() {
     let (_dir, c) = cluster(3).await;
-    let mut client = DfsClient::connect(&c.addr()).await.unwrap();
+    let mut client = c.client().unwrap();
     client.block_size = 4096;
     let bytes = data(20_000, 3);
     client.write("/f", Bytes::from(bytes.clone()), false).await.unwrap();
@@ -136,7 +135,7 @@ async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn lost_and_corrupt_replicas_are_replaced() {
     let (_dir, c) = cluster(5).await;
-    let mut client = DfsClient::connect(&c.addr()).await.unwrap();
+    let mut client = c.client().unwrap();
     client.block_size = 2048;
     let bytes = data(12_000, 11);
     client.write("/f", Bytes::from(bytes.clone()), false).await.unwrap();

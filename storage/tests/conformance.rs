@@ -3,15 +3,13 @@
 //! datanodes on 127.0.0.1 ephemeral ports with real block files.
 
 use hiveql_storage::cluster::MiniCluster;
-use hiveql_storage::object_store::DfsObjectStore;
 use object_store::integration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dfs_object_store_passes_the_object_store_conformance_suite() {
     let dir = tempfile::tempdir().unwrap();
     let cluster = MiniCluster::start_small(dir.path(), 3).await.unwrap();
-    let addr = cluster.addr();
-    let store = DfsObjectStore::new(&addr).unwrap();
+    let store = cluster.store().unwrap();
     integration::put_get_delete_list(&store).await;
     integration::get_opts(&store).await;
     integration::list_uses_directories_correctly(&store).await;
@@ -24,4 +22,6 @@ async fn dfs_object_store_passes_the_object_store_conformance_suite() {
     integration::put_opts(&store, false).await;
     integration::list_with_offset_exclusivity(&store).await;
     integration::multipart_out_of_order(&store).await;
+    integration::multipart(&store, &store).await;
+    integration::multipart_race_condition(&store, true).await;
 }

@@ -5,7 +5,6 @@
 //! on disk), with a small block size so files span many blocks.
 
 use hiveql_engine::{Session, SessionOptions};
-use hiveql_storage::client::DfsClient;
 use hiveql_storage::cluster::MiniCluster;
 use hiveql_tests::{data_dir, format_rows};
 
@@ -60,7 +59,7 @@ async fn tables_on_dfs_match_tables_on_local_disk() {
     let addr = cluster.addr();
     // the external table's file, put on dfs with small blocks
     let sales = std::fs::read(data_dir().join("sales/sales.csv")).unwrap();
-    let mut client = DfsClient::connect(&addr).await.unwrap();
+    let mut client = cluster.client().unwrap();
     client.block_size = 64;
     client.write("/ext/sales/sales.csv", bytes::Bytes::from(sales), false).await.unwrap();
     assert!(client.locate("/ext/sales/sales.csv").await.unwrap().blocks.len() > 1);
@@ -76,8 +75,12 @@ async fn tables_on_dfs_match_tables_on_local_disk() {
         &load,
     )
     .await;
+    // a home that shares the cluster's secret reaches it
+    let dfs_home = dir.path().join("dfs-home");
+    std::fs::create_dir_all(&dfs_home).unwrap();
+    std::fs::copy(dir.path().join("cluster.secret"), dfs_home.join("cluster.secret")).unwrap();
     let on_dfs = script(
-        &dir.path().join("dfs-home"),
+        &dfs_home,
         &format!("dfs://{addr}/warehouse"),
         &format!("dfs://{addr}/ext/sales"),
         &load,
@@ -93,4 +96,58 @@ async fn tables_on_dfs_match_tables_on_local_disk() {
     assert!(!client.list("/warehouse/totals").await.unwrap().is_empty());
     // the external data is untouched
     assert_eq!(client.list("/ext/sales").await.unwrap().len(), 1);
+
+    // a home without the secret is refused, with a message that says why
+    let mut stranger = Session::open(SessionOptions { home: dir.path().join("other-home"), ..Default::default() }).unwrap();
+    stranger
+        .execute(&format!(
+            "CREATE EXTERNAL TABLE s (line STRING) LOCATION 'dfs://{addr}/ext/sales'"
+        ))
+        .await
+        .unwrap();
+    let e = stranger.execute_collect("SELECT count(*) FROM s").await.unwrap_err().to_string();
+    assert!(e.contains("cluster secret"), "{e}");
+}
+
+/// A text table on dfs is scanned in splits at block boundaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn text_scans_split_at_block_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = MiniCluster::start_small(dir.path(), 3).await.unwrap();
+    let addr = cluster.addr();
+    let mut client = cluster.client().unwrap();
+    client.block_size = 1000;
+    let text: String = (0..2000).map(|i| format!("{i},{}\n", i % 7)).collect();
+    client.write("/t/part-0", bytes::Bytes::from(text.clone()), false).await.unwrap();
+    let blocks = client.locate("/t/part-0").await.unwrap().blocks.len();
+    assert!(blocks > 10, "{blocks} blocks");
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::copy(dir.path().join("cluster.secret"), home.join("cluster.secret")).unwrap();
+    let mut s = Session::open(SessionOptions { home, ..Default::default() }).unwrap();
+    s.execute(&format!(
+        "CREATE EXTERNAL TABLE t (id INT, k INT) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 'dfs://{addr}/t'"
+    ))
+    .await
+    .unwrap();
+    s.execute("SET datafusion.execution.target_partitions=4").await.unwrap();
+    s.execute("SET datafusion.optimizer.repartition_file_min_size=1").await.unwrap();
+    let plan = rows(&mut s, "EXPLAIN SELECT * FROM t").await.join("\n");
+    // every split lies within one block of 1000 bytes
+    let ranges: Vec<(u64, u64)> = plan
+        .match_indices("part-0:")
+        .map(|(i, _)| {
+            let rest = &plan[i + "part-0:".len()..];
+            let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+            let (a, b) = rest[..end].split_once("..").unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        })
+        .collect();
+    assert!(ranges.len() >= blocks, "{plan}");
+    for (a, b) in &ranges {
+        assert_eq!(a / 1000, (b - 1) / 1000, "split {a}..{b} crosses a block boundary");
+    }
+    // and the scan reads every row exactly once
+    let got = rows(&mut s, "SELECT count(*), sum(id), count(DISTINCT id) FROM t").await;
+    assert_eq!(got, vec!["2000|1999000|2000"]);
 }

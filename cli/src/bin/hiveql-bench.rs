@@ -344,7 +344,7 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
     let addr = cluster.addr();
     let data = bytes::Bytes::from(std::fs::read(file).expect("--file"));
     let mb = data.len() as f64 / 1e6;
-    let store = hiveql_storage::object_store::DfsObjectStore::new(&addr).unwrap();
+    let store = cluster.store().unwrap();
     let name = file.file_name().unwrap().to_string_lossy().to_string();
     let dfs_path = object_store::path::Path::from(format!("bench/{name}"));
     let local_copy = dir.join("local").join(&name);

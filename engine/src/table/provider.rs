@@ -2,6 +2,7 @@
 //! Each scan lists the table's (or its partitions') data files afresh, cuts
 //! them into splits and plans a `DataSourceExec` with the table's SerDe.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -12,6 +13,7 @@ use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileScanConfigBuilder, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
@@ -21,11 +23,11 @@ use hiveql_metastore::{Partition, Table};
 
 use super::compression::Compression;
 use super::listing::list_data_files;
-use super::split::plan_splits;
+use super::split::{Cut, plan_splits};
 use super::statistics::StatisticsCache;
 use super::text_source::HiveTextSource;
 use crate::error::HiveError;
-use crate::location::Location;
+use crate::location::{Location, LocationStores};
 use crate::serde::TableFormat;
 use crate::types::{arrow_schema, arrow_type, parse_column_type};
 
@@ -114,6 +116,26 @@ impl HiveTableProvider {
     }
 }
 
+/// The block sizes of files in the block store (none for other stores).
+async fn block_sizes(
+    state: &dyn DfSession,
+    store_url: &ObjectStoreUrl,
+    files: &[PartitionedFile],
+) -> Result<HashMap<object_store::path::Path, u64>> {
+    let url: &url::Url = store_url.as_ref();
+    let mut out = HashMap::new();
+    if url.scheme() != "dfs" {
+        return Ok(out);
+    }
+    let Some(stores) = state.config().get_extension::<LocationStores>() else { return Ok(out) };
+    let dfs = stores.dfs(&format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020)))?;
+    for f in files {
+        let b = dfs.block_size(&f.object_meta.location).await.map_err(|e| HiveError::Data(format!("{}: {e}", f.object_meta.location)))?;
+        out.insert(f.object_meta.location.clone(), b);
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl TableProvider for HiveTableProvider {
     fn schema(&self) -> SchemaRef {
@@ -171,13 +193,18 @@ impl TableProvider for HiveTableProvider {
                 let splittable = src.splittable();
                 // DataFusion's knob for cutting files into ranges decides the smallest split.
                 let min_split = state.config_options().optimizer.repartition_file_min_size as u64;
+                let blocks = block_sizes(state, &store_url, &files).await?;
                 let groups = plan_splits(files, target, min_split, |f| {
-                    splittable && !Compression::of(f.object_meta.location.as_ref()).is_compressed()
+                    if !splittable || Compression::of(f.object_meta.location.as_ref()).is_compressed() {
+                        Cut::Whole
+                    } else {
+                        blocks.get(&f.object_meta.location).map_or(Cut::Anywhere, |b| Cut::Blocks(*b))
+                    }
                 });
                 (Arc::new(src), groups)
             }
             TableFormat::Parquet => {
-                let groups = plan_splits(files, target, u64::MAX, |_| false);
+                let groups = plan_splits(files, target, u64::MAX, |_| Cut::Whole);
                 (Arc::new(ParquetSource::new(table_schema)), groups)
             }
         };

@@ -1,38 +1,65 @@
 //! Input splits, as Hive's `InputSplit`: the work a scan divides among its
 //! tasks. An uncompressed text file is cut into byte ranges (each range reads
 //! the lines that start inside it, see [`crate::table::text_source`]);
-//! compressed files are one split each. Splits are dealt into groups of
-//! about equal size, one group per DataFusion partition.
+//! compressed files are one split each. A file in the block store is cut at
+//! its block boundaries, as Hive's `FileInputFormat` does (a split is at
+//! most a block, so each split reads from one block's replicas). Splits are
+//! dealt into groups of about equal size, one group per DataFusion
+//! partition.
 
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::FileGroup;
 
+/// How a file may be cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// Read whole (compressed files, formats that must be read whole).
+    Whole,
+    /// Anywhere (a local file).
+    Anywhere,
+    /// At block boundaries, blocks of this many bytes (a block store file);
+    /// a block may be cut further into equal parts.
+    Blocks(u64),
+}
+
 /// Cut files into splits and deal them into `groups` groups.
 ///
-/// `splittable` says whether a file may be cut (false for compressed files
-/// and formats that must be read whole); a cut file yields ranges of about
-/// `total / groups` bytes but not below `min_split` bytes.
+/// `cut` says how a file may be cut; a cut file yields ranges of about
+/// `total / groups` bytes (at most a block) but not below `min_split` bytes.
 pub fn plan_splits(
     files: Vec<PartitionedFile>,
     groups: usize,
     min_split: u64,
-    splittable: impl Fn(&PartitionedFile) -> bool,
+    cut: impl Fn(&PartitionedFile) -> Cut,
 ) -> Vec<FileGroup> {
     let groups = groups.max(1);
     let total: u64 = files.iter().map(|f| f.object_meta.size).sum();
     let target = (total / groups as u64).max(min_split).max(1);
     let mut splits: Vec<PartitionedFile> = Vec::new();
+    // `[start, end)` of `f` in ranges of `len` bytes
+    let push_range = |splits: &mut Vec<PartitionedFile>, f: &PartitionedFile, start: u64, end: u64, len: u64| {
+        let mut s = start;
+        while s < end {
+            let e = (s + len).min(end);
+            splits.push(f.clone().with_range(s as i64, e as i64));
+            s = e;
+        }
+    };
     for f in files {
         let size = f.object_meta.size;
-        if size > target && splittable(&f) {
-            let mut start = 0;
-            while start < size {
-                let end = (start + target).min(size);
-                splits.push(f.clone().with_range(start as i64, end as i64));
-                start = end;
+        match cut(&f) {
+            Cut::Anywhere if size > target => push_range(&mut splits, &f, 0, size, target),
+            Cut::Blocks(block) if block > 0 && size > target.min(block) => {
+                let mut start = 0;
+                while start < size {
+                    let end = (start + block).min(size);
+                    // a block cut into equal parts of about `target` bytes
+                    let parts = (end - start).div_ceil(target.max(min_split)).max(1);
+                    push_range(&mut splits, &f, start, end, (end - start).div_ceil(parts));
+                    start = end;
+                }
             }
-        } else {
-            splits.push(f);
+            _ => splits.push(f),
         }
     }
     // Largest first into the lightest group keeps groups even.
@@ -60,7 +87,9 @@ mod tests {
             PartitionedFile::new("b.gz", 600),
             PartitionedFile::new("c.txt", 10),
         ];
-        let groups = plan_splits(files, 2, 100, |f| !Compression::of(f.object_meta.location.as_ref()).is_compressed());
+        let groups = plan_splits(files, 2, 100, |f| {
+            if Compression::of(f.object_meta.location.as_ref()).is_compressed() { Cut::Whole } else { Cut::Anywhere }
+        });
         assert_eq!(groups.len(), 2);
         let all: Vec<&PartitionedFile> = groups.iter().flat_map(|g| g.iter()).collect();
         let a_bytes: i64 = all
@@ -71,5 +100,25 @@ mod tests {
             .sum();
         assert_eq!(a_bytes, 1000);
         assert!(all.iter().any(|f| f.object_meta.location.as_ref() == "b.gz" && f.range.is_none()));
+    }
+
+    fn ranges(groups: &[FileGroup]) -> Vec<(i64, i64)> {
+        let mut r: Vec<(i64, i64)> =
+            groups.iter().flat_map(|g| g.iter()).map(|f| f.range.as_ref().map(|r| (r.start, r.end)).unwrap()).collect();
+        r.sort();
+        r
+    }
+
+    #[test]
+    fn block_store_files_split_at_block_boundaries() {
+        // few groups: a split per block, never across a boundary
+        let groups = plan_splits(vec![PartitionedFile::new("f", 1000)], 2, 10, |_| Cut::Blocks(300));
+        assert_eq!(ranges(&groups), vec![(0, 300), (300, 600), (600, 900), (900, 1000)]);
+        // many groups: blocks are cut into equal parts, boundaries kept
+        let groups = plan_splits(vec![PartitionedFile::new("f", 600)], 4, 10, |_| Cut::Blocks(300));
+        assert_eq!(ranges(&groups), vec![(0, 150), (150, 300), (300, 450), (450, 600)]);
+        // a file within one block that is no bigger than the target stays whole
+        let groups = plan_splits(vec![PartitionedFile::new("f", 100)], 1, 10, |_| Cut::Blocks(300));
+        assert!(groups[0].iter().next().unwrap().range.is_none());
     }
 }

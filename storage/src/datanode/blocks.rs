@@ -190,6 +190,16 @@ impl BlockStore {
     }
 }
 
+/// A write error; a full disk is [`StorageError::NoSpace`].
+fn no_space(e: std::io::Error, what: &str) -> StorageError {
+    match e.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+            StorageError::NoSpace(format!("{what}: the disk is full ({e})"))
+        }
+        _ => StorageError::Io { context: what.to_string(), source: e },
+    }
+}
+
 /// A replica being written: data is checksummed as it arrives and the
 /// replica becomes visible only when [`BlockWriter::finish`] returns.
 #[derive(Debug)]
@@ -210,7 +220,7 @@ impl BlockWriter {
     /// Append `buf` to the replica.
     pub fn write(&mut self, mut buf: &[u8]) -> Result<()> {
         let what = format!("writing block {}", self.id);
-        self.data.write_all(buf).map_err(io(what.clone()))?;
+        self.data.write_all(buf).map_err(|e| no_space(e, &what))?;
         self.len += buf.len() as u64;
         self.sums.clear();
         if !self.partial.is_empty() {
@@ -225,7 +235,7 @@ impl BlockWriter {
         let whole = buf.len() / BYTES_PER_CHECKSUM * BYTES_PER_CHECKSUM;
         checksum::chunk_sums(&buf[..whole], &mut self.sums);
         self.partial.extend_from_slice(&buf[whole..]);
-        self.meta.write_all(&self.sums).map_err(io(what))?;
+        self.meta.write_all(&self.sums).map_err(|e| no_space(e, &what))?;
         Ok(())
     }
 

@@ -2,30 +2,34 @@
 //! checksum-verified block reads.
 //!
 //! A write arrives as a stream of packets; the first names the block and the
-//! datanodes after this one. Each packet is written here and forwarded to
-//! the next datanode, whose own write forwards further. When the stream ends
-//! this node makes its replica durable, waits for the rest of the pipeline's
-//! answer, and acknowledges with every node that has the block on disk. A
-//! downstream node that fails is dropped from the pipeline; the write goes
-//! on with the rest (the namenode re-replicates the block later).
+//! datanodes after this one, the last says so (`last`). Each packet is
+//! written here and forwarded to the next datanode, whose own write forwards
+//! further. When the last packet is in, this node makes its replica durable,
+//! waits for the rest of the pipeline's answer, and acknowledges with every
+//! node that has the block on disk. A downstream node that fails is dropped
+//! from the pipeline; the write goes on with the rest (the namenode
+//! re-replicates the block later). A stream that breaks off, or ends without
+//! its last packet, leaves no replica here or downstream.
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::blocks::BlockStore;
-use crate::rpc::datanode::data_node_client::DataNodeClient;
+use super::blocks::{BlockStore, BlockWriter};
 use crate::rpc::datanode::data_node_server::DataNode;
 use crate::rpc::messages::{BlockReceivedRequest, DataChunk, ReadRequest, WriteAck, WritePacket};
-use crate::rpc::namenode::name_node_client::NameNodeClient;
-use crate::rpc::status;
+use crate::rpc::pool::DataNodes;
+use crate::rpc::{DataNodeConn, NameNodeConn, status};
 
 /// Bytes per read response message.
-const READ_CHUNK: u64 = 256 << 10;
+const READ_CHUNK: u64 = 1 << 20;
+/// Packets queued for the next datanode.
+const FORWARD_QUEUE: usize = 8;
 
 /// A datanode serving one block store.
 #[derive(Debug, Clone)]
@@ -35,27 +39,79 @@ pub struct DataNodeService {
     id: String,
     addr: String,
     /// Where finished replicas are reported.
-    namenode: Option<String>,
+    namenode: Option<NameNodeConn>,
+    /// Connections to the next datanodes of pipelines.
+    datanodes: DataNodes,
+    /// False once the node is stopped: every call fails from then on.
+    alive: Arc<AtomicBool>,
+    /// Bytes this node may hold, and holds (finished and being written).
+    capacity: u64,
+    used: Arc<AtomicU64>,
 }
 
 impl DataNodeService {
-    pub fn new(store: BlockStore, id: String, addr: String, namenode: Option<String>) -> Self {
-        DataNodeService { store, id, addr, namenode }
+    pub fn new(
+        store: BlockStore,
+        id: String,
+        addr: String,
+        namenode: Option<NameNodeConn>,
+        datanodes: DataNodes,
+        capacity: u64,
+    ) -> crate::Result<Self> {
+        let used = Arc::new(AtomicU64::new(store.used()?));
+        Ok(DataNodeService { store, id, addr, namenode, datanodes, alive: Arc::new(AtomicBool::new(true)), capacity, used })
+    }
+
+    /// The flag that stops this service (see [`super::Running::kill`]).
+    pub fn alive(&self) -> Arc<AtomicBool> {
+        self.alive.clone()
+    }
+
+    /// Bytes held (finished and being written).
+    pub fn used(&self) -> Arc<AtomicU64> {
+        self.used.clone()
+    }
+
+    fn check_alive(&self) -> Result<(), Status> {
+        if self.alive.load(Ordering::Relaxed) {
+            Ok(())
+        } else {
+            Err(Status::unavailable(format!("datanode {} is stopped", self.addr)))
+        }
     }
 
     async fn report_received(&self, block: u64, len: u64) {
         let Some(nn) = &self.namenode else { return };
-        if let Ok(mut c) = NameNodeClient::connect(format!("http://{nn}")).await {
-            let _ = c.block_received(BlockReceivedRequest { id: self.id.clone(), block, len }).await;
+        let _ = nn.clone().block_received(BlockReceivedRequest { id: self.id.clone(), block, len }).await;
+    }
+
+    /// Take room for `n` more bytes, or say there is none.
+    fn reserve(&self, block: u64, n: u64) -> Result<(), Status> {
+        let before = self.used.fetch_add(n, Ordering::Relaxed);
+        if before + n > self.capacity {
+            self.used.fetch_sub(n, Ordering::Relaxed);
+            return Err(status(crate::StorageError::NoSpace(format!(
+                "datanode {} cannot take block {block}: {} of its {} bytes are used",
+                self.addr, before, self.capacity
+            ))));
         }
+        Ok(())
+    }
+
+    /// Give a replica being written up, and its room back.
+    fn discard(&self, writer: BlockWriter, downstream: &Option<tokio::task::JoinHandle<Option<WriteAck>>>) {
+        if let Some(h) = downstream {
+            h.abort();
+        }
+        self.used.fetch_sub(writer.len(), Ordering::Relaxed);
+        writer.abort();
     }
 }
 
 /// Send packets to the next datanode; its answer, or None if it failed.
-fn forward(next: String, rx: mpsc::Receiver<WritePacket>) -> tokio::task::JoinHandle<Option<WriteAck>> {
+fn forward(mut client: DataNodeConn, mut rx: mpsc::Receiver<WritePacket>) -> tokio::task::JoinHandle<Option<WriteAck>> {
     tokio::spawn(async move {
-        let mut client = DataNodeClient::connect(format!("http://{next}")).await.ok()?;
-        let packets = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+        let packets = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
         client.write_block(packets).await.ok().map(Response::into_inner)
     })
 }
@@ -63,21 +119,27 @@ fn forward(next: String, rx: mpsc::Receiver<WritePacket>) -> tokio::task::JoinHa
 #[tonic::async_trait]
 impl DataNode for DataNodeService {
     async fn write_block(&self, request: Request<Streaming<WritePacket>>) -> Result<Response<WriteAck>, Status> {
+        self.check_alive()?;
         let mut packets = request.into_inner();
         let first = packets.message().await?.ok_or_else(|| Status::invalid_argument("empty block write"))?;
         let block = first.block;
+        if block == 0 {
+            return Err(Status::invalid_argument("a block write must name its block first"));
+        }
         let mut writer = self.store.create(block).map_err(status)?;
         let (mut tx, downstream) = match first.downstream.split_first() {
             Some((next, rest)) => {
-                let (tx, rx) = mpsc::channel(8);
-                let handle = forward(next.clone(), rx);
-                let header = WritePacket { block, downstream: rest.to_vec(), data: Bytes::new() };
+                let (tx, rx) = mpsc::channel(FORWARD_QUEUE);
+                let client = self.datanodes.get(next).map_err(status)?;
+                let handle = forward(client, rx);
+                let header = WritePacket { block, downstream: rest.to_vec(), data: Bytes::new(), last: false };
                 let tx = tx.send(header).await.ok().map(|_| tx);
                 (tx, Some(handle))
             }
             None => (None, None),
         };
         let mut next = Some(first);
+        let mut complete = false;
         loop {
             let packet = match next.take() {
                 Some(p) => p,
@@ -85,34 +147,53 @@ impl DataNode for DataNodeService {
                     Ok(Some(p)) => p,
                     Ok(None) => break,
                     Err(e) => {
-                        // Cancel the downstream call too: a clean end of its
-                        // stream would make it keep a partial replica.
-                        if let Some(h) = &downstream {
-                            h.abort();
-                        }
-                        writer.abort();
+                        self.discard(writer, &downstream);
                         return Err(e);
                     }
                 },
             };
-            if packet.data.is_empty() {
-                continue;
+            if let Err(e) = self.check_alive() {
+                self.discard(writer, &downstream);
+                return Err(e);
             }
-            if let Err(e) = writer.write(&packet.data) {
-                if let Some(h) = &downstream {
-                    h.abort();
+            if !packet.data.is_empty() {
+                let written = self.reserve(block, packet.data.len() as u64).and_then(|_| {
+                    writer.write(&packet.data).map_err(|e| {
+                        self.used.fetch_sub(packet.data.len() as u64, Ordering::Relaxed);
+                        status(e)
+                    })
+                });
+                if let Err(e) = written {
+                    self.discard(writer, &downstream);
+                    return Err(e);
                 }
-                writer.abort();
-                return Err(status(e));
             }
             if let Some(t) = &tx
-                && t.send(WritePacket { block: 0, downstream: vec![], data: packet.data }).await.is_err()
+                && t.send(WritePacket { block: 0, downstream: vec![], data: packet.data, last: packet.last })
+                    .await
+                    .is_err()
             {
                 tx = None; // the next node is gone: go on without it
             }
+            if packet.last {
+                complete = true;
+                break;
+            }
+        }
+        if !complete {
+            self.discard(writer, &downstream);
+            return Err(Status::cancelled(format!("the write of block {block} ended without its last packet")));
         }
         drop(tx);
-        let len = writer.finish().map_err(status)?;
+        let len = match writer.finish() {
+            Ok(len) => len,
+            Err(e) => {
+                if let Some(h) = &downstream {
+                    h.abort();
+                }
+                return Err(status(e));
+            }
+        };
         let mut stored_on = vec![self.addr.clone()];
         if let Some(handle) = downstream
             && let Ok(Some(ack)) = handle.await
@@ -127,22 +208,25 @@ impl DataNode for DataNodeService {
     type ReadBlockStream = Pin<Box<dyn Stream<Item = Result<DataChunk, Status>> + Send>>;
 
     async fn read_block(&self, request: Request<ReadRequest>) -> Result<Response<Self::ReadBlockStream>, Status> {
+        self.check_alive()?;
         let r = request.into_inner();
         let size = self.store.len(r.block).map_err(status)?;
         let end = r.offset.saturating_add(r.len).min(size);
         if r.offset > size {
             return Err(Status::invalid_argument(format!("offset {} past the end of block {}", r.offset, r.block)));
         }
-        let store = Arc::new(self.store.clone());
+        let service = self.clone();
         let block = r.block;
         let chunks = futures::stream::unfold(r.offset, move |pos| {
-            let store = store.clone();
+            let service = service.clone();
             async move {
                 if pos >= end {
                     return None;
                 }
                 let n = READ_CHUNK.min(end - pos);
-                let item = store.read(block, pos, n).map(|d| DataChunk { data: Bytes::from(d) }).map_err(status);
+                let item = service.check_alive().and_then(|_| {
+                    service.store.read(block, pos, n).map(|d| DataChunk { data: Bytes::from(d) }).map_err(status)
+                });
                 let next = if item.is_ok() { pos + n } else { end };
                 Some((item, next))
             }

@@ -18,6 +18,8 @@ pub struct BlockState {
     pub corrupt: BTreeSet<String>,
     /// Still being written (its file is open): replication is not checked yet.
     pub under_construction: bool,
+    /// Its length as a datanode reported it (lease recovery uses it).
+    pub len: Option<u64>,
 }
 
 /// Blocks and their replicas.
@@ -84,11 +86,23 @@ impl BlockMap {
         true
     }
 
+    /// A replica of `id` of `len` bytes was reported.
+    pub fn set_len(&mut self, id: u64, len: u64) {
+        if let Some(b) = self.blocks.get_mut(&id) {
+            b.len = Some(len);
+        }
+    }
+
     /// A full block report from `node`: its replicas replace what was known.
     /// Returns the reported blocks no file has (to delete on the node).
     pub fn report(&mut self, node: &str, ids: &[u64]) -> Vec<u64> {
         self.remove_node(node);
         ids.iter().copied().filter(|&id| !self.add_replica(node, id)).collect()
+    }
+
+    /// The blocks `node` holds a replica of (good or corrupt).
+    pub fn on_node(&self, node: &str) -> usize {
+        self.by_node.get(node).map_or(0, |s| s.len())
     }
 
     /// `node` is dead (or re-registering): its replicas leave the map.
@@ -156,13 +170,15 @@ impl BlockMap {
             .collect()
     }
 
-    /// The share of blocks with at least one good replica (1.0 with no blocks).
-    pub fn reported_fraction(&self) -> f64 {
-        if self.blocks.is_empty() {
-            return 1.0;
+    /// The share of finished blocks with at least one good replica (1.0
+    /// with none), and how many there are.
+    pub fn reported_fraction(&self) -> (f64, usize) {
+        let done: Vec<&BlockState> = self.blocks.values().filter(|b| !b.under_construction).collect();
+        if done.is_empty() {
+            return (1.0, 0);
         }
-        let have = self.blocks.values().filter(|b| !b.replicas.is_empty()).count();
-        have as f64 / self.blocks.len() as f64
+        let have = done.iter().filter(|b| !b.replicas.is_empty()).count();
+        (have as f64 / done.len() as f64, done.len())
     }
 
     /// Counts for `dfsadmin -report`: (blocks, under-replicated, with corrupt replicas, missing).
@@ -194,11 +210,11 @@ mod tests {
         for id in 1..=3 {
             m.add_block(id, 3);
         }
-        assert_eq!(m.reported_fraction(), 0.0);
+        assert_eq!(m.reported_fraction(), (0.0, 3));
         assert_eq!(m.report("a", &[1, 2, 99]), vec![99], "block 99 belongs to no file");
         m.report("b", &[1, 2]);
         m.report("c", &[1, 3]);
-        assert!((m.reported_fraction() - 1.0).abs() < 1e-9);
+        assert!((m.reported_fraction().0 - 1.0).abs() < 1e-9);
         assert_eq!(m.under_replicated(), vec![(3, 2), (2, 1)]);
         assert_eq!(m.remove_node("c"), vec![1, 3]);
         assert_eq!(m.under_replicated(), vec![(3, 3), (1, 1), (2, 1)]);

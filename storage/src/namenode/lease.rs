@@ -52,6 +52,24 @@ impl LeaseManager {
         }
     }
 
+    /// Whether anyone holds the lease of `path`.
+    pub fn is_held(&self, path: &str) -> bool {
+        self.holders.contains_key(path)
+    }
+
+    /// `path` was deleted: the leases of it and of files under it end.
+    pub fn release_under(&mut self, path: &str) {
+        let under: Vec<String> = self
+            .holders
+            .keys()
+            .filter(|p| *p == path || p.starts_with(&format!("{}/", path.trim_end_matches('/'))))
+            .cloned()
+            .collect();
+        for p in under {
+            self.release(&p);
+        }
+    }
+
     /// A file was renamed while open: its lease follows it.
     pub fn rename(&mut self, src: &str, dst: &str) {
         let moved: Vec<(String, String)> = self

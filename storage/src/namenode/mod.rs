@@ -15,7 +15,9 @@ pub mod server;
 use std::net::SocketAddr;
 use std::path::Path;
 
-use tonic::transport::Server;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tonic::transport::server::TcpIncoming;
 
 use crate::error::{Result, StorageError};
@@ -26,12 +28,29 @@ use crate::rpc::namenode::name_node_server::NameNodeServer;
 pub struct Running {
     pub addr: SocketAddr,
     pub server: tokio::task::JoinHandle<()>,
+    pub service: Arc<server::NameNodeService>,
+    alive: Arc<AtomicBool>,
+}
+
+impl Running {
+    /// Stop at once (as if the process died): every call is refused from
+    /// now on, and the monitor stops.
+    pub fn kill(&self) {
+        self.alive.store(false, Ordering::Relaxed);
+        self.server.abort();
+    }
+}
+
+fn alive_flag() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(true))
 }
 
 /// Serve the namespace stored in `dir` on `listen` (`127.0.0.1:0` for any port).
 pub async fn serve(dir: &Path, listen: SocketAddr, config: server::NameNodeConfig) -> Result<Running> {
     let interval = config.monitor_interval;
-    let service = std::sync::Arc::new(server::NameNodeService::open(dir, config)?);
+    let guard = crate::rpc::gate(config.secret.guard(), alive_flag());
+    let alive = guard.1.clone();
+    let service = Arc::new(server::NameNodeService::open(dir, config)?);
     let incoming =
         TcpIncoming::bind(listen).map_err(|e| StorageError::Unavailable(format!("binding {listen}: {e}")))?;
     let addr = incoming.local_addr().map_err(|e| StorageError::Unavailable(e.to_string()))?;
@@ -42,9 +61,11 @@ pub async fn serve(dir: &Path, listen: SocketAddr, config: server::NameNodeConfi
             monitored.monitor();
         }
     });
+    let svc = NameNodeServer::from_arc(service.clone()).max_decoding_message_size(crate::rpc::MAX_MESSAGE);
+    let svc = tonic::service::interceptor::InterceptedService::new(svc, guard.0);
     let server = tokio::spawn(async move {
-        let _ = Server::builder().add_service(NameNodeServer::from_arc(service)).serve_with_incoming(incoming).await;
+        let _ = crate::rpc::server().add_service(svc).serve_with_incoming(incoming).await;
         monitor.abort();
     });
-    Ok(Running { addr, server })
+    Ok(Running { addr, server, service, alive })
 }

@@ -67,6 +67,12 @@ pub enum Op {
         path: String,
         block: u64,
     },
+    /// Drop the last block of an open file (its pipeline failed, or lease
+    /// recovery found no replica of it).
+    AbandonBlock {
+        path: String,
+        block: u64,
+    },
     /// Close an open file with the final lengths of its blocks.
     Complete {
         path: String,
@@ -271,6 +277,13 @@ impl Namespace {
                 f.blocks.push(BlockRef { id: *block, len: 0 });
                 self.last_block_id = self.last_block_id.max(*block);
             }
+            Op::AbandonBlock { path, block } => {
+                let f = self.open_file(path)?;
+                match f.blocks.last() {
+                    Some(b) if b.id == *block => removed.extend(f.blocks.pop()),
+                    _ => return Err(ns_err(format!("block {block} is not the last block of {path}"))),
+                }
+            }
             Op::Complete { path, lengths, mtime } => {
                 let f = self.open_file(path)?;
                 if lengths.len() != f.blocks.len() {
@@ -389,6 +402,38 @@ impl Namespace {
         out
     }
 
+    /// Files open for writing (not yet completed).
+    pub fn under_construction(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![(String::new(), &self.root)];
+        while let Some((path, node)) = stack.pop() {
+            match node {
+                INode::Dir { children, .. } => {
+                    stack.extend(children.iter().map(|(name, c)| (format!("{path}/{name}"), c)));
+                }
+                INode::File(f) if f.under_construction => out.push(path),
+                INode::File(_) => {}
+            }
+        }
+        out
+    }
+
+    /// Files and directories in the namespace (`/` counts as a directory).
+    pub fn counts(&self) -> (u64, u64) {
+        let (mut files, mut dirs) = (0, 0);
+        let mut stack = vec![&self.root];
+        while let Some(node) = stack.pop() {
+            match node {
+                INode::Dir { children, .. } => {
+                    dirs += 1;
+                    stack.extend(children.values());
+                }
+                INode::File(_) => files += 1,
+            }
+        }
+        (files, dirs)
+    }
+
     /// The replication factor of file `path`.
     pub fn replication(&self, path: &str) -> Result<u16> {
         let parts = components(path)?;
@@ -425,11 +470,18 @@ mod tests {
         ns.apply(&create("/a/b/f")).unwrap();
         assert!(ns.apply(&create("/a/b/f")).unwrap_err().to_string().contains("being written by another client"));
         ns.apply(&Op::AddBlock { path: "/a/b/f".into(), block: 7 }).unwrap();
+        ns.apply(&Op::AddBlock { path: "/a/b/f".into(), block: 9 }).unwrap();
+        assert_eq!(ns.under_construction(), vec!["/a/b/f"]);
+        assert!(ns.apply(&Op::AbandonBlock { path: "/a/b/f".into(), block: 7 }).is_err(), "not the last");
+        let dropped = ns.apply(&Op::AbandonBlock { path: "/a/b/f".into(), block: 9 }).unwrap();
+        assert_eq!(dropped, vec![BlockRef { id: 9, len: 0 }]);
         ns.apply(&Op::AddBlock { path: "/a/b/f".into(), block: 8 }).unwrap();
         ns.apply(&Op::Complete { path: "/a/b/f".into(), lengths: vec![1024, 10], mtime: 5 }).unwrap();
         assert_eq!(ns.stat("/a/b/f").unwrap().len, 1034);
-        assert_eq!(ns.last_block_id, 8);
-        assert!(ns.apply(&Op::AddBlock { path: "/a/b/f".into(), block: 9 }).is_err());
+        assert_eq!(ns.last_block_id, 9);
+        assert!(ns.under_construction().is_empty());
+        assert_eq!(ns.counts(), (1, 3));
+        assert!(ns.apply(&Op::AddBlock { path: "/a/b/f".into(), block: 10 }).is_err());
         // a directory rename moves everything under it
         ns.apply(&Op::Rename { src: "/a".into(), dst: "/z".into(), mtime: 6 }).unwrap();
         assert_eq!(ns.blocks("/z/b/f").unwrap().len(), 2);

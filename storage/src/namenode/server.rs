@@ -15,10 +15,11 @@ use super::lease::LeaseManager;
 use super::namespace::{Attrs, Op};
 use super::namesystem::Namesystem;
 use super::placement::{NodeInfo, Rng, choose_targets};
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::rpc::messages::*;
 use crate::rpc::namenode::name_node_server::NameNode;
 use crate::rpc::status;
+use crate::secret::Secret;
 
 /// Settings of a namenode (tests shorten the times).
 #[derive(Debug, Clone)]
@@ -30,6 +31,13 @@ pub struct NameNodeConfig {
     /// A writer without a lease renewal for this long loses its files' leases.
     pub lease_limit: Duration,
     pub default_block_size: u64,
+    /// Safe mode after a restart ends when this share of the blocks has a
+    /// reported replica.
+    pub safe_mode_threshold: f64,
+    /// A checkpoint (new image, log truncated) after this many changes.
+    pub checkpoint_every: u64,
+    /// The cluster secret requests must carry.
+    pub secret: Secret,
 }
 
 impl Default for NameNodeConfig {
@@ -39,6 +47,9 @@ impl Default for NameNodeConfig {
             monitor_interval: Duration::from_secs(3),
             lease_limit: Duration::from_secs(60),
             default_block_size: 128 << 20,
+            safe_mode_threshold: 0.999,
+            checkpoint_every: 10_000,
+            secret: Secret::none(),
         }
     }
 }
@@ -47,6 +58,8 @@ impl Default for NameNodeConfig {
 struct Datanode {
     addr: String,
     rack: String,
+    capacity: u64,
+    used: u64,
     free: u64,
     last_heartbeat: Instant,
     /// Commands to hand out with the next heartbeat reply.
@@ -59,6 +72,13 @@ struct State {
     blocks: BlockMap,
     leases: LeaseManager,
     datanodes: BTreeMap<String, Datanode>,
+    /// Datanodes declared dead (for `dfsadmin -report`), until they return.
+    dead: BTreeMap<String, Datanode>,
+    /// Why changes are refused, while in safe mode.
+    safe_mode: Option<String>,
+    /// When this namenode started (files left open by a previous run are
+    /// recovered once a lease period has passed).
+    started: Instant,
     /// Blocks with a copy under way, and when it was asked for.
     replicating: BTreeMap<u64, Instant>,
     rng: Rng,
@@ -79,19 +99,42 @@ fn attrs(owner: &str, permission: u16) -> Attrs {
     Attrs { owner: owner.to_string(), group: "supergroup".into(), permission, mtime: now_ms() }
 }
 
+/// Why the namenode is (still) in safe mode.
+fn safe_mode_reason(blocks: &BlockMap, threshold: f64) -> String {
+    let (share, total) = blocks.reported_fraction();
+    format!(
+        "{:.1}% of {total} blocks have a reported replica; {:.1}% are needed (reads work, changes are refused \
+         until the datanodes have reported)",
+        share * 100.0,
+        threshold * 100.0
+    )
+}
+
 impl NameNodeService {
     /// A namenode over the image and edit log in `dir`.
     pub fn open(dir: &Path, config: NameNodeConfig) -> Result<NameNodeService> {
         let ns = Namesystem::open(dir)?;
         let mut blocks = BlockMap::default();
-        for (b, replication) in ns.namespace().all_blocks() {
-            blocks.add_block(b.id, replication);
+        let all = ns.namespace().all_blocks();
+        for (b, replication) in &all {
+            blocks.add_block(b.id, *replication);
         }
+        for path in ns.namespace().under_construction() {
+            let ids: Vec<u64> = ns.namespace().blocks(&path)?.iter().map(|b| b.id).collect();
+            let replication = ns.namespace().replication(&path)?;
+            for id in ids {
+                blocks.add_block_under_construction(id, replication);
+            }
+        }
+        let safe_mode = (!all.is_empty()).then(|| safe_mode_reason(&blocks, config.safe_mode_threshold));
         let state = State {
             ns,
             blocks,
             leases: LeaseManager::default(),
             datanodes: BTreeMap::new(),
+            dead: BTreeMap::new(),
+            safe_mode,
+            started: Instant::now(),
             replicating: BTreeMap::new(),
             rng: Rng::new(now_ms()),
         };
@@ -102,11 +145,36 @@ impl NameNodeService {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The state for a change of the namespace: refused in safe mode.
+    fn state_for_change(&self) -> std::result::Result<std::sync::MutexGuard<'_, State>, Status> {
+        let st = self.state();
+        match &st.safe_mode {
+            Some(why) => Err(status(StorageError::SafeMode(why.clone()))),
+            None => Ok(st),
+        }
+    }
+
+    /// Why the namenode is in safe mode, if it is.
+    pub fn safe_mode(&self) -> Option<String> {
+        self.state().safe_mode.clone()
+    }
+
+    /// Leave safe mode once enough blocks are reported.
+    fn check_safe_mode(&self, st: &mut State) {
+        if st.safe_mode.is_some() {
+            let (share, _) = st.blocks.reported_fraction();
+            st.safe_mode =
+                (share < self.config.safe_mode_threshold).then(|| safe_mode_reason(&st.blocks, self.config.safe_mode_threshold));
+        }
+    }
+
     /// The replication monitor's round: datanodes past the heartbeat timeout
     /// are dead and their replicas leave the block map; blocks below their
     /// replication factor are copied from a live replica to nodes placement
     /// chooses; extra replicas (a dead node came back) and corrupt replicas
-    /// with enough good copies are deleted.
+    /// with enough good copies are deleted; expired leases are recovered; a
+    /// checkpoint is written when the log has grown. Nothing is changed in
+    /// safe mode.
     pub fn monitor(&self) {
         let now = Instant::now();
         let mut st = self.state();
@@ -117,9 +185,16 @@ impl NameNodeService {
             .map(|(id, _)| id.clone())
             .collect();
         for id in dead {
-            st.datanodes.remove(&id);
+            if let Some(node) = st.datanodes.remove(&id) {
+                st.dead.insert(id.clone(), node);
+            }
             st.blocks.remove_node(&id);
         }
+        self.check_safe_mode(&mut st);
+        if st.safe_mode.is_some() {
+            return;
+        }
+        self.recover_leases(&mut st, now);
         let retry_after = self.config.dead_after.max(self.config.monitor_interval * 3);
         st.replicating.retain(|_, asked| now.duration_since(*asked) < retry_after);
         let live = st.live(now, self.config.dead_after);
@@ -163,6 +238,26 @@ impl NameNodeService {
                 d.pending.push(Command::Delete { blocks: vec![block] });
             }
         }
+        if st.ns.since_checkpoint() >= self.config.checkpoint_every {
+            let _ = st.ns.checkpoint(); // on failure the log keeps growing; nothing is lost
+        }
+    }
+
+    /// Files whose writer stopped renewing its lease (or that a previous run
+    /// of the namenode left open) are closed at their last block with a
+    /// reported replica; later blocks are dropped.
+    fn recover_leases(&self, st: &mut State, now: Instant) {
+        let mut paths = st.leases.expire(now, self.config.lease_limit);
+        if now.duration_since(st.started) > self.config.lease_limit {
+            let orphans: Vec<String> =
+                st.ns.namespace().under_construction().into_iter().filter(|p| !st.leases.is_held(p)).collect();
+            paths.extend(orphans);
+        }
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            let _ = st.recover_file(&path);
+        }
     }
 
     /// A client found a corrupt replica of `block` on the datanode at `addr`.
@@ -199,10 +294,63 @@ impl State {
             }
         }
     }
+
+    /// Close `path` (left open by a writer that is gone) at its last block
+    /// with a reported replica, as the writer's last acknowledged state.
+    fn recover_file(&mut self, path: &str) -> Result<()> {
+        let blocks = self.ns.namespace().blocks(path)?;
+        let keep = blocks.iter().take_while(|b| self.blocks.get(b.id).is_some_and(|s| s.len.is_some())).count();
+        for b in blocks[keep..].iter().rev() {
+            let removed = self.ns.execute(Op::AbandonBlock { path: path.to_string(), block: b.id })?;
+            self.forget_blocks(removed);
+        }
+        let lengths: Vec<u64> =
+            blocks[..keep].iter().map(|b| self.blocks.get(b.id).and_then(|s| s.len).unwrap_or(0)).collect();
+        let ids: Vec<u64> = blocks[..keep].iter().map(|b| b.id).collect();
+        self.ns.execute(Op::Complete { path: path.to_string(), lengths, mtime: now_ms() })?;
+        self.blocks.complete(&ids);
+        self.leases.release(path);
+        Ok(())
+    }
+
+    /// Where the replicas of `b` are: live good ones (rotated by block id,
+    /// so reads of a file spread over the datanodes) and corrupt ones.
+    fn locations(&self, block: u64, now: Instant, dead_after: Duration) -> (Vec<String>, Vec<String>) {
+        let Some(s) = self.blocks.get(block) else { return (vec![], vec![]) };
+        let live = |n: &&String| {
+            self.datanodes.get(*n).is_some_and(|d| now.duration_since(d.last_heartbeat) <= dead_after)
+        };
+        let mut good: Vec<String> = s.replicas.iter().filter(live).filter_map(|n| self.addr(n)).collect();
+        if !good.is_empty() {
+            let k = (block % good.len() as u64) as usize;
+            good.rotate_left(k);
+        }
+        let corrupt = s.corrupt.iter().filter_map(|n| self.addr(n)).collect();
+        (good, corrupt)
+    }
+
+    fn node_report(id: &str, d: &Datanode, blocks: &BlockMap, now: Instant) -> NodeReport {
+        NodeReport {
+            id: id.to_string(),
+            addr: d.addr.clone(),
+            rack: d.rack.clone(),
+            capacity: d.capacity,
+            used: d.used,
+            free: d.free,
+            blocks: blocks.on_node(id) as u64,
+            last_contact_ms: now.duration_since(d.last_heartbeat).as_millis() as u64,
+        }
+    }
 }
 
 fn ok<T>(v: T) -> std::result::Result<Response<T>, Status> {
     Ok(Response::new(v))
+}
+
+fn not_writer(path: &str, client: &str) -> Status {
+    Status::failed_precondition(format!(
+        "{path} is not open for writing by {client} (its lease expired, or another client holds it)"
+    ))
 }
 
 #[tonic::async_trait]
@@ -211,12 +359,25 @@ impl NameNode for NameNodeService {
         let r = r.into_inner();
         let mut st = self.state();
         let stray = st.blocks.report(&r.id, &r.blocks);
+        for (id, len) in r.blocks.iter().zip(&r.lens) {
+            st.blocks.set_len(*id, *len);
+        }
         let mut pending = Vec::new();
         if !stray.is_empty() {
             pending.push(Command::Delete { blocks: stray });
         }
-        let node = Datanode { addr: r.addr, rack: r.rack, free: r.free, last_heartbeat: Instant::now(), pending };
+        let node = Datanode {
+            addr: r.addr,
+            rack: r.rack,
+            capacity: r.capacity,
+            used: r.capacity.saturating_sub(r.free),
+            free: r.free,
+            last_heartbeat: Instant::now(),
+            pending,
+        };
+        st.dead.remove(&r.id);
         st.datanodes.insert(r.id, node);
+        self.check_safe_mode(&mut st);
         ok(Empty {})
     }
 
@@ -225,6 +386,8 @@ impl NameNode for NameNodeService {
         let mut st = self.state();
         match st.datanodes.get_mut(&r.id) {
             Some(d) => {
+                d.capacity = r.capacity;
+                d.used = r.used;
                 d.free = r.free;
                 d.last_heartbeat = Instant::now();
                 ok(HeartbeatReply { commands: std::mem::take(&mut d.pending) })
@@ -236,12 +399,13 @@ impl NameNode for NameNodeService {
     async fn block_received(&self, r: Request<BlockReceivedRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
         let mut st = self.state();
-        if !st.blocks.add_replica(&r.id, r.block)
-            && let Some(d) = st.datanodes.get_mut(&r.id)
-        {
+        if st.blocks.add_replica(&r.id, r.block) {
+            st.blocks.set_len(r.block, r.len);
+        } else if let Some(d) = st.datanodes.get_mut(&r.id) {
             d.pending.push(Command::Delete { blocks: vec![r.block] });
         }
         st.replicating.remove(&r.block);
+        self.check_safe_mode(&mut st);
         ok(Empty {})
     }
 
@@ -253,13 +417,13 @@ impl NameNode for NameNodeService {
 
     async fn mkdirs(&self, r: Request<PathRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        self.state().ns.execute(Op::Mkdirs { path: r.path, attrs: attrs("hive", 0o755) }).map_err(status)?;
+        self.state_for_change()?.ns.execute(Op::Mkdirs { path: r.path, attrs: attrs("hive", 0o755) }).map_err(status)?;
         ok(Empty {})
     }
 
     async fn create(&self, r: Request<CreateRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state();
+        let mut st = self.state_for_change()?;
         let now = Instant::now();
         st.leases.acquire(&r.path, &r.client, now).map_err(status)?;
         let block_size = if r.block_size == 0 { self.config.default_block_size } else { r.block_size };
@@ -284,38 +448,58 @@ impl NameNode for NameNodeService {
 
     async fn add_block(&self, r: Request<AddBlockRequest>) -> std::result::Result<Response<LocatedBlock>, Status> {
         let r = r.into_inner();
-        let mut st = self.state();
+        let mut st = self.state_for_change()?;
         let now = Instant::now();
         if !st.leases.holds(&r.path, &r.client) {
-            return Err(Status::failed_precondition(format!("{} is not open for writing by {}", r.path, r.client)));
+            return Err(not_writer(&r.path, &r.client));
         }
         st.leases.renew(&r.client, now);
         let replication = st.ns.namespace().replication(&r.path).map_err(status)?;
-        let offset = st.ns.namespace().stat(&r.path).map_err(status)?.len;
-        let block_size = st.ns.namespace().stat(&r.path).map_err(status)?.block_size;
+        let stat = st.ns.namespace().stat(&r.path).map_err(status)?;
+        let (offset, block_size) = (stat.len, stat.block_size);
         let live = st.live(now, self.config.dead_after);
+        // The client names failed nodes by address; placement knows ids.
+        let excluded: Vec<String> =
+            st.datanodes.iter().filter(|(_, d)| r.excluded.contains(&d.addr)).map(|(id, _)| id.clone()).collect();
         let State { rng, .. } = &mut *st;
         let targets =
-            choose_targets(&live, &[], replication as usize, r.writer.as_deref(), &r.excluded, block_size, rng);
+            choose_targets(&live, &[], replication as usize, r.writer.as_deref(), &excluded, block_size, rng);
         if targets.is_empty() {
-            return Err(Status::unavailable(format!(
-                "no datanode can take a block of {} ({} live, none with {block_size} bytes free)",
-                r.path,
-                live.len()
-            )));
+            let why = if live.is_empty() {
+                "no datanode is alive".to_string()
+            } else {
+                format!(
+                    "none of the {} live datanodes{} has {block_size} bytes free",
+                    live.len(),
+                    if excluded.is_empty() { String::new() } else { format!(" ({} failed this write)", excluded.len()) }
+                )
+            };
+            return Err(status(StorageError::NoSpace(format!("no datanode can take a block of {}: {why}", r.path))));
         }
         let id = st.ns.next_block_id();
         st.ns.execute(Op::AddBlock { path: r.path, block: id }).map_err(status)?;
         st.blocks.add_block_under_construction(id, replication);
         let locations = targets.iter().filter_map(|t| st.addr(&t.id)).collect();
-        ok(LocatedBlock { block: id, offset, len: 0, locations })
+        ok(LocatedBlock { block: id, offset, len: 0, locations, corrupt: vec![] })
+    }
+
+    async fn abandon_block(&self, r: Request<AbandonBlockRequest>) -> std::result::Result<Response<Empty>, Status> {
+        let r = r.into_inner();
+        let mut st = self.state_for_change()?;
+        if !st.leases.holds(&r.path, &r.client) {
+            return Err(not_writer(&r.path, &r.client));
+        }
+        st.leases.renew(&r.client, Instant::now());
+        let removed = st.ns.execute(Op::AbandonBlock { path: r.path, block: r.block }).map_err(status)?;
+        st.forget_blocks(removed);
+        ok(Empty {})
     }
 
     async fn complete(&self, r: Request<CompleteRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state();
+        let mut st = self.state_for_change()?;
         if !st.leases.holds(&r.path, &r.client) {
-            return Err(Status::failed_precondition(format!("{} is not open for writing by {}", r.path, r.client)));
+            return Err(not_writer(&r.path, &r.client));
         }
         st.ns.execute(Op::Complete { path: r.path.clone(), lengths: r.lengths, mtime: now_ms() }).map_err(status)?;
         let ids: Vec<u64> = st.ns.namespace().blocks(&r.path).map_err(status)?.iter().map(|b| b.id).collect();
@@ -332,25 +516,11 @@ impl NameNode for NameNodeService {
         let mut offset = 0;
         let mut blocks = Vec::new();
         for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
-            let locations = st
-                .blocks
-                .get(b.id)
-                .map(|s| {
-                    s.replicas
-                        .iter()
-                        .filter(|n| {
-                            st.datanodes
-                                .get(*n)
-                                .is_some_and(|d| now.duration_since(d.last_heartbeat) <= self.config.dead_after)
-                        })
-                        .filter_map(|n| st.addr(n))
-                        .collect()
-                })
-                .unwrap_or_default();
-            blocks.push(LocatedBlock { block: b.id, offset, len: b.len, locations });
+            let (locations, corrupt) = st.locations(b.id, now, self.config.dead_after);
+            blocks.push(LocatedBlock { block: b.id, offset, len: b.len, locations, corrupt });
             offset += b.len;
         }
-        ok(Located { len: stat.len, block_size: stat.block_size, blocks })
+        ok(Located { status: stat.into(), blocks })
     }
 
     async fn list(&self, r: Request<PathRequest>) -> std::result::Result<Response<Listing>, Status> {
@@ -366,7 +536,7 @@ impl NameNode for NameNodeService {
 
     async fn rename(&self, r: Request<RenameRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state();
+        let mut st = self.state_for_change()?;
         st.ns.execute(Op::Rename { src: r.src.clone(), dst: r.dst.clone(), mtime: now_ms() }).map_err(status)?;
         st.leases.rename(&r.src, &r.dst);
         ok(Empty {})
@@ -374,13 +544,98 @@ impl NameNode for NameNodeService {
 
     async fn delete(&self, r: Request<DeleteRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state();
+        let mut st = self.state_for_change()?;
         let removed = st
             .ns
             .execute(Op::Delete { path: r.path.clone(), recursive: r.recursive, mtime: now_ms() })
             .map_err(status)?;
         st.forget_blocks(removed);
-        st.leases.release(&r.path);
+        st.leases.release_under(&r.path);
         ok(Empty {})
+    }
+
+    async fn set_replication(
+        &self,
+        r: Request<SetReplicationRequest>,
+    ) -> std::result::Result<Response<Empty>, Status> {
+        let r = r.into_inner();
+        if r.replication == 0 || r.replication > 512 {
+            return Err(Status::invalid_argument(format!("replication {} is not in 1..=512", r.replication)));
+        }
+        let mut st = self.state_for_change()?;
+        st.ns.execute(Op::SetReplication { path: r.path.clone(), replication: r.replication }).map_err(status)?;
+        for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
+            st.blocks.set_target(b.id, r.replication);
+        }
+        ok(Empty {})
+    }
+
+    async fn report(&self, _: Request<Empty>) -> std::result::Result<Response<ClusterReport>, Status> {
+        let now = Instant::now();
+        let st = self.state();
+        let (blocks, under_replicated, corrupt, missing) = st.blocks.health();
+        let (files, directories) = st.ns.namespace().counts();
+        ok(ClusterReport {
+            safe_mode: st.safe_mode.clone(),
+            live: st.datanodes.iter().map(|(id, d)| State::node_report(id, d, &st.blocks, now)).collect(),
+            dead: st.dead.iter().map(|(id, d)| State::node_report(id, d, &st.blocks, now)).collect(),
+            files,
+            directories,
+            blocks: blocks as u64,
+            under_replicated: under_replicated as u64,
+            corrupt: corrupt as u64,
+            missing: missing as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req<T>(t: T) -> Request<T> {
+        Request::new(t)
+    }
+
+    fn register(id: &str, blocks: Vec<u64>) -> RegisterRequest {
+        let lens = blocks.iter().map(|_| 10).collect();
+        RegisterRequest { id: id.into(), addr: id.into(), rack: "/r".into(), capacity: 1 << 30, free: 1 << 30, blocks, lens }
+    }
+
+    #[tokio::test]
+    async fn safe_mode_after_a_restart_until_blocks_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let nn = NameNodeService::open(dir.path(), NameNodeConfig::default()).unwrap();
+        assert!(nn.safe_mode().is_none(), "a new namespace has no blocks to wait for");
+        nn.register(req(register("dn1", vec![]))).await.unwrap();
+        let create = CreateRequest {
+            path: "/f".into(),
+            client: "c".into(),
+            owner: "o".into(),
+            replication: 1,
+            block_size: 0,
+            overwrite: false,
+        };
+        nn.create(req(create)).await.unwrap();
+        let add = AddBlockRequest { path: "/f".into(), client: "c".into(), writer: None, excluded: vec![] };
+        let block = nn.add_block(req(add)).await.unwrap().into_inner().block;
+        nn.block_received(req(BlockReceivedRequest { id: "dn1".into(), block, len: 10 })).await.unwrap();
+        nn.complete(req(CompleteRequest { path: "/f".into(), client: "c".into(), lengths: vec![10] })).await.unwrap();
+        drop(nn);
+
+        let nn = NameNodeService::open(dir.path(), NameNodeConfig::default()).unwrap();
+        let why = nn.safe_mode().expect("in safe mode");
+        assert!(why.contains("0.0% of 1 blocks"), "{why}");
+        let e = nn.mkdirs(req(PathRequest { path: "/d".into() })).await.unwrap_err();
+        let e = StorageError::from(e);
+        assert!(matches!(e, StorageError::SafeMode(_)), "{e:?}");
+        assert!(e.to_string().contains("changes are refused"), "{e}");
+        assert_eq!(nn.stat(req(PathRequest { path: "/f".into() })).await.unwrap().into_inner().len, 10);
+        nn.register(req(register("dn1", vec![block]))).await.unwrap();
+        assert!(nn.safe_mode().is_none());
+        nn.mkdirs(req(PathRequest { path: "/d".into() })).await.unwrap();
+        let report = nn.report(req(Empty {})).await.unwrap().into_inner();
+        assert_eq!((report.files, report.directories, report.blocks, report.live.len()), (1, 2, 1, 1));
+        assert_eq!(report.under_replicated, 0);
     }
 }

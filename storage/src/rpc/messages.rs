@@ -19,8 +19,11 @@ pub struct RegisterRequest {
     pub rack: String,
     pub capacity: u64,
     pub free: u64,
-    /// The replicas it holds (a full block report).
+    /// The replicas it holds (a full block report)...
     pub blocks: Vec<u64>,
+    /// ...and their lengths.
+    #[serde(default)]
+    pub lens: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,7 +97,58 @@ pub struct LocatedBlock {
     pub block: u64,
     pub offset: u64,
     pub len: u64,
+    /// Live datanodes with a good replica.
     pub locations: Vec<String>,
+    /// Datanodes whose replica failed its checksums (not yet replaced).
+    #[serde(default)]
+    pub corrupt: Vec<String>,
+}
+
+/// The writer gives up the last block of a file it is writing (its pipeline
+/// failed); it will ask for a new one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AbandonBlockRequest {
+    pub path: String,
+    pub client: String,
+    pub block: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SetReplicationRequest {
+    pub path: String,
+    pub replication: u16,
+}
+
+/// A datanode as `dfsadmin -report` shows it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NodeReport {
+    pub id: String,
+    pub addr: String,
+    pub rack: String,
+    pub capacity: u64,
+    pub used: u64,
+    pub free: u64,
+    /// Replicas it holds.
+    pub blocks: u64,
+    /// Milliseconds since its last heartbeat.
+    pub last_contact_ms: u64,
+}
+
+/// The state of the cluster (`dfsadmin -report`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterReport {
+    /// Why the namenode is in safe mode, if it is.
+    pub safe_mode: Option<String>,
+    pub live: Vec<NodeReport>,
+    pub dead: Vec<NodeReport>,
+    pub files: u64,
+    pub directories: u64,
+    pub blocks: u64,
+    pub under_replicated: u64,
+    /// Blocks with at least one corrupt replica.
+    pub corrupt: u64,
+    /// Blocks with no good replica.
+    pub missing: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,8 +161,8 @@ pub struct CompleteRequest {
 /// The blocks of a file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Located {
-    pub len: u64,
-    pub block_size: u64,
+    /// The file itself.
+    pub status: PathStatus,
     pub blocks: Vec<LocatedBlock>,
 }
 
@@ -170,6 +224,10 @@ pub struct WritePacket {
     pub downstream: Vec<String>,
     #[prost(bytes = "bytes", tag = "3")]
     pub data: Bytes,
+    /// The writer's last packet of this block: a stream that ends without
+    /// it was cut off, and its partial replica is discarded.
+    #[prost(bool, tag = "4")]
+    pub last: bool,
 }
 
 /// The end of a pipeline write: every node that has the block on disk.

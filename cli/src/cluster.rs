@@ -1,0 +1,215 @@
+//! `hiveql cluster start|stop|status`: a local block store cluster in one
+//! command, for newcomers: a namenode and `--datanodes N` datanodes as
+//! background processes, their data, logs and process ids under
+//! `$HIVEQL_HOME/cluster/`, the home's cluster secret, and `fs.defaultFS`
+//! in `$HIVEQL_HOME/hiveql.conf` pointing at it (so `hiveql dfs`,
+//! `dfsadmin` and `fsck` need no `--namenode`). The data stays across
+//! stop and start.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::args::{ClusterAction, HomeArg, NamenodeArg};
+use crate::conf;
+
+/// What `start` records for `stop` and `status`.
+#[derive(Debug, Serialize, Deserialize)]
+struct ClusterState {
+    namenode: String,
+    namenode_pid: u32,
+    datanode_pids: Vec<u32>,
+}
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("Error: cluster: {msg}");
+    ExitCode::from(1)
+}
+
+fn state_path(root: &Path) -> PathBuf {
+    root.join("cluster.json")
+}
+
+fn alive(pid: u32) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
+}
+
+fn signal(pid: u32, sig: libc::c_int) {
+    // SAFETY: sends a signal to a process this cluster started.
+    unsafe {
+        libc::kill(pid as libc::pid_t, sig);
+    }
+}
+
+fn read_state(root: &Path) -> Option<ClusterState> {
+    serde_json::from_slice(&std::fs::read(state_path(root)).ok()?).ok()
+}
+
+/// Start `hiveql ARGS` in the background, its output to `log`.
+fn spawn(args: &[String], log: &Path) -> Result<u32, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("finding the hiveql binary: {e}"))?;
+    let out = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(exe);
+    cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn().map_err(|e| format!("starting {}: {e}", args[0]))?;
+    Ok(child.id())
+}
+
+/// Wait until `log` has a line starting with `prefix`; the rest of it.
+fn wait_for_line(log: &Path, prefix: &str, pid: u32) -> Result<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.starts_with(prefix)) {
+            return Ok(line[prefix.len()..].trim().to_string());
+        }
+        if !alive(pid) || Instant::now() > deadline {
+            return Err(format!("it did not start; {}:\n{text}", log.display()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop_pids(pids: &[u32]) {
+    for &p in pids {
+        signal(p, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while pids.iter().any(|&p| alive(p)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for &p in pids {
+        if alive(p) {
+            signal(p, libc::SIGKILL);
+        }
+    }
+}
+
+/// Run `hiveql cluster ACTION`.
+pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeArg) -> ExitCode {
+    let home_dir = home.dir();
+    let root = home_dir.join("cluster");
+    match action {
+        ClusterAction::Start => match start(&home_dir, &root, datanodes, port).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        },
+        ClusterAction::Stop => {
+            let Some(state) = read_state(&root) else { return fail(format!("no cluster is running in {}", root.display())) };
+            let mut pids = state.datanode_pids.clone();
+            pids.push(state.namenode_pid);
+            stop_pids(&pids);
+            let _ = std::fs::remove_file(state_path(&root));
+            println!("stopped the cluster at dfs://{} (its data stays in {})", state.namenode, root.display());
+            ExitCode::SUCCESS
+        }
+        ClusterAction::Status => {
+            let Some(state) = read_state(&root) else {
+                println!("no cluster is running in {}", root.display());
+                return ExitCode::from(1);
+            };
+            let up = |p: u32| if alive(p) { "running" } else { "NOT RUNNING" };
+            println!("namenode dfs://{} (pid {}): {}", state.namenode, state.namenode_pid, up(state.namenode_pid));
+            for (i, p) in state.datanode_pids.iter().enumerate() {
+                println!("datanode {i} (pid {p}): {}", up(*p));
+            }
+            let arg = NamenodeArg { namenode: Some(state.namenode.clone()), home };
+            let report = match crate::dfs::connect(&arg, &[]) {
+                Ok(mut c) => c.report().await.map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match report {
+                Ok(r) => {
+                    println!(
+                        "{} live and {} dead datanodes; {} files, {} blocks ({} under-replicated, {} corrupt, {} missing){}",
+                        r.live.len(),
+                        r.dead.len(),
+                        r.files,
+                        r.blocks,
+                        r.under_replicated,
+                        r.corrupt,
+                        r.missing,
+                        r.safe_mode.map(|w| format!("; safe mode: {w}")).unwrap_or_default()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("the namenode does not answer: {e}")),
+            }
+        }
+    }
+}
+
+async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<(), String> {
+    if let Some(state) = read_state(root)
+        && alive(state.namenode_pid)
+    {
+        return Err(format!(
+            "a cluster is already running at dfs://{} (pid {}); `hiveql cluster stop` first",
+            state.namenode, state.namenode_pid
+        ));
+    }
+    if datanodes == 0 {
+        return Err("--datanodes must be at least 1".into());
+    }
+    let logs = root.join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    hiveql_storage::secret::Secret::load_or_create(home).map_err(|e| format!("cluster secret: {e}"))?;
+    let h = home.display().to_string();
+    let nn_log = logs.join("namenode.log");
+    let nn_args: Vec<String> = vec![
+        "namenode".into(),
+        "--dir".into(),
+        root.join("nn").display().to_string(),
+        "--port".into(),
+        port.to_string(),
+        "--home".into(),
+        h.clone(),
+        "--dead-after-secs".into(),
+        "10".into(),
+        "--monitor-ms".into(),
+        "1000".into(),
+    ];
+    let nn_pid = spawn(&nn_args, &nn_log)?;
+    let addr = wait_for_line(&nn_log, "namenode listening on ", nn_pid).map_err(|e| format!("namenode: {e}"))?;
+    let mut pids = Vec::new();
+    for i in 0..datanodes {
+        let log = logs.join(format!("datanode{i}.log"));
+        let args: Vec<String> = vec![
+            "datanode".into(),
+            "--namenode".into(),
+            addr.clone(),
+            "--dir".into(),
+            root.join(format!("dn{i}")).display().to_string(),
+            "--home".into(),
+            h.clone(),
+            "--heartbeat-ms".into(),
+            "1000".into(),
+        ];
+        match spawn(&args, &log).and_then(|pid| wait_for_line(&log, "datanode listening on ", pid).map(|_| pid)) {
+            Ok(pid) => pids.push(pid),
+            Err(e) => {
+                pids.push(nn_pid);
+                stop_pids(&pids);
+                return Err(format!("datanode {i}: {e}"));
+            }
+        }
+    }
+    let state = ClusterState { namenode: addr.clone(), namenode_pid: nn_pid, datanode_pids: pids };
+    let json = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
+    std::fs::write(state_path(root), json).map_err(|e| format!("{}: {e}", state_path(root).display()))?;
+    conf::set(home, conf::DEFAULT_FS, &format!("dfs://{addr}")).map_err(|e| format!("{}: {e}", conf::FILE))?;
+    println!("started a namenode at dfs://{addr} and {datanodes} datanodes");
+    println!("data and logs: {}", root.display());
+    println!("{} in {} now points at it; try:", conf::DEFAULT_FS, home.join(conf::FILE).display());
+    println!("  hiveql dfs -ls /");
+    println!("  hiveql dfsadmin -report");
+    println!("  hiveql -e \"CREATE TABLE t (x INT) LOCATION 'dfs://{addr}/t'\"");
+    println!("stop it with: hiveql cluster stop");
+    Ok(())
+}

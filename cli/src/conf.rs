@@ -1,0 +1,77 @@
+//! The block store settings of a hiveql home: `$HIVEQL_HOME/hiveql.conf`
+//! (`key=value` lines; `fs.defaultFS=dfs://HOST:PORT` names the default
+//! namenode, as in Hadoop's `core-site.xml`) and the cluster secret, and how
+//! a block store command connects with them.
+
+use std::path::Path;
+
+use hiveql_storage::client::DfsClient;
+use hiveql_storage::secret::Secret;
+
+use crate::args::NamenodeArg;
+
+/// The configuration file's name in the home.
+pub const FILE: &str = "hiveql.conf";
+/// The key of the default namenode.
+pub const DEFAULT_FS: &str = "fs.defaultFS";
+
+/// The value of `key` in `home/hiveql.conf`.
+pub fn get(home: &Path, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(home.join(FILE)).ok()?;
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Set `key` in `home/hiveql.conf`, keeping the other lines.
+pub fn set(home: &Path, key: &str, value: &str) -> std::io::Result<()> {
+    let path = home.join(FILE);
+    let old = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut lines: Vec<String> =
+        old.lines().filter(|l| l.split_once('=').is_none_or(|(k, _)| k.trim() != key)).map(String::from).collect();
+    lines.push(format!("{key}={value}"));
+    std::fs::create_dir_all(home)?;
+    std::fs::write(path, lines.join("\n") + "\n")
+}
+
+/// The namenode `host:port` of `fs.defaultFS`.
+pub fn default_namenode(home: &Path) -> Option<String> {
+    let fs = get(home, DEFAULT_FS)?;
+    Some(fs.strip_prefix("dfs://").unwrap_or(&fs).trim_end_matches('/').to_string())
+}
+
+/// The namenode to use: a path's own (`dfs://HOST:PORT/...`), else
+/// `--namenode`/`HIVEQL_NAMENODE`, else `fs.defaultFS`.
+pub fn namenode(arg: &NamenodeArg, from_path: Option<String>) -> Result<String, String> {
+    from_path.or_else(|| arg.namenode.clone()).or_else(|| default_namenode(&arg.home.dir())).ok_or_else(|| {
+        format!(
+            "no namenode: give dfs://HOST:PORT/... paths, --namenode, HIVEQL_NAMENODE, or {DEFAULT_FS} in {}",
+            arg.home.dir().join(FILE).display()
+        )
+    })
+}
+
+/// A client of `namenode` with the home's cluster secret.
+pub fn client(arg: &NamenodeArg, namenode: &str) -> Result<DfsClient, String> {
+    let secret = Secret::discover(Some(&arg.home.dir())).map_err(|e| e.to_string())?;
+    DfsClient::new(namenode, secret).map_err(|e| format!("namenode {namenode}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_replaces_and_keeps_other_keys() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join(FILE), "# mine\na=1\nfs.defaultFS=dfs://old:1\n").unwrap();
+        set(home.path(), DEFAULT_FS, "dfs://127.0.0.1:8020").unwrap();
+        assert_eq!(get(home.path(), "a").as_deref(), Some("1"));
+        assert_eq!(default_namenode(home.path()).as_deref(), Some("127.0.0.1:8020"));
+        let text = std::fs::read_to_string(home.path().join(FILE)).unwrap();
+        assert!(text.starts_with("# mine\n") && !text.contains("old"), "{text}");
+    }
+}

@@ -1,0 +1,79 @@
+//! `hiveql namenode` and `hiveql datanode`: the block store's daemons, as
+//! `hdfs namenode` and `hdfs datanode`. Each prints its address once it
+//! listens (`namenode listening on HOST:PORT`) and runs until killed. Both
+//! take the cluster secret from `HIVEQL_CLUSTER_SECRET` or
+//! `$HIVEQL_HOME/cluster.secret`, creating the file if neither exists.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use hiveql_storage::datanode::{self, DataNodeConfig};
+use hiveql_storage::namenode::{self, server::NameNodeConfig};
+use hiveql_storage::secret::Secret;
+
+use crate::args::Role;
+
+fn fail(msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("Error: {msg}");
+    ExitCode::from(1)
+}
+
+/// Run a daemon role (namenode or datanode).
+pub async fn run(role: Role) -> ExitCode {
+    match role {
+        Role::Namenode { dir, port, bind, dead_after_secs, lease_secs, monitor_ms, home } => {
+            let secret = match Secret::load_or_create(&home.dir()) {
+                Ok(s) => s,
+                Err(e) => return fail(format!("cluster secret: {e}")),
+            };
+            let config = NameNodeConfig {
+                dead_after: Duration::from_secs(dead_after_secs),
+                lease_limit: Duration::from_secs(lease_secs),
+                monitor_interval: Duration::from_millis(monitor_ms),
+                secret,
+                ..Default::default()
+            };
+            let listen = match format!("{bind}:{port}").parse() {
+                Ok(a) => a,
+                Err(e) => return fail(format!("--bind/--port: {e}")),
+            };
+            match namenode::serve(&dir, listen, config).await {
+                Ok(running) => {
+                    println!("namenode listening on {}", running.addr);
+                    if let Some(why) = running.service.safe_mode() {
+                        println!("in safe mode: {why}");
+                    }
+                    let _ = running.server.await;
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("namenode in {}: {e}", dir.display())),
+            }
+        }
+        Role::Datanode { namenode, dir, port, bind, rack, heartbeat_ms, capacity, scan_secs, home } => {
+            let secret = match Secret::load_or_create(&home.dir()) {
+                Ok(s) => s,
+                Err(e) => return fail(format!("cluster secret: {e}")),
+            };
+            let cfg = DataNodeConfig {
+                rack,
+                heartbeat_interval: Duration::from_millis(heartbeat_ms),
+                capacity: capacity.unwrap_or(u64::MAX),
+                secret,
+                scan_interval: Duration::from_secs(scan_secs),
+            };
+            let listen = match format!("{bind}:{port}").parse() {
+                Ok(a) => a,
+                Err(e) => return fail(format!("--bind/--port: {e}")),
+            };
+            match datanode::serve(&dir, listen, &namenode, cfg).await {
+                Ok(running) => {
+                    println!("datanode listening on {}", running.addr);
+                    let _ = running.server.await;
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(format!("datanode in {} (namenode {namenode}): {e}", dir.display())),
+            }
+        }
+        _ => unreachable!("not a daemon role"),
+    }
+}
