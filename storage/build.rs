@@ -32,6 +32,7 @@ fn main() {
         ("abandon_block", "AbandonBlock", "AbandonBlockRequest", "Empty"),
         ("set_replication", "SetReplication", "SetReplicationRequest", "Empty"),
         ("report", "Report", "Empty", "ClusterReport"),
+        ("renew_lease", "RenewLease", "RenewLeaseRequest", "Empty"),
     ] {
         namenode =
             namenode.method(method(name, route, &format!("{m}::{input}"), &format!("{m}::{output}"), json).build());
@@ -47,6 +48,10 @@ fn main() {
         .method(
             method("read_block", "ReadBlock", &format!("{m}::ReadRequest"), &format!("{m}::DataChunk"), prost)
                 .server_streaming()
+                .build(),
+        )
+        .method(
+            method("local_block", "LocalBlock", &format!("{m}::ReadRequest"), &format!("{m}::LocalBlock"), prost)
                 .build(),
         )
         .build();

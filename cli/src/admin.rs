@@ -148,7 +148,12 @@ pub async fn fsck(arg: NamenodeArg, cmd: &[String]) -> ExitCode {
             }
             if files_flag {
                 let health = if problems.is_empty() { "OK".to_string() } else { problems.join("; ") };
-                println!("{} {} bytes, replication {target}, {} block(s): {health}", s.path, s.len, located.blocks.len());
+                println!(
+                    "{} {} bytes, replication {target}, {} block(s): {health}",
+                    s.path,
+                    s.len,
+                    located.blocks.len()
+                );
                 if blocks_flag || locations_flag {
                     for l in &lines {
                         println!("  {l}");

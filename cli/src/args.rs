@@ -75,6 +75,10 @@ pub enum Role {
         /// Milliseconds between rounds of the replication monitor.
         #[arg(long, default_value_t = 3000)]
         monitor_ms: u64,
+        /// After a restart, stay in safe mode (reads only) until this share
+        /// of the blocks has a reported replica.
+        #[arg(long, default_value_t = 0.999)]
+        safe_mode_threshold: f64,
         #[command(flatten)]
         home: HomeArg,
     },

@@ -101,7 +101,9 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
             Err(e) => fail(e),
         },
         ClusterAction::Stop => {
-            let Some(state) = read_state(&root) else { return fail(format!("no cluster is running in {}", root.display())) };
+            let Some(state) = read_state(&root) else {
+                return fail(format!("no cluster is running in {}", root.display()));
+            };
             let mut pids = state.datanode_pids.clone();
             pids.push(state.namenode_pid);
             stop_pids(&pids);

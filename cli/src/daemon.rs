@@ -21,7 +21,10 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
 /// Run a daemon role (namenode or datanode).
 pub async fn run(role: Role) -> ExitCode {
     match role {
-        Role::Namenode { dir, port, bind, dead_after_secs, lease_secs, monitor_ms, home } => {
+        Role::Namenode { dir, port, bind, dead_after_secs, lease_secs, monitor_ms, safe_mode_threshold, home } => {
+            if !(0.0..=1.0).contains(&safe_mode_threshold) {
+                return fail(format!("--safe-mode-threshold {safe_mode_threshold} is not between 0 and 1"));
+            }
             let secret = match Secret::load_or_create(&home.dir()) {
                 Ok(s) => s,
                 Err(e) => return fail(format!("cluster secret: {e}")),
@@ -30,6 +33,7 @@ pub async fn run(role: Role) -> ExitCode {
                 dead_after: Duration::from_secs(dead_after_secs),
                 lease_limit: Duration::from_secs(lease_secs),
                 monitor_interval: Duration::from_millis(monitor_ms),
+                safe_mode_threshold,
                 secret,
                 ..Default::default()
             };
@@ -60,6 +64,7 @@ pub async fn run(role: Role) -> ExitCode {
                 capacity: capacity.unwrap_or(u64::MAX),
                 secret,
                 scan_interval: Duration::from_secs(scan_secs),
+                ..Default::default()
             };
             let listen = match format!("{bind}:{port}").parse() {
                 Ok(a) => a,

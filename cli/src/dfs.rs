@@ -206,9 +206,8 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
     let (op, rest) = cmd.split_first().ok_or("no dfs command")?;
     let flags: Vec<&str> = rest.iter().filter(|a| a.starts_with('-')).map(String::as_str).collect();
     let paths: Vec<&str> = rest.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
-    let need = |n: usize| -> Result<(), String> {
-        if paths.len() < n { Err(format!("needs {n} path(s)")) } else { Ok(()) }
-    };
+    let need =
+        |n: usize| -> Result<(), String> { if paths.len() < n { Err(format!("needs {n} path(s)")) } else { Ok(()) } };
     let has = |f: &str| flags.contains(&f);
     let dfs_path = |p: &str| split_path(p).map(|(_, path)| path);
     let mut client = connect(&arg, &paths)?;
@@ -334,9 +333,14 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             let size = |n: u64| if has("-h") { human(n) } else { n.to_string() };
             for t in targets {
                 // each entry (or the path itself with -s): its size and its size with all replicas
-                let entries = if has("-s") { vec![client.stat(&t).await.map_err(e)?] } else { client.list(&t).await.map_err(e)? };
+                let entries = if has("-s") {
+                    vec![client.stat(&t).await.map_err(e)?]
+                } else {
+                    client.list(&t).await.map_err(e)?
+                };
                 for entry in entries {
-                    let files = if entry.is_dir { files_under(&mut client, &entry.path).await? } else { vec![entry.clone()] };
+                    let files =
+                        if entry.is_dir { files_under(&mut client, &entry.path).await? } else { vec![entry.clone()] };
                     let len: u64 = files.iter().map(|f| f.len).sum();
                     let raw: u64 = files.iter().map(|f| f.len * f.replication as u64).sum();
                     println!("{:<10} {:<10} {}", size(len), size(raw), entry.path);
@@ -344,10 +348,7 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             }
         }
         "-setrep" => {
-            let n: u16 = rest
-                .iter()
-                .find_map(|a| a.parse().ok())
-                .ok_or("usage: -setrep [-R] [-w] N PATH...")?;
+            let n: u16 = rest.iter().find_map(|a| a.parse().ok()).ok_or("usage: -setrep [-R] [-w] N PATH...")?;
             let targets: Vec<&str> = paths.iter().copied().filter(|p| p.parse::<u16>().is_err()).collect();
             if targets.is_empty() {
                 return Err("usage: -setrep [-R] [-w] N PATH...".into());

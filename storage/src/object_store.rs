@@ -20,9 +20,8 @@ use object_store::multipart::{MultipartStore, PartId};
 use object_store::path::Path;
 use object_store::{
     CopyMode, CopyOptions, GetOptions, GetRange, GetResult, GetResultPayload, ListResult, MultipartId, MultipartUpload,
-    ObjectMeta,
-    ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions, RenameTargetMode,
-    UploadPart,
+    ObjectMeta, ObjectStore, PutMode, PutMultipartOptions, PutOptions, PutPayload, PutResult, RenameOptions,
+    RenameTargetMode, UploadPart,
 };
 
 use crate::client::{DfsClient, FileWriter};
@@ -44,6 +43,12 @@ impl DfsObjectStore {
     /// cluster secret; connects on first use.
     pub fn new(authority: &str, secret: Secret) -> crate::Result<DfsObjectStore> {
         Ok(DfsObjectStore { client: DfsClient::new(authority, secret)?, authority: authority.to_string() })
+    }
+
+    /// This store with short-circuit reads on or off (see [`crate::client::reader`]).
+    pub fn with_short_circuit(mut self, on: bool) -> DfsObjectStore {
+        self.client.short_circuit = on;
+        self
     }
 
     /// The block size of the file at `location` (scans split at block boundaries).

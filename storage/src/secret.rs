@@ -87,7 +87,9 @@ impl Secret {
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         match opts.open(&path) {
             Ok(mut f) => {
-                f.write_all(hex.as_bytes()).and_then(|_| f.sync_all()).map_err(io(format!("writing {}", path.display())))?;
+                f.write_all(hex.as_bytes())
+                    .and_then(|_| f.sync_all())
+                    .map_err(io(format!("writing {}", path.display())))?;
                 Ok(Secret::new(&hex))
             }
             // Another daemon created it first: use theirs.
@@ -110,7 +112,8 @@ impl Secret {
 impl Interceptor for Secret {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(s) = &self.0 {
-            let v = MetadataValue::try_from(&**s).map_err(|_| Status::invalid_argument("cluster secret is not ASCII"))?;
+            let v =
+                MetadataValue::try_from(&**s).map_err(|_| Status::invalid_argument("cluster secret is not ASCII"))?;
             request.metadata_mut().insert(HEADER, v);
         }
         Ok(request)

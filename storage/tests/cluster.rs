@@ -3,9 +3,12 @@
 //! files from 0 bytes to many blocks written through the pipeline and read
 //! back byte-exact, whole and in random ranges, three replicas each.
 
+mod common;
+
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::{data, eventually, walk};
 use hiveql_storage::cluster::MiniCluster;
 use hiveql_storage::datanode::DataNodeConfig;
 use hiveql_storage::namenode::server::NameNodeConfig;
@@ -25,18 +28,6 @@ async fn cluster(n: usize) -> (tempfile::TempDir, MiniCluster) {
     .await
     .unwrap();
     (dir, c)
-}
-
-fn data(n: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect()
 }
 
 fn replicas_on_disk(c: &MiniCluster, block: u64) -> usize {
@@ -104,30 +95,6 @@ async fn reads_fall_over_to_another_replica() {
         }
     }
     assert_eq!(client.read("/f").await.unwrap(), bytes);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
-/// Wait (up to a deadline, polling) until `check` holds.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// After a datanode dies, every block gets back to three replicas on the

@@ -4,9 +4,12 @@
 //! middle of reads and writes, full disks, writers that vanish, second
 //! writers, strangers without the cluster secret, malformed requests.
 
+mod common;
+
 use std::time::Duration;
 
 use bytes::Bytes;
+use common::{data, eventually, is_block, walk};
 use futures::StreamExt;
 use hiveql_storage::StorageError;
 use hiveql_storage::client::DfsClient;
@@ -27,27 +30,10 @@ fn config() -> NameNodeConfig {
 }
 
 fn node(i: usize) -> DataNodeConfig {
-    DataNodeConfig { rack: format!("/r{}", i % 2), heartbeat_interval: Duration::from_millis(200), ..Default::default() }
-}
-
-fn data(n: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect()
-}
-
-/// Wait (up to a deadline, polling) until `check` holds.
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while !check().await {
-        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    DataNodeConfig {
+        rack: format!("/r{}", i % 2),
+        heartbeat_interval: Duration::from_millis(200),
+        ..Default::default()
     }
 }
 
@@ -99,6 +85,7 @@ async fn a_datanode_dying_mid_read_does_not_fail_the_read() {
     let c = MiniCluster::start(dir.path(), 3, config(), node).await.unwrap();
     let mut client = c.client().unwrap();
     client.block_size = 4 << 20;
+    client.short_circuit = false; // streamed from the datanode, which dies mid-stream
     let bytes = data(10 << 20, 9);
     client.write("/f", Bytes::from(bytes.clone()), false).await.unwrap();
     let located = client.locate("/f").await.unwrap();
@@ -131,33 +118,12 @@ async fn a_full_datanode_refuses_blocks_and_the_write_moves_on() {
     assert!(used <= small, "the full node holds {used} bytes");
     // nowhere to go: a clear error
     let dir2 = tempfile::tempdir().unwrap();
-    let full = MiniCluster::start(dir2.path(), 2, config(), |i| DataNodeConfig { capacity: small, ..node(i) })
-        .await
-        .unwrap();
+    let full =
+        MiniCluster::start(dir2.path(), 2, config(), |i| DataNodeConfig { capacity: small, ..node(i) }).await.unwrap();
     let mut client = full.client().unwrap();
     client.block_size = 64 << 10;
     let e = client.write("/g", Bytes::from(bytes.clone()), false).await.unwrap_err();
     assert!(e.to_string().contains("no space"), "{e}");
-}
-
-fn is_block(p: &std::path::Path) -> bool {
-    let name = p.file_name().unwrap().to_string_lossy();
-    name.starts_with("blk_") && !name.ends_with(".meta")
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -213,12 +179,16 @@ async fn requests_without_the_secret_or_out_of_bounds_are_refused() {
     let e = dn.read_block(ReadRequest { block: 987_654, offset: 0, len: 5 }).await.unwrap_err();
     assert_eq!(e.code(), tonic::Code::NotFound, "{e}");
     // a write that names no block
-    let packets = futures::stream::iter(vec![WritePacket { block: 0, downstream: vec![], data: Bytes::new(), last: true }]);
+    let packets =
+        futures::stream::iter(vec![WritePacket { block: 0, downstream: vec![], data: Bytes::new(), last: true }]);
     let e = dn.write_block(packets).await.unwrap_err();
     assert_eq!(e.code(), tonic::Code::InvalidArgument, "{e}");
     // an oversized packet
     let huge = WritePacket { block: 5, downstream: vec![], data: Bytes::from(vec![0u8; 8 << 20]), last: true };
     let e = dn.write_block(futures::stream::iter(vec![huge])).await.unwrap_err();
-    assert!(matches!(e.code(), tonic::Code::ResourceExhausted | tonic::Code::OutOfRange | tonic::Code::Internal), "{e}");
+    assert!(
+        matches!(e.code(), tonic::Code::ResourceExhausted | tonic::Code::OutOfRange | tonic::Code::Internal),
+        "{e}"
+    );
     assert_eq!(good.read("/f").await.unwrap(), b"hello");
 }

@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use hiveql_tests::hiveql_bin;
+use hiveql_tests::{files_under, hiveql_bin};
 
 /// Child processes killed when the test ends, however it ends.
 struct Daemons(Vec<Child>);
@@ -205,7 +205,7 @@ fn copies_sizes_replication_reports_and_kill_9_during_a_write() {
     assert_eq!(ids.len(), 20, "{listing}");
     let block_file = ["dn1", "dn2", "dn3"]
         .iter()
-        .flat_map(|dn| walk(Path::new(&d(dn))))
+        .flat_map(|dn| files_under(Path::new(&d(dn))))
         .find(|p| ids.iter().any(|id| p.file_name().unwrap().to_string_lossy() == id.as_str()))
         .expect("a replica of /copies/big2");
     let mut raw = std::fs::read(&block_file).unwrap();
@@ -223,21 +223,6 @@ fn copies_sizes_replication_reports_and_kill_9_during_a_write() {
         f.status.success() && !out.contains("CORRUPT") && !out.contains("UNDER") && !block_file.exists()
     });
     assert!(ok(dfs(&home, &nn, &["-cat", "/copies/big2"])) == big);
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            if e.file_type().unwrap().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
 }
 
 /// The namespace as a sorted list of paths.

@@ -79,13 +79,7 @@ async fn tables_on_dfs_match_tables_on_local_disk() {
     let dfs_home = dir.path().join("dfs-home");
     std::fs::create_dir_all(&dfs_home).unwrap();
     std::fs::copy(dir.path().join("cluster.secret"), dfs_home.join("cluster.secret")).unwrap();
-    let on_dfs = script(
-        &dfs_home,
-        &format!("dfs://{addr}/warehouse"),
-        &format!("dfs://{addr}/ext/sales"),
-        &load,
-    )
-    .await;
+    let on_dfs = script(&dfs_home, &format!("dfs://{addr}/warehouse"), &format!("dfs://{addr}/ext/sales"), &load).await;
     assert_eq!(on_dfs, local);
     assert_eq!(local[0].len(), 5);
     // the managed tables' files really are on dfs, the dropped one is gone
@@ -98,11 +92,10 @@ async fn tables_on_dfs_match_tables_on_local_disk() {
     assert_eq!(client.list("/ext/sales").await.unwrap().len(), 1);
 
     // a home without the secret is refused, with a message that says why
-    let mut stranger = Session::open(SessionOptions { home: dir.path().join("other-home"), ..Default::default() }).unwrap();
+    let mut stranger =
+        Session::open(SessionOptions { home: dir.path().join("other-home"), ..Default::default() }).unwrap();
     stranger
-        .execute(&format!(
-            "CREATE EXTERNAL TABLE s (line STRING) LOCATION 'dfs://{addr}/ext/sales'"
-        ))
+        .execute(&format!("CREATE EXTERNAL TABLE s (line STRING) LOCATION 'dfs://{addr}/ext/sales'"))
         .await
         .unwrap();
     let e = stranger.execute_collect("SELECT count(*) FROM s").await.unwrap_err().to_string();

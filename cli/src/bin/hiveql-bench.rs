@@ -8,8 +8,8 @@
 //!     --gen /tmp/hiveql-bench-serde W1 W2 CSV NESTED
 //! ```
 //!
-//! `dfs` starts a block store in this process (a namenode and three
-//! datanodes whose directories share one disk) and compares, in one run,
+//! `dfs` starts a block store with `hiveql cluster start` (a namenode and
+//! three datanode processes whose directories share one disk) and compares, in one run,
 //! writing and reading a file through `DfsObjectStore` with the same bytes on
 //! a local file, and a query over a text table on `dfs://` with the same
 //! table on local disk:
@@ -332,19 +332,38 @@ async fn run_serde(dir: &Path, data: &str, gen_dir: &Path, names: &[&String], ru
     }
 }
 
+/// Stops the benchmark's cluster however the benchmark ends.
+struct ClusterGuard(PathBuf, PathBuf);
+
+impl Drop for ClusterGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(&self.0).args(["cluster", "stop", "--home"]).arg(&self.1).output();
+    }
+}
+
 async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
-    use hiveql_storage::cluster::MiniCluster;
-    use hiveql_storage::datanode::DataNodeConfig;
-    use hiveql_storage::namenode::server::NameNodeConfig;
+    use hiveql_storage::object_store::DfsObjectStore;
+    use hiveql_storage::secret::Secret;
     use object_store::ObjectStoreExt;
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).unwrap();
-    let rack = |i: usize| DataNodeConfig { rack: format!("/r{}", i % 2), ..Default::default() };
-    let cluster = MiniCluster::start(dir, 3, NameNodeConfig::default(), rack).await.unwrap();
-    let addr = cluster.addr();
+    // The cluster as users run it: `hiveql cluster start` (a namenode and
+    // three datanode processes), with the hiveql binary beside this one.
+    let hiveql = std::env::current_exe().unwrap().with_file_name("hiveql");
+    let cluster_home = dir.join("home");
+    let started = std::process::Command::new(&hiveql)
+        .args(["cluster", "start", "--datanodes", "3", "--port", "0", "--home"])
+        .arg(&cluster_home)
+        .output()
+        .expect("hiveql cluster start");
+    let _guard = ClusterGuard(hiveql.clone(), cluster_home.clone());
+    let out = String::from_utf8_lossy(&started.stdout).to_string();
+    assert!(started.status.success(), "{out}{}", String::from_utf8_lossy(&started.stderr));
+    let addr = out.split("dfs://").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().to_string();
+    let secret = Secret::discover(Some(&cluster_home)).unwrap();
     let data = bytes::Bytes::from(std::fs::read(file).expect("--file"));
     let mb = data.len() as f64 / 1e6;
-    let store = cluster.store().unwrap();
+    let store = DfsObjectStore::new(&addr, secret.clone()).unwrap();
     let name = file.file_name().unwrap().to_string_lossy().to_string();
     let dfs_path = object_store::path::Path::from(format!("bench/{name}"));
     let local_copy = dir.join("local").join(&name);
@@ -353,7 +372,8 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
         v.sort_by(|a, b| a.partial_cmp(b).unwrap());
         v[v.len() / 2]
     };
-    let (mut local_w, mut dfs_w, mut local_r, mut dfs_r) = (vec![], vec![], vec![], vec![]);
+    let (mut local_w, mut dfs_w, mut local_r, mut dfs_r, mut streamed_r) = (vec![], vec![], vec![], vec![], vec![]);
+    let streamed = DfsObjectStore::new(&addr, secret).unwrap().with_short_circuit(false);
     for _ in 0..runs {
         let t = Instant::now();
         std::fs::write(&local_copy, &data).unwrap();
@@ -371,10 +391,16 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
         let got = store.get(&dfs_path).await.unwrap().bytes().await.unwrap();
         dfs_r.push(t.elapsed().as_secs_f64());
         assert_eq!((got.len(), n), (data.len(), data.len()));
+        let t = Instant::now();
+        let got = streamed.get(&dfs_path).await.unwrap().bytes().await.unwrap();
+        streamed_r.push(t.elapsed().as_secs_f64());
+        assert_eq!(got.len(), data.len());
     }
     local_r.remove(0); // the first read warms the page cache
     dfs_r.remove(0);
+    streamed_r.remove(0);
     let (lw, dw, lr, dr) = (median_of(local_w), median_of(dfs_w), median_of(local_r), median_of(dfs_r));
+    let sr = median_of(streamed_r);
     println!("block store on one disk, 3 datanodes, {mb:.1} MB file, median of {runs} runs");
     println!("| operation | local file | dfs:// | dfs vs local |");
     println!("|---|---:|---:|---:|");
@@ -385,13 +411,19 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
         100.0 * lw / dw
     );
     println!(
-        "| sequential read (warm cache) | {lr:.3} s ({:.0} MB/s) | {dr:.3} s ({:.0} MB/s) | {:.0}% |",
+        "| sequential read (warm cache, short-circuit) | {lr:.3} s ({:.0} MB/s) | {dr:.3} s ({:.0} MB/s) | {:.0}% |",
         mb / lr,
         mb / dr,
         100.0 * lr / dr
     );
+    println!(
+        "| sequential read, streamed from the datanodes (no short-circuit) | {lr:.3} s | {sr:.3} s ({:.0} MB/s) | {:.0}% |",
+        mb / sr,
+        100.0 * lr / sr
+    );
     // The same text table on local disk and on dfs://
     let home = tempfile::tempdir().unwrap();
+    std::fs::copy(cluster_home.join("cluster.secret"), home.path().join("cluster.secret")).unwrap();
     let mut session = Session::open(SessionOptions { home: home.path().to_path_buf(), ..Default::default() }).unwrap();
     let cols = "l_orderkey BIGINT, l_partkey BIGINT, l_suppkey BIGINT, l_linenumber INT, l_quantity DECIMAL(15,2), \
         l_extendedprice DECIMAL(15,2), l_discount DECIMAL(15,2), l_tax DECIMAL(15,2), l_returnflag STRING, \

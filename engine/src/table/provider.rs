@@ -13,8 +13,8 @@ use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileScanConfigBuilder, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
-use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::datasource::{TableProvider, TableType};
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
@@ -130,7 +130,10 @@ async fn block_sizes(
     let Some(stores) = state.config().get_extension::<LocationStores>() else { return Ok(out) };
     let dfs = stores.dfs(&format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020)))?;
     for f in files {
-        let b = dfs.block_size(&f.object_meta.location).await.map_err(|e| HiveError::Data(format!("{}: {e}", f.object_meta.location)))?;
+        let b = dfs
+            .block_size(&f.object_meta.location)
+            .await
+            .map_err(|e| HiveError::Data(format!("{}: {e}", f.object_meta.location)))?;
         out.insert(f.object_meta.location.clone(), b);
     }
     Ok(out)

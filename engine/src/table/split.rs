@@ -35,6 +35,17 @@ pub fn plan_splits(
     let groups = groups.max(1);
     let total: u64 = files.iter().map(|f| f.object_meta.size).sum();
     let target = (total / groups as u64).max(min_split).max(1);
+    // Blocks are cut into `parts` equal pieces when whole blocks would not
+    // deal evenly into the groups (9 blocks into 2 groups: 5 against 4).
+    let blocks: u64 = files
+        .iter()
+        .map(|f| match cut(f) {
+            Cut::Blocks(b) if b > 0 => f.object_meta.size.div_ceil(b),
+            _ => 0,
+        })
+        .sum();
+    let g = groups as u64;
+    let parts = (1..=8u64).find(|p| (blocks * p).div_ceil(g) * g * 100 <= blocks * p * 105).unwrap_or(8);
     let mut splits: Vec<PartitionedFile> = Vec::new();
     // `[start, end)` of `f` in ranges of `len` bytes
     let push_range = |splits: &mut Vec<PartitionedFile>, f: &PartitionedFile, start: u64, end: u64, len: u64| {
@@ -53,9 +64,10 @@ pub fn plan_splits(
                 let mut start = 0;
                 while start < size {
                     let end = (start + block).min(size);
-                    // a block cut into equal parts of about `target` bytes
-                    let parts = (end - start).div_ceil(target.max(min_split)).max(1);
-                    push_range(&mut splits, &f, start, end, (end - start).div_ceil(parts));
+                    // a block cut into equal parts of at most `target` bytes (not below `min_split`)
+                    let len = end - start;
+                    let n = len.div_ceil(target).max(parts).min(len.div_ceil(min_split.max(1))).max(1);
+                    push_range(&mut splits, &f, start, end, len.div_ceil(n));
                     start = end;
                 }
             }
@@ -117,6 +129,14 @@ mod tests {
         // many groups: blocks are cut into equal parts, boundaries kept
         let groups = plan_splits(vec![PartitionedFile::new("f", 600)], 4, 10, |_| Cut::Blocks(300));
         assert_eq!(ranges(&groups), vec![(0, 150), (150, 300), (300, 450), (450, 600)]);
+        // 9 blocks into 2 groups: halves of blocks, so the groups are even
+        let groups = plan_splits(vec![PartitionedFile::new("f", 900)], 2, 10, |_| Cut::Blocks(100));
+        let r = ranges(&groups);
+        assert_eq!(r.len(), 18);
+        assert!(r.iter().all(|(a, b)| b - a == 50 && a / 100 == (b - 1) / 100), "{r:?}");
+        let loads: Vec<i64> =
+            groups.iter().map(|g| g.iter().map(|f| f.range.as_ref().map_or(0, |r| r.end - r.start)).sum()).collect();
+        assert_eq!(loads, vec![450, 450]);
         // a file within one block that is no bigger than the target stays whole
         let groups = plan_splits(vec![PartitionedFile::new("f", 100)], 1, 10, |_| Cut::Blocks(300));
         assert!(groups[0].iter().next().unwrap().range.is_none());

@@ -30,6 +30,8 @@ pub struct DfsClient {
     pub replication: u16,
     /// Block size of new files (0: the namenode's default).
     pub block_size: u64,
+    /// Read replicas on this machine straight from their block files.
+    pub short_circuit: bool,
 }
 
 impl DfsClient {
@@ -42,7 +44,14 @@ impl DfsClient {
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
         );
-        Ok(DfsClient { namenode, datanodes: DataNodes::new(secret), client, replication: 3, block_size: 0 })
+        Ok(DfsClient {
+            namenode,
+            datanodes: DataNodes::new(secret),
+            client,
+            replication: 3,
+            block_size: 0,
+            short_circuit: reader::short_circuit_default(),
+        })
     }
 
     /// The namenode client (for calls this type has no method for).
@@ -108,7 +117,7 @@ impl DfsClient {
         offset: u64,
         len: u64,
     ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
-        reader::read_stream(self.datanodes.clone(), self.namenode.clone(), located, offset, len)
+        reader::read_stream(self.datanodes.clone(), self.namenode.clone(), located, offset, len, self.short_circuit)
     }
 
     /// Bytes `[offset, offset + len)` of file `path` (cut at its end).

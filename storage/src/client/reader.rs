@@ -4,18 +4,38 @@
 //! in the middle of a block, is left for the next one, which carries on from
 //! the byte where the last one stopped; a replica that fails its checksums
 //! is reported to the namenode.
+//!
+//! Short-circuit reads (as HDFS's): a replica on this machine is read
+//! straight from its block file, checksums verified here, after the
+//! datanode says where it is; if that fails for any reason but corruption
+//! the replica is streamed as usual. `HIVEQL_DFS_SHORT_CIRCUIT=0` turns
+//! them off.
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use crate::datanode::blocks::read_verified;
 use crate::error::{Result, StorageError};
 use crate::rpc::NameNodeConn;
 use crate::rpc::messages::{CorruptRequest, Located, ReadRequest};
 use crate::rpc::pool::DataNodes;
 
 /// Chunks read ahead of the consumer.
-const READ_AHEAD: usize = 8;
+const READ_AHEAD: usize = 4;
+/// Bytes per chunk of a short-circuit read.
+const LOCAL_CHUNK: u64 = 4 << 20;
+
+/// Whether short-circuit reads are on (`HIVEQL_DFS_SHORT_CIRCUIT=0` turns them off).
+pub fn short_circuit_default() -> bool {
+    std::env::var("HIVEQL_DFS_SHORT_CIRCUIT").map_or(true, |v| v != "0" && v != "false")
+}
+
+/// Whether the datanode at `addr` is on this machine.
+fn is_local(addr: &str) -> bool {
+    let host = addr.rsplit_once(':').map_or(addr, |(h, _)| h).trim_matches(|c| c == '[' || c == ']');
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
 
 /// Bytes `[offset, offset + len)` of the file `located` describes (cut at
 /// its end).
@@ -25,6 +45,7 @@ pub fn read_stream(
     located: Located,
     offset: u64,
     len: u64,
+    short_circuit: bool,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let (tx, mut rx) = mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
@@ -35,7 +56,7 @@ pub fn read_stream(
                 continue;
             }
             let (from, to) = (offset.max(bs) - bs, end.min(be) - bs);
-            let reading = read_block(&datanodes, &namenode, b.block, &b.locations, from, to, &tx).await;
+            let reading = read_block(&datanodes, &namenode, b.block, &b.locations, from, to, short_circuit, &tx).await;
             if let Err(e) = reading {
                 let _ = tx.send(Err(e)).await;
                 return;
@@ -45,8 +66,37 @@ pub fn read_stream(
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 
+/// Read `[*pos, to)` of `block` from the replica files on this machine
+/// that the datanode at `addr` names, advancing `*pos`.
+async fn read_local(
+    dn: &mut crate::rpc::DataNodeConn,
+    block: u64,
+    pos: &mut u64,
+    to: u64,
+    tx: &mpsc::Sender<Result<Bytes>>,
+) -> Result<()> {
+    let files = dn.local_block(ReadRequest { block, offset: 0, len: 0 }).await?.into_inner();
+    let (data, meta) = (std::path::PathBuf::from(files.data_path), std::path::PathBuf::from(files.meta_path));
+    let what = format!("block {block}");
+    while *pos < to {
+        let (d, m, w, at, n) = (data.clone(), meta.clone(), what.clone(), *pos, LOCAL_CHUNK.min(to - *pos));
+        let chunk = tokio::task::spawn_blocking(move || read_verified(&d, &m, &w, files.len, at, n))
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))??;
+        if chunk.len() as u64 != n {
+            return Err(StorageError::Corrupt(format!("{what}: {} of {n} bytes at {at}", chunk.len())));
+        }
+        *pos += n;
+        if tx.send(Ok(Bytes::from(chunk))).await.is_err() {
+            *pos = to; // the consumer went away
+        }
+    }
+    Ok(())
+}
+
 /// Send bytes `[from, to)` of `block` to `tx`, replica after replica until
 /// they are all sent. `Ok` also when the consumer went away.
+#[allow(clippy::too_many_arguments)]
 async fn read_block(
     datanodes: &DataNodes,
     namenode: &NameNodeConn,
@@ -54,12 +104,29 @@ async fn read_block(
     locations: &[String],
     from: u64,
     to: u64,
+    short_circuit: bool,
     tx: &mpsc::Sender<Result<Bytes>>,
 ) -> Result<()> {
     let mut pos = from;
     let mut last = StorageError::Unavailable(format!("block {block} has no live replica"));
-    for addr in locations {
+    // replicas on this machine first
+    let mut order: Vec<&String> = locations.iter().collect();
+    if short_circuit {
+        order.sort_by_key(|a| !is_local(a));
+    }
+    for addr in order {
         let mut dn = datanodes.get(addr)?;
+        if short_circuit && is_local(addr) {
+            match read_local(&mut dn, block, &mut pos, to, tx).await {
+                Ok(()) => return Ok(()),
+                Err(e @ (StorageError::Corrupt(_) | StorageError::ChecksumMismatch { .. })) => {
+                    let _ = namenode.clone().report_corrupt(CorruptRequest { block, addr: addr.clone() }).await;
+                    last = e;
+                    continue;
+                }
+                Err(_) => {} // not readable from here: stream it
+            }
+        }
         let failure = match dn.read_block(ReadRequest { block, offset: pos, len: to - pos }).await {
             Err(e) => StorageError::from(e),
             Ok(reply) => {
@@ -75,7 +142,9 @@ async fn read_block(
                         Some(Err(e)) => break StorageError::from(e),
                         None if pos == to => return Ok(()),
                         None => {
-                            break StorageError::Corrupt(format!("block {block} on {addr} ended at byte {pos} of {to}"));
+                            break StorageError::Corrupt(format!(
+                                "block {block} on {addr} ended at byte {pos} of {to}"
+                            ));
                         }
                     }
                 }

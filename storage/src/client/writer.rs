@@ -30,6 +30,9 @@ const SMALL_WRITE: usize = 64 << 10;
 const IN_FLIGHT: usize = 8;
 /// New pipelines a block may be given after failures.
 const RETRIES: usize = 3;
+/// How often an open file's lease is renewed (well within the namenode's
+/// lease limit, a minute by default), however slowly it is written.
+const RENEW_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A block being written.
 struct BlockInFlight {
@@ -100,6 +103,8 @@ pub struct FileWriter {
     /// Datanodes that failed a pipeline of this file.
     excluded: Vec<String>,
     closed: bool,
+    /// Renews the lease while the file is open.
+    renewer: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for FileWriter {
@@ -122,6 +127,13 @@ impl FileWriter {
         };
         client.namenode.create(create).await?;
         let block_size = client.stat(path).await?.block_size.max(1);
+        let (mut namenode, holder) = (client.namenode.clone(), client.client.clone());
+        let renewer = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                let _ = namenode.renew_lease(RenewLeaseRequest { client: holder.clone() }).await;
+            }
+        });
         Ok(FileWriter {
             client,
             path: path.to_string(),
@@ -131,6 +143,7 @@ impl FileWriter {
             lengths: Vec::new(),
             excluded: Vec::new(),
             closed: false,
+            renewer,
         })
     }
 
@@ -219,7 +232,8 @@ impl FileWriter {
                     }
                 }
                 Err(e) => {
-                    let tried = if failures.is_empty() { String::new() } else { format!(" (after {})", failures.join("; ")) };
+                    let tried =
+                        if failures.is_empty() { String::new() } else { format!(" (after {})", failures.join("; ")) };
                     return Err(StorageError::Unavailable(format!(
                         "writing block {} of {}: {e}{tried}",
                         b.located.block, self.path
@@ -252,10 +266,14 @@ impl FileWriter {
         }
         self.flush().await?;
         self.finish_block().await?;
-        let complete =
-            CompleteRequest { path: self.path.clone(), client: self.client.client.clone(), lengths: self.lengths.clone() };
+        let complete = CompleteRequest {
+            path: self.path.clone(),
+            client: self.client.client.clone(),
+            lengths: self.lengths.clone(),
+        };
         self.client.namenode.complete(complete).await?;
         self.closed = true;
+        self.renewer.abort();
         Ok(())
     }
 
@@ -266,12 +284,14 @@ impl FileWriter {
             b.call.abort();
         }
         self.closed = true;
+        self.renewer.abort();
         self.client.delete(&self.path, false).await
     }
 }
 
 impl Drop for FileWriter {
     fn drop(&mut self) {
+        self.renewer.abort(); // the lease expires; the namenode recovers the file
         if let Some(b) = &self.block {
             b.call.abort(); // no `last` packet: the datanodes discard the replica
         }

@@ -16,6 +16,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::replica_file::{ReplicaFile, write_error};
 use crate::checksum::{self, BYTES_PER_CHECKSUM, HEADER_LEN};
 use crate::error::{Result, StorageError, io};
 
@@ -97,7 +98,11 @@ impl BlockStore {
                 _ => StorageError::Io { context: format!("creating {}", p.display()), source: e },
             })
         };
-        let data = open(&data_tmp)?;
+        if data_tmp.exists() {
+            return Err(StorageError::Invalid(format!("block {id} is already being written")));
+        }
+        let data = ReplicaFile::create(&data_tmp)
+            .map_err(|e| StorageError::Io { context: format!("creating {}", data_tmp.display()), source: e })?;
         let mut meta = open(&meta_tmp)?;
         meta.write_all(&checksum::header()).map_err(io(format!("writing {}", meta_tmp.display())))?;
         Ok(BlockWriter {
@@ -123,33 +128,14 @@ impl BlockStore {
     /// (a range past the end is cut at the end).
     pub fn read(&self, id: u64, offset: u64, len: u64) -> Result<Vec<u8>> {
         let size = self.len(id)?;
-        if offset > size {
-            return Err(StorageError::Invalid(format!("offset {offset} is past the end of block {id} ({size} bytes)")));
-        }
-        let end = offset.saturating_add(len).min(size);
-        let chunk = BYTES_PER_CHECKSUM as u64;
-        let (first, last) = (offset / chunk, end.div_ceil(chunk));
-        let what = format!("block {id}");
-        let mut meta =
-            File::open(self.meta_path(id)).map_err(|_| StorageError::Corrupt(format!("{what}: no checksums")))?;
-        let mut header = [0u8; HEADER_LEN];
-        meta.read_exact(&mut header).map_err(|_| StorageError::Corrupt(format!("{what}: short checksum file")))?;
-        let bpc = checksum::parse_header(&header, &what)?;
-        if bpc != BYTES_PER_CHECKSUM {
-            return Err(StorageError::Corrupt(format!("{what}: {bpc} bytes per checksum")));
-        }
-        let mut sums = vec![0u8; ((last - first) * 4) as usize];
-        meta.seek(SeekFrom::Start(HEADER_LEN as u64 + first * 4)).map_err(io(format!("reading {what}")))?;
-        meta.read_exact(&mut sums).map_err(|_| StorageError::Corrupt(format!("{what}: checksums missing")))?;
-        let mut data = vec![0u8; ((last * chunk).min(size) - first * chunk) as usize];
-        let mut f = File::open(self.data_path(id)).map_err(io(format!("opening {what}")))?;
-        f.seek(SeekFrom::Start(first * chunk)).map_err(io(format!("reading {what}")))?;
-        f.read_exact(&mut data).map_err(io(format!("reading {what}")))?;
-        checksum::verify(&data, &sums, first as usize, &what)?;
-        let from = (offset - first * chunk) as usize;
-        data.truncate(from + (end - offset) as usize);
-        data.drain(..from);
-        Ok(data)
+        read_verified(&self.data_path(id), &self.meta_path(id), &format!("block {id}"), size, offset, len)
+    }
+
+    /// The files of finished block `id` (data, checksums) and its length,
+    /// for a reader on this machine (a short-circuit read).
+    pub fn files(&self, id: u64) -> Result<(PathBuf, PathBuf, u64)> {
+        let size = self.len(id)?;
+        Ok((self.data_path(id), self.meta_path(id), size))
     }
 
     /// Delete finished block `id`.
@@ -190,14 +176,42 @@ impl BlockStore {
     }
 }
 
-/// A write error; a full disk is [`StorageError::NoSpace`].
-fn no_space(e: std::io::Error, what: &str) -> StorageError {
-    match e.kind() {
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-            StorageError::NoSpace(format!("{what}: the disk is full ({e})"))
-        }
-        _ => StorageError::Io { context: what.to_string(), source: e },
+/// Bytes `[offset, offset + len)` of the replica in `data` (of `size`
+/// bytes), verified against its checksums in `meta`; `what` names it in
+/// errors. Shared by the datanode and short-circuit readers.
+pub fn read_verified(data: &Path, meta: &Path, what: &str, size: u64, offset: u64, len: u64) -> Result<Vec<u8>> {
+    if offset > size {
+        return Err(StorageError::Invalid(format!("offset {offset} is past the end of {what} ({size} bytes)")));
     }
+    let end = offset.saturating_add(len).min(size);
+    let chunk = BYTES_PER_CHECKSUM as u64;
+    let (first, last) = (offset / chunk, end.div_ceil(chunk));
+    let mut m = File::open(meta).map_err(|_| StorageError::Corrupt(format!("{what}: no checksums")))?;
+    let mut header = [0u8; HEADER_LEN];
+    m.read_exact(&mut header).map_err(|_| StorageError::Corrupt(format!("{what}: short checksum file")))?;
+    let bpc = checksum::parse_header(&header, what)?;
+    if bpc != BYTES_PER_CHECKSUM {
+        return Err(StorageError::Corrupt(format!("{what}: {bpc} bytes per checksum")));
+    }
+    let mut sums = vec![0u8; ((last - first) * 4) as usize];
+    m.seek(SeekFrom::Start(HEADER_LEN as u64 + first * 4)).map_err(io(format!("reading {what}")))?;
+    m.read_exact(&mut sums).map_err(|_| StorageError::Corrupt(format!("{what}: checksums missing")))?;
+    let want = (last * chunk).min(size) - first * chunk;
+    let mut f = File::open(data).map_err(io(format!("opening {what}")))?;
+    f.seek(SeekFrom::Start(first * chunk)).map_err(io(format!("reading {what}")))?;
+    // read_to_end fills spare capacity without zeroing it first
+    let mut buf = Vec::with_capacity(want as usize);
+    f.take(want).read_to_end(&mut buf).map_err(io(format!("reading {what}")))?;
+    if buf.len() as u64 != want {
+        return Err(StorageError::Corrupt(format!("{what}: {} of {want} bytes on disk", buf.len())));
+    }
+    checksum::verify(&buf, &sums, first as usize, what)?;
+    let from = (offset - first * chunk) as usize;
+    buf.truncate(from + (end - offset) as usize);
+    if from > 0 {
+        buf.drain(..from);
+    }
+    Ok(buf)
 }
 
 /// A replica being written: data is checksummed as it arrives and the
@@ -206,7 +220,7 @@ fn no_space(e: std::io::Error, what: &str) -> StorageError {
 pub struct BlockWriter {
     store: BlockStore,
     id: u64,
-    data: File,
+    data: ReplicaFile,
     meta: File,
     data_tmp: PathBuf,
     meta_tmp: PathBuf,
@@ -220,7 +234,7 @@ impl BlockWriter {
     /// Append `buf` to the replica.
     pub fn write(&mut self, mut buf: &[u8]) -> Result<()> {
         let what = format!("writing block {}", self.id);
-        self.data.write_all(buf).map_err(|e| no_space(e, &what))?;
+        self.data.write(buf, &what)?;
         self.len += buf.len() as u64;
         self.sums.clear();
         if !self.partial.is_empty() {
@@ -235,7 +249,7 @@ impl BlockWriter {
         let whole = buf.len() / BYTES_PER_CHECKSUM * BYTES_PER_CHECKSUM;
         checksum::chunk_sums(&buf[..whole], &mut self.sums);
         self.partial.extend_from_slice(&buf[whole..]);
-        self.meta.write_all(&self.sums).map_err(|e| no_space(e, &what))?;
+        self.meta.write_all(&self.sums).map_err(|e| write_error(e, &what))?;
         Ok(())
     }
 
@@ -256,7 +270,7 @@ impl BlockWriter {
             checksum::chunk_sums(&self.partial, &mut self.sums);
             self.meta.write_all(&self.sums).map_err(io(what.clone()))?;
         }
-        self.data.sync_all().map_err(io(what.clone()))?;
+        self.data.finish(&what)?;
         self.meta.sync_all().map_err(io(what.clone()))?;
         let dir = self.store.dir_of(self.id);
         fs::create_dir_all(&dir).map_err(io(format!("creating {}", dir.display())))?;

@@ -5,6 +5,7 @@
 //! again after a namenode restart).
 
 pub mod blocks;
+pub mod replica_file;
 pub mod server;
 
 use std::net::SocketAddr;
@@ -54,6 +55,8 @@ pub struct DataNodeConfig {
     /// How often every replica is read and checked against its checksums
     /// (the block scanner), so corruption is found even where nobody reads.
     pub scan_interval: Duration,
+    /// How often a full block report is sent (besides the one at start).
+    pub report_interval: Duration,
 }
 
 impl Default for DataNodeConfig {
@@ -64,6 +67,7 @@ impl Default for DataNodeConfig {
             capacity: u64::MAX,
             secret: Secret::none(),
             scan_interval: Duration::from_secs(6 * 3600),
+            report_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -164,8 +168,14 @@ pub async fn serve(dir: &Path, listen: SocketAddr, namenode: &str, cfg: DataNode
     let mut nn = namenode_client(namenode, &cfg.secret)?;
     let datanodes = DataNodes::new(cfg.secret.clone());
     let capacity = cfg.capacity;
-    let service =
-        server::DataNodeService::new(store.clone(), id.clone(), id.clone(), Some(nn.clone()), datanodes.clone(), capacity)?;
+    let service = server::DataNodeService::new(
+        store.clone(),
+        id.clone(),
+        id.clone(),
+        Some(nn.clone()),
+        datanodes.clone(),
+        capacity,
+    )?;
     let (alive, used) = (service.alive(), service.used());
     let (guard, _) = crate::rpc::gate(cfg.secret.guard(), alive.clone());
     let server = tokio::spawn(async move {
@@ -176,9 +186,13 @@ pub async fn serve(dir: &Path, listen: SocketAddr, namenode: &str, cfg: DataNode
     register(&mut nn, &store, dir, &id, &cfg, used.load(Ordering::Relaxed)).await?;
     let dir = dir.to_path_buf();
     let heartbeat = tokio::spawn(async move {
-        let mut last_scan = std::time::Instant::now();
+        let (mut last_scan, mut last_report) = (std::time::Instant::now(), std::time::Instant::now());
         loop {
             tokio::time::sleep(cfg.heartbeat_interval).await;
+            if last_report.elapsed() >= cfg.report_interval {
+                let _ = register(&mut nn, &store, &dir, &id, &cfg, used.load(Ordering::Relaxed)).await;
+                last_report = std::time::Instant::now();
+            }
             if last_scan.elapsed() >= cfg.scan_interval {
                 let scanned = store.clone();
                 let corrupt = tokio::task::spawn_blocking(move || scan(&scanned)).await.unwrap_or_default();

@@ -22,12 +22,12 @@ use tonic::{Request, Response, Status, Streaming};
 
 use super::blocks::{BlockStore, BlockWriter};
 use crate::rpc::datanode::data_node_server::DataNode;
-use crate::rpc::messages::{BlockReceivedRequest, DataChunk, ReadRequest, WriteAck, WritePacket};
+use crate::rpc::messages::{BlockReceivedRequest, DataChunk, LocalBlock, ReadRequest, WriteAck, WritePacket};
 use crate::rpc::pool::DataNodes;
 use crate::rpc::{DataNodeConn, NameNodeConn, status};
 
 /// Bytes per read response message.
-const READ_CHUNK: u64 = 1 << 20;
+const READ_CHUNK: u64 = 2 << 20;
 /// Packets queued for the next datanode.
 const FORWARD_QUEUE: usize = 8;
 
@@ -59,7 +59,16 @@ impl DataNodeService {
         capacity: u64,
     ) -> crate::Result<Self> {
         let used = Arc::new(AtomicU64::new(store.used()?));
-        Ok(DataNodeService { store, id, addr, namenode, datanodes, alive: Arc::new(AtomicBool::new(true)), capacity, used })
+        Ok(DataNodeService {
+            store,
+            id,
+            addr,
+            namenode,
+            datanodes,
+            alive: Arc::new(AtomicBool::new(true)),
+            capacity,
+            used,
+        })
     }
 
     /// The flag that stops this service (see [`super::Running::kill`]).
@@ -203,6 +212,16 @@ impl DataNode for DataNodeService {
         }
         self.report_received(block, len).await;
         Ok(Response::new(WriteAck { len, stored_on }))
+    }
+
+    async fn local_block(&self, request: Request<ReadRequest>) -> Result<Response<LocalBlock>, Status> {
+        self.check_alive()?;
+        let (data, meta, len) = self.store.files(request.into_inner().block).map_err(status)?;
+        Ok(Response::new(LocalBlock {
+            data_path: data.display().to_string(),
+            meta_path: meta.display().to_string(),
+            len,
+        }))
     }
 
     type ReadBlockStream = Pin<Box<dyn Stream<Item = Result<DataChunk, Status>> + Send>>;

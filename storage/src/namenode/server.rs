@@ -163,8 +163,8 @@ impl NameNodeService {
     fn check_safe_mode(&self, st: &mut State) {
         if st.safe_mode.is_some() {
             let (share, _) = st.blocks.reported_fraction();
-            st.safe_mode =
-                (share < self.config.safe_mode_threshold).then(|| safe_mode_reason(&st.blocks, self.config.safe_mode_threshold));
+            st.safe_mode = (share < self.config.safe_mode_threshold)
+                .then(|| safe_mode_reason(&st.blocks, self.config.safe_mode_threshold));
         }
     }
 
@@ -317,9 +317,8 @@ impl State {
     /// so reads of a file spread over the datanodes) and corrupt ones.
     fn locations(&self, block: u64, now: Instant, dead_after: Duration) -> (Vec<String>, Vec<String>) {
         let Some(s) = self.blocks.get(block) else { return (vec![], vec![]) };
-        let live = |n: &&String| {
-            self.datanodes.get(*n).is_some_and(|d| now.duration_since(d.last_heartbeat) <= dead_after)
-        };
+        let live =
+            |n: &&String| self.datanodes.get(*n).is_some_and(|d| now.duration_since(d.last_heartbeat) <= dead_after);
         let mut good: Vec<String> = s.replicas.iter().filter(live).filter_map(|n| self.addr(n)).collect();
         if !good.is_empty() {
             let k = (block % good.len() as u64) as usize;
@@ -417,7 +416,10 @@ impl NameNode for NameNodeService {
 
     async fn mkdirs(&self, r: Request<PathRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        self.state_for_change()?.ns.execute(Op::Mkdirs { path: r.path, attrs: attrs("hive", 0o755) }).map_err(status)?;
+        self.state_for_change()?
+            .ns
+            .execute(Op::Mkdirs { path: r.path, attrs: attrs("hive", 0o755) })
+            .map_err(status)?;
         ok(Empty {})
     }
 
@@ -462,8 +464,7 @@ impl NameNode for NameNodeService {
         let excluded: Vec<String> =
             st.datanodes.iter().filter(|(_, d)| r.excluded.contains(&d.addr)).map(|(id, _)| id.clone()).collect();
         let State { rng, .. } = &mut *st;
-        let targets =
-            choose_targets(&live, &[], replication as usize, r.writer.as_deref(), &excluded, block_size, rng);
+        let targets = choose_targets(&live, &[], replication as usize, r.writer.as_deref(), &excluded, block_size, rng);
         if targets.is_empty() {
             let why = if live.is_empty() {
                 "no datanode is alive".to_string()
@@ -471,7 +472,11 @@ impl NameNode for NameNodeService {
                 format!(
                     "none of the {} live datanodes{} has {block_size} bytes free",
                     live.len(),
-                    if excluded.is_empty() { String::new() } else { format!(" ({} failed this write)", excluded.len()) }
+                    if excluded.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({} failed this write)", excluded.len())
+                    }
                 )
             };
             return Err(status(StorageError::NoSpace(format!("no datanode can take a block of {}: {why}", r.path))));
@@ -554,10 +559,7 @@ impl NameNode for NameNodeService {
         ok(Empty {})
     }
 
-    async fn set_replication(
-        &self,
-        r: Request<SetReplicationRequest>,
-    ) -> std::result::Result<Response<Empty>, Status> {
+    async fn set_replication(&self, r: Request<SetReplicationRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
         if r.replication == 0 || r.replication > 512 {
             return Err(Status::invalid_argument(format!("replication {} is not in 1..=512", r.replication)));
@@ -567,6 +569,11 @@ impl NameNode for NameNodeService {
         for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
             st.blocks.set_target(b.id, r.replication);
         }
+        ok(Empty {})
+    }
+
+    async fn renew_lease(&self, r: Request<RenewLeaseRequest>) -> std::result::Result<Response<Empty>, Status> {
+        self.state().leases.renew(&r.into_inner().client, Instant::now());
         ok(Empty {})
     }
 
@@ -599,7 +606,15 @@ mod tests {
 
     fn register(id: &str, blocks: Vec<u64>) -> RegisterRequest {
         let lens = blocks.iter().map(|_| 10).collect();
-        RegisterRequest { id: id.into(), addr: id.into(), rack: "/r".into(), capacity: 1 << 30, free: 1 << 30, blocks, lens }
+        RegisterRequest {
+            id: id.into(),
+            addr: id.into(),
+            rack: "/r".into(),
+            capacity: 1 << 30,
+            free: 1 << 30,
+            blocks,
+            lens,
+        }
     }
 
     #[tokio::test]

@@ -113,6 +113,12 @@ pub struct AbandonBlockRequest {
     pub block: u64,
 }
 
+/// A writer is alive: its leases are renewed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenewLeaseRequest {
+    pub client: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SetReplicationRequest {
     pub path: String,
@@ -253,4 +259,16 @@ pub struct ReadRequest {
 pub struct DataChunk {
     #[prost(bytes = "bytes", tag = "1")]
     pub data: Bytes,
+}
+
+/// Where a replica's files are, for a reader on the datanode's machine
+/// (short-circuit read: it reads and verifies them itself).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct LocalBlock {
+    #[prost(string, tag = "1")]
+    pub data_path: String,
+    #[prost(string, tag = "2")]
+    pub meta_path: String,
+    #[prost(uint64, tag = "3")]
+    pub len: u64,
 }

@@ -31,6 +31,9 @@ pub mod datanode {
 pub const STREAM_WINDOW: u32 = 8 << 20;
 /// HTTP/2 flow-control window of one connection.
 pub const CONNECTION_WINDOW: u32 = 32 << 20;
+/// HTTP/2 frame size nodes advertise (the protocol's default is 16 KiB):
+/// block data travels in few, large frames.
+pub const FRAME: u32 = 1 << 20;
 /// The largest message a node accepts (a packet is 1 MiB; namespace
 /// listings of big directories are the largest control messages).
 pub const MAX_MESSAGE: usize = 64 << 20;
@@ -51,6 +54,7 @@ pub fn endpoint(addr: &str) -> Result<Endpoint> {
         .tcp_nodelay(true)
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(FRAME)
         .http2_keep_alive_interval(Duration::from_secs(10))
         .keep_alive_timeout(Duration::from_secs(20)))
 }
@@ -74,6 +78,7 @@ pub fn server() -> tonic::transport::Server {
         .tcp_nodelay(true)
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(FRAME)
 }
 
 /// A node's check of each request: refused once `alive` is false (the node
@@ -84,10 +89,7 @@ pub fn server() -> tonic::transport::Server {
 pub fn gate(
     guard: crate::secret::Guard,
     alive: std::sync::Arc<std::sync::atomic::AtomicBool>,
-) -> (
-    impl tonic::service::Interceptor + Clone + Send + Sync + 'static,
-    std::sync::Arc<std::sync::atomic::AtomicBool>,
-) {
+) -> (impl tonic::service::Interceptor + Clone + Send + Sync + 'static, std::sync::Arc<std::sync::atomic::AtomicBool>) {
     let flag = alive.clone();
     let mut guard = guard;
     let check = move |request: tonic::Request<()>| {
