@@ -126,13 +126,14 @@ impl Location {
 #[derive(Debug)]
 pub struct LocationStores {
     inner: DefaultObjectStoreRegistry,
-    /// The secret dfs requests carry.
-    secret: Secret,
+    /// The secret dfs requests carry (or why it could not be read: only
+    /// dfs locations need it).
+    secret: std::result::Result<Secret, String>,
     dfs: Mutex<HashMap<String, Arc<DfsObjectStore>>>,
 }
 
 impl LocationStores {
-    pub fn new(secret: Secret) -> LocationStores {
+    pub fn new(secret: std::result::Result<Secret, String>) -> LocationStores {
         LocationStores { inner: DefaultObjectStoreRegistry::new(), secret, dfs: Mutex::default() }
     }
 
@@ -142,7 +143,8 @@ impl LocationStores {
         if let Some(s) = dfs.get(authority) {
             return Ok(s.clone());
         }
-        let store = DfsObjectStore::new(authority, self.secret.clone())
+        let secret = self.secret.clone().map_err(|e| HiveError::Semantic(format!("dfs://{authority}: {e}")))?;
+        let store = DfsObjectStore::new(authority, secret)
             .map_err(|e| HiveError::Semantic(format!("dfs://{authority}: {e}")))?;
         let store = Arc::new(store);
         dfs.insert(authority.to_string(), store.clone());

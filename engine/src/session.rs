@@ -77,8 +77,8 @@ impl Session {
     /// Open a session on a given metastore.
     pub fn with_metastore(metastore: Arc<dyn Metastore>, opts: SessionOptions) -> Result<Session> {
         // dfs:// locations reach their cluster with the secret of this home.
-        let secret = hiveql_storage::secret::Secret::discover(Some(&opts.home))
-            .map_err(|e| semantic(format!("cluster secret: {e}")))?;
+        let secret =
+            hiveql_storage::secret::Secret::discover(Some(&opts.home)).map_err(|e| format!("cluster secret: {e}"));
         let stores = Arc::new(crate::location::LocationStores::new(secret));
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
             .with_object_store_registry(stores.clone())

@@ -42,22 +42,68 @@ pub fn parse_header(h: &[u8], what: &str) -> Result<usize> {
 
 /// The checksums of `data`, one per chunk, appended to `out` as little-endian bytes.
 pub fn chunk_sums(data: &[u8], out: &mut Vec<u8>) {
-    for chunk in data.chunks(BYTES_PER_CHECKSUM) {
-        out.extend_from_slice(&crc32c::crc32c(chunk).to_le_bytes());
+    for_each_sum(data, |_, sum| out.extend_from_slice(&sum.to_le_bytes()));
+}
+
+/// Call `f(i, crc)` for chunk `i` of `data`, in order. Where the CPU has
+/// SSE4.2, three whole chunks are summed at once (the `crc32` instruction's
+/// latency, not its throughput, bounds one chunk at a time).
+fn for_each_sum(data: &[u8], mut f: impl FnMut(usize, u32)) {
+    let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("sse4.2") {
+        let triple = 3 * BYTES_PER_CHECKSUM;
+        while data.len() - i * BYTES_PER_CHECKSUM >= triple {
+            let at = i * BYTES_PER_CHECKSUM;
+            // SAFETY: SSE4.2 is present (checked above).
+            let sums = unsafe { three_sums(&data[at..at + triple]) };
+            for (k, sum) in sums.into_iter().enumerate() {
+                f(i + k, sum);
+            }
+            i += 3;
+        }
     }
+    for chunk in data[i * BYTES_PER_CHECKSUM..].chunks(BYTES_PER_CHECKSUM) {
+        f(i, crc32c::crc32c(chunk));
+        i += 1;
+    }
+}
+
+/// The CRC32C of each of three consecutive chunks of `BYTES_PER_CHECKSUM` bytes.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse4.2")]
+unsafe fn three_sums(data: &[u8]) -> [u32; 3] {
+    use std::arch::x86_64::_mm_crc32_u64;
+    let word = |c: usize, w: usize| {
+        let at = c * BYTES_PER_CHECKSUM + w * 8;
+        u64::from_le_bytes(data[at..at + 8].try_into().expect("8 bytes"))
+    };
+    let (mut a, mut b, mut c) = (!0u64, !0u64, !0u64);
+    for w in 0..BYTES_PER_CHECKSUM / 8 {
+        a = _mm_crc32_u64(a, word(0, w));
+        b = _mm_crc32_u64(b, word(1, w));
+        c = _mm_crc32_u64(c, word(2, w));
+    }
+    [!(a as u32), !(b as u32), !(c as u32)]
 }
 
 /// Verify `data` (whole chunks from chunk number `first_chunk`) against `sums`
 /// (the checksums of those chunks); the error names the first bad chunk's offset.
 pub fn verify(data: &[u8], sums: &[u8], first_chunk: usize, what: &str) -> Result<()> {
-    for (i, chunk) in data.chunks(BYTES_PER_CHECKSUM).enumerate() {
+    let mut bad = None;
+    for_each_sum(data, |i, sum| {
         let expected = sums.get(i * 4..i * 4 + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
-        if expected != Some(crc32c::crc32c(chunk)) {
-            let offset = (first_chunk + i) * BYTES_PER_CHECKSUM;
-            return Err(StorageError::ChecksumMismatch { what: what.to_string(), offset: offset as u64 });
+        if bad.is_none() && expected != Some(sum) {
+            bad = Some(i);
         }
+    });
+    match bad {
+        Some(i) => {
+            let offset = (first_chunk + i) * BYTES_PER_CHECKSUM;
+            Err(StorageError::ChecksumMismatch { what: what.to_string(), offset: offset as u64 })
+        }
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -78,6 +124,17 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(parse_header(&header(), "m").unwrap(), BYTES_PER_CHECKSUM);
+    }
+
+    #[test]
+    fn three_at_once_agrees_with_one_at_a_time() {
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+        for n in [0, 1, 511, 512, 1535, 1536, 1537, 5000, 20_000] {
+            let mut sums = Vec::new();
+            chunk_sums(&data[..n], &mut sums);
+            let plain: Vec<u8> = data[..n].chunks(BYTES_PER_CHECKSUM).flat_map(|c| crc32c::crc32c(c).to_le_bytes()).collect();
+            assert_eq!(sums, plain, "{n} bytes");
+        }
         assert!(parse_header(b"nope", "m").is_err());
     }
 }
