@@ -33,6 +33,7 @@ fn main() {
         ("set_replication", "SetReplication", "SetReplicationRequest", "Empty"),
         ("report", "Report", "Empty", "ClusterReport"),
         ("renew_lease", "RenewLease", "RenewLeaseRequest", "Empty"),
+        ("safe_mode", "SafeMode", "SafeModeRequest", "SafeModeReply"),
     ] {
         namenode =
             namenode.method(method(name, route, &format!("{m}::{input}"), &format!("{m}::{output}"), json).build());

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use hiveql_storage::rpc::messages::{ClusterReport, NodeReport};
+use hiveql_storage::rpc::messages::{ClusterReport, NodeReport, SafeModeRequest};
 
 use crate::args::NamenodeArg;
 use crate::dfs::{connect, human, split_path};
@@ -57,17 +57,33 @@ fn print_report(r: &ClusterReport) {
     r.dead.iter().for_each(print_node);
 }
 
-/// Run `hiveql dfsadmin COMMAND`.
+/// Run `hiveql dfsadmin COMMAND`: `-report`, `-safemode get|enter|leave`.
 pub async fn dfsadmin(arg: NamenodeArg, cmd: &[String]) -> ExitCode {
-    match cmd.first().map(String::as_str) {
-        Some("-report") => {}
-        Some(other) => return fail(format!("dfsadmin: unknown command {other} (supported: -report)")),
-        None => return fail("dfsadmin: give a command (-report)"),
-    }
+    let usage = "dfsadmin: give a command (-report, -safemode get|enter|leave)";
+    let safe_mode = match (cmd.first().map(String::as_str), cmd.get(1).map(String::as_str)) {
+        (Some("-report"), _) => None,
+        (Some("-safemode"), Some("get")) => Some(SafeModeRequest::Get),
+        (Some("-safemode"), Some("enter")) => Some(SafeModeRequest::Enter),
+        (Some("-safemode"), Some("leave")) => Some(SafeModeRequest::Leave),
+        _ => return fail(usage),
+    };
     let mut client = match connect(&arg, &[]) {
         Ok(c) => c,
         Err(e) => return fail(format!("dfsadmin: {e}")),
     };
+    if let Some(action) = safe_mode {
+        return match client.safe_mode(action).await {
+            Ok(Some(why)) => {
+                println!("Safe mode is ON: {why}");
+                ExitCode::SUCCESS
+            }
+            Ok(None) => {
+                println!("Safe mode is OFF");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(format!("dfsadmin -safemode: {e}")),
+        };
+    }
     match client.report().await {
         Ok(r) => {
             print_report(&r);

@@ -127,7 +127,8 @@ pub enum Role {
         command: Vec<String>,
     },
     /// Cluster administration, as `hdfs dfsadmin`: -report (live and dead
-    /// datanodes, capacity, used, under-replicated, corrupt and missing blocks).
+    /// datanodes, capacity, used, under-replicated, corrupt and missing blocks),
+    /// -safemode get|enter|leave.
     Dfsadmin {
         #[command(flatten)]
         namenode: NamenodeArg,

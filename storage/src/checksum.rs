@@ -132,7 +132,8 @@ mod tests {
         for n in [0, 1, 511, 512, 1535, 1536, 1537, 5000, 20_000] {
             let mut sums = Vec::new();
             chunk_sums(&data[..n], &mut sums);
-            let plain: Vec<u8> = data[..n].chunks(BYTES_PER_CHECKSUM).flat_map(|c| crc32c::crc32c(c).to_le_bytes()).collect();
+            let plain: Vec<u8> =
+                data[..n].chunks(BYTES_PER_CHECKSUM).flat_map(|c| crc32c::crc32c(c).to_le_bytes()).collect();
             assert_eq!(sums, plain, "{n} bytes");
         }
         assert!(parse_header(b"nope", "m").is_err());

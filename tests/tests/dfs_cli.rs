@@ -164,6 +164,13 @@ fn copies_sizes_replication_reports_and_kill_9_during_a_write() {
     let report = text(tool(&home, "dfsadmin", &nn, &["-report"]));
     assert!(report.contains("Live datanodes (3)") && report.contains("Safe mode is OFF"), "{report}");
     assert!(report.contains("Files: 2") && report.contains("Under replicated blocks: 0"), "{report}");
+    // safe mode by hand: changes refused with a clear error, reads work
+    assert!(text(tool(&home, "dfsadmin", &nn, &["-safemode", "enter"])).starts_with("Safe mode is ON"));
+    let refused = dfs(&home, &nn, &["-mkdir", "/nope"]);
+    let why = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert!(!refused.status.success() && why.contains("safe mode"), "{why}");
+    assert!(ok(dfs(&home, &nn, &["-cat", "/big"])) == big);
+    assert_eq!(text(tool(&home, "dfsadmin", &nn, &["-safemode", "leave"])), "Safe mode is OFF\n");
 
     // kill -9 a datanode while a file is being written: the write completes
     let local2 = dir.path().join("big2.bin");

@@ -468,7 +468,12 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
     std::fs::copy(cluster_home.join("cluster.secret"), cli_home.join("cluster.secret")).unwrap();
     let run_cli = |sql: &str| {
         let t0 = Instant::now();
-        let out = std::process::Command::new(&hiveql).arg("--home").arg(&cli_home).args(["--silent", "-e", sql]).output().unwrap();
+        let out = std::process::Command::new(&hiveql)
+            .arg("--home")
+            .arg(&cli_home)
+            .args(["--silent", "-e", sql])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         t0.elapsed().as_secs_f64()
     };
@@ -485,7 +490,10 @@ async fn run_dfs(file: &Path, dir: &Path, runs: usize) {
         dfs_c.push(run_cli(&sql("dfs_t")));
     }
     let (lc, dc) = (median_of(local_c), median_of(dfs_c));
-    println!("| the same query, `hiveql -e` (a process per query) | {lc:.3} s | {dc:.3} s | {:.2}x the local time |", dc / lc);
+    println!(
+        "| the same query, `hiveql -e` (a process per query) | {lc:.3} s | {dc:.3} s | {:.2}x the local time |",
+        dc / lc
+    );
 }
 
 fn startup(bin: &Path, runs: usize) {

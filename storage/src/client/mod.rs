@@ -92,6 +92,11 @@ impl DfsClient {
         Ok(self.namenode.report(Empty {}).await?.into_inner())
     }
 
+    /// Safe mode: ask (`Get`), enter or leave it; why it is on, if it is.
+    pub async fn safe_mode(&mut self, action: SafeModeRequest) -> Result<Option<String>> {
+        Ok(self.namenode.safe_mode(action).await?.into_inner().reason)
+    }
+
     /// The file `path` and where its blocks are.
     pub async fn locate(&mut self, path: &str) -> Result<Located> {
         Ok(self.namenode.locate(PathRequest { path: path.into() }).await?.into_inner())

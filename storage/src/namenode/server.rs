@@ -76,6 +76,8 @@ struct State {
     dead: BTreeMap<String, Datanode>,
     /// Why changes are refused, while in safe mode.
     safe_mode: Option<String>,
+    /// Safe mode was entered by an administrator: only they end it.
+    safe_mode_manual: bool,
     /// When this namenode started (files left open by a previous run are
     /// recovered once a lease period has passed).
     started: Instant,
@@ -134,6 +136,7 @@ impl NameNodeService {
             datanodes: BTreeMap::new(),
             dead: BTreeMap::new(),
             safe_mode,
+            safe_mode_manual: false,
             started: Instant::now(),
             replicating: BTreeMap::new(),
             rng: Rng::new(now_ms()),
@@ -161,7 +164,7 @@ impl NameNodeService {
 
     /// Leave safe mode once enough blocks are reported.
     fn check_safe_mode(&self, st: &mut State) {
-        if st.safe_mode.is_some() {
+        if st.safe_mode.is_some() && !st.safe_mode_manual {
             let (share, _) = st.blocks.reported_fraction();
             st.safe_mode = (share < self.config.safe_mode_threshold)
                 .then(|| safe_mode_reason(&st.blocks, self.config.safe_mode_threshold));
@@ -577,6 +580,22 @@ impl NameNode for NameNodeService {
         ok(Empty {})
     }
 
+    async fn safe_mode(&self, r: Request<SafeModeRequest>) -> std::result::Result<Response<SafeModeReply>, Status> {
+        let mut st = self.state();
+        match r.into_inner() {
+            SafeModeRequest::Get => {}
+            SafeModeRequest::Enter => {
+                st.safe_mode = Some("entered by an administrator (dfsadmin -safemode leave ends it)".into());
+                st.safe_mode_manual = true;
+            }
+            SafeModeRequest::Leave => {
+                st.safe_mode = None;
+                st.safe_mode_manual = false;
+            }
+        }
+        ok(SafeModeReply { reason: st.safe_mode.clone() })
+    }
+
     async fn report(&self, _: Request<Empty>) -> std::result::Result<Response<ClusterReport>, Status> {
         let now = Instant::now();
         let st = self.state();
@@ -646,11 +665,19 @@ mod tests {
         assert!(matches!(e, StorageError::SafeMode(_)), "{e:?}");
         assert!(e.to_string().contains("changes are refused"), "{e}");
         assert_eq!(nn.stat(req(PathRequest { path: "/f".into() })).await.unwrap().into_inner().len, 10);
+        // an administrator can leave (and enter) safe mode by hand
+        let reply = NameNode::safe_mode(&nn, req(SafeModeRequest::Leave)).await.unwrap().into_inner();
+        assert!(reply.reason.is_none());
+        nn.mkdirs(req(PathRequest { path: "/by-hand".into() })).await.unwrap();
+        NameNode::safe_mode(&nn, req(SafeModeRequest::Enter)).await.unwrap();
         nn.register(req(register("dn1", vec![block]))).await.unwrap();
+        let reason = NameNode::safe_mode(&nn, req(SafeModeRequest::Get)).await.unwrap().into_inner().reason.unwrap();
+        assert!(reason.contains("administrator"), "a manual safe mode stays: {reason}");
+        NameNode::safe_mode(&nn, req(SafeModeRequest::Leave)).await.unwrap();
         assert!(nn.safe_mode().is_none());
         nn.mkdirs(req(PathRequest { path: "/d".into() })).await.unwrap();
         let report = nn.report(req(Empty {})).await.unwrap().into_inner();
-        assert_eq!((report.files, report.directories, report.blocks, report.live.len()), (1, 2, 1, 1));
+        assert_eq!((report.files, report.directories, report.blocks, report.live.len()), (1, 3, 1, 1));
         assert_eq!(report.under_replicated, 0);
     }
 }

@@ -113,6 +113,22 @@ pub struct AbandonBlockRequest {
     pub block: u64,
 }
 
+/// `dfsadmin -safemode get|enter|leave`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SafeModeRequest {
+    Get,
+    /// Refuse changes until an administrator leaves safe mode.
+    Enter,
+    /// Take changes again, whatever share of blocks is reported.
+    Leave,
+}
+
+/// Whether the namenode is in safe mode, and why.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SafeModeReply {
+    pub reason: Option<String>,
+}
+
 /// A writer is alive: its leases are renewed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RenewLeaseRequest {
