@@ -24,7 +24,7 @@ use crate::rpc::pool::DataNodes;
 /// Chunks read ahead of the consumer.
 const READ_AHEAD: usize = 4;
 /// Bytes per chunk of a short-circuit read.
-const LOCAL_CHUNK: u64 = 4 << 20;
+const LOCAL_CHUNK: u64 = 1 << 20;
 
 /// Whether short-circuit reads are on (`HIVEQL_DFS_SHORT_CIRCUIT=0` turns them off).
 pub fn short_circuit_default() -> bool {
