@@ -49,6 +49,22 @@ fn pick<'a>(nodes: &[&'a NodeInfo], allow: impl Fn(&NodeInfo) -> bool, rng: &mut
     }
 }
 
+/// The datanode a writer at `client` (its IP address) runs beside, if any:
+/// among the nodes whose address `host:port` is on that host, one chosen
+/// at random (on a one-machine cluster every node is local).
+pub fn writer_node<'a>(
+    nodes: &'a [NodeInfo],
+    addr_of: impl Fn(&str) -> Option<String>,
+    client: std::net::IpAddr,
+    rng: &mut Rng,
+) -> Option<&'a str> {
+    let on_host = |n: &NodeInfo| {
+        addr_of(&n.id).and_then(|a| a.parse::<std::net::SocketAddr>().ok()).is_some_and(|a| a.ip() == client)
+    };
+    let local: Vec<&NodeInfo> = nodes.iter().filter(|n| on_host(n)).collect();
+    pick(&local, |_| true, rng).map(|n| n.id.as_str())
+}
+
 /// Choose `needed` more nodes for a block that already has replicas on
 /// `existing` (node ids), written from `writer` (a node id, if the writer
 /// runs on a datanode). Nodes in `excluded` and nodes without `min_free`
@@ -132,6 +148,22 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 6);
         assert_eq!(choose_targets(&nodes, &[], 9, None, &[], 0, &mut rng).len(), 6);
+    }
+
+    #[test]
+    fn the_writers_own_node_is_found_by_address() {
+        let nodes: Vec<NodeInfo> = ["10.0.0.1:9866", "10.0.0.2:9866", "10.0.0.2:9867"]
+            .iter()
+            .map(|a| NodeInfo { id: a.to_string(), rack: "/r".into(), free: 1 << 30 })
+            .collect();
+        let mut rng = Rng::new(7);
+        let addr = |id: &str| Some(id.to_string());
+        assert_eq!(writer_node(&nodes, addr, "10.0.0.1".parse().unwrap(), &mut rng), Some("10.0.0.1:9866"));
+        for _ in 0..10 {
+            let w = writer_node(&nodes, addr, "10.0.0.2".parse().unwrap(), &mut rng).unwrap();
+            assert!(w.starts_with("10.0.0.2:"), "{w}");
+        }
+        assert_eq!(writer_node(&nodes, addr, "10.0.0.9".parse().unwrap(), &mut rng), None);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::blockmap::BlockMap;
 use super::lease::LeaseManager;
 use super::namespace::{Attrs, Op};
 use super::namesystem::Namesystem;
-use super::placement::{NodeInfo, Rng, choose_targets};
+use super::placement::{NodeInfo, Rng, choose_targets, writer_node};
 use crate::error::{Result, StorageError};
 use crate::rpc::messages::*;
 use crate::rpc::namenode::name_node_server::NameNode;
@@ -452,6 +452,7 @@ impl NameNode for NameNodeService {
     }
 
     async fn add_block(&self, r: Request<AddBlockRequest>) -> std::result::Result<Response<LocatedBlock>, Status> {
+        let client_ip = r.remote_addr().map(|a| a.ip());
         let r = r.into_inner();
         let mut st = self.state_for_change()?;
         let now = Instant::now();
