@@ -55,11 +55,6 @@ impl DfsObjectStore {
     pub async fn block_size(&self, location: &Path) -> crate::Result<u64> {
         Ok(self.client.clone().stat(&dfs_path(location)).await?.block_size)
     }
-
-    /// The client this store uses.
-    pub fn client(&self) -> &DfsClient {
-        &self.client
-    }
 }
 
 impl fmt::Display for DfsObjectStore {

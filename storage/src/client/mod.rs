@@ -54,11 +54,6 @@ impl DfsClient {
         })
     }
 
-    /// The namenode client (for calls this type has no method for).
-    pub fn namenode(&self) -> NameNodeConn {
-        self.namenode.clone()
-    }
-
     pub async fn mkdirs(&mut self, path: &str) -> Result<()> {
         self.namenode.mkdirs(PathRequest { path: path.into() }).await?;
         Ok(())

@@ -248,16 +248,6 @@ impl FileWriter {
         self.block.as_ref().map(|b| b.located.locations.as_slice())
     }
 
-    /// Bytes written so far.
-    pub fn len(&self) -> u64 {
-        self.lengths.iter().sum::<u64>() + self.block.as_ref().map_or(0, |b| b.len) + self.pending.len() as u64
-    }
-
-    /// Whether nothing has been written.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Write what is left, wait for every block's acknowledgement and close
     /// the file (its lease ends).
     pub async fn close(&mut self) -> Result<()> {

@@ -467,8 +467,16 @@ impl NameNode for NameNodeService {
         // The client names failed nodes by address; placement knows ids.
         let excluded: Vec<String> =
             st.datanodes.iter().filter(|(_, d)| r.excluded.contains(&d.addr)).map(|(id, _)| id.clone()).collect();
-        let State { rng, .. } = &mut *st;
-        let targets = choose_targets(&live, &[], replication as usize, r.writer.as_deref(), &excluded, block_size, rng);
+        // The first replica goes beside the writer when it runs on a datanode's host.
+        let usable: Vec<NodeInfo> = live.iter().filter(|n| !excluded.contains(&n.id)).cloned().collect();
+        let State { rng, datanodes, .. } = &mut *st;
+        let addr_of = |id: &str| datanodes.get(id).map(|d| d.addr.clone());
+        let writer = match (&r.writer, client_ip) {
+            (Some(w), _) => Some(w.clone()),
+            (None, Some(ip)) => writer_node(&usable, addr_of, ip, rng).map(String::from),
+            (None, None) => None,
+        };
+        let targets = choose_targets(&live, &[], replication as usize, writer.as_deref(), &excluded, block_size, rng);
         if targets.is_empty() {
             let why = if live.is_empty() {
                 "no datanode is alive".to_string()

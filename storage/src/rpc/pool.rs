@@ -41,8 +41,4 @@ impl DataNodes {
     pub fn forget(&self, addr: &str) {
         self.channels.lock().unwrap_or_else(|p| p.into_inner()).remove(addr);
     }
-
-    pub fn secret(&self) -> &Secret {
-        &self.secret
-    }
 }
