@@ -103,8 +103,9 @@ pub enum Role {
         /// The most bytes to store here [default: what the disk has free].
         #[arg(long)]
         capacity: Option<u64>,
-        /// Seconds between block scans (every replica checked against its checksums).
-        #[arg(long, default_value_t = 21600)]
+        /// Seconds between block scans (every replica read and checked against its
+        /// checksums) [default: three weeks, as HDFS].
+        #[arg(long, default_value_t = 21 * 24 * 3600)]
         scan_secs: u64,
         #[command(flatten)]
         home: HomeArg,

@@ -66,7 +66,7 @@ impl Default for DataNodeConfig {
             heartbeat_interval: Duration::from_secs(3),
             capacity: u64::MAX,
             secret: Secret::none(),
-            scan_interval: Duration::from_secs(6 * 3600),
+            scan_interval: Duration::from_secs(21 * 24 * 3600), // HDFS: every three weeks
             report_interval: Duration::from_secs(3600),
         }
     }
