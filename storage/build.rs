@@ -21,7 +21,7 @@ fn main() {
         ("block_received", "BlockReceived", "BlockReceivedRequest", "Empty"),
         ("report_corrupt", "ReportCorrupt", "CorruptRequest", "Empty"),
         ("mkdirs", "Mkdirs", "PathRequest", "Empty"),
-        ("create", "Create", "CreateRequest", "Empty"),
+        ("create", "Create", "CreateRequest", "PathStatus"),
         ("add_block", "AddBlock", "AddBlockRequest", "LocatedBlock"),
         ("complete", "Complete", "CompleteRequest", "Empty"),
         ("locate", "Locate", "PathRequest", "Located"),

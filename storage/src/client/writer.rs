@@ -125,8 +125,8 @@ impl FileWriter {
             block_size: client.block_size,
             overwrite,
         };
-        client.namenode.create(create).await?;
-        let block_size = client.stat(path).await?.block_size.max(1);
+        // The reply is the new file: its block size is the namenode's default unless asked.
+        let block_size = client.namenode.create(create).await?.into_inner().block_size.max(1);
         let (mut namenode, holder) = (client.namenode.clone(), client.client.clone());
         let renewer = tokio::spawn(async move {
             loop {

@@ -426,7 +426,7 @@ impl NameNode for NameNodeService {
         ok(Empty {})
     }
 
-    async fn create(&self, r: Request<CreateRequest>) -> std::result::Result<Response<Empty>, Status> {
+    async fn create(&self, r: Request<CreateRequest>) -> std::result::Result<Response<PathStatus>, Status> {
         let r = r.into_inner();
         let mut st = self.state_for_change()?;
         let now = Instant::now();
@@ -442,7 +442,7 @@ impl NameNode for NameNodeService {
         match st.ns.execute(op) {
             Ok(removed) => {
                 st.forget_blocks(removed);
-                ok(Empty {})
+                ok(st.ns.namespace().stat(&r.path).map_err(status)?.into())
             }
             Err(e) => {
                 st.leases.release(&r.path);
