@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use hiveql_storage::rpc::messages::{ClusterReport, NodeReport, SafeModeRequest};
 
 use crate::args::NamenodeArg;
-use crate::dfs::{connect, human, split_path};
+use crate::conf::{connect, split_path};
+use crate::dfs::human;
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("Error: {msg}");

@@ -122,7 +122,7 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
                 println!("datanode {i} (pid {p}): {}", up(*p));
             }
             let arg = NamenodeArg { namenode: Some(state.namenode.clone()), home };
-            let report = match crate::dfs::connect(&arg, &[]) {
+            let report = match conf::connect(&arg, &[]) {
                 Ok(mut c) => c.report().await.map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };

@@ -60,6 +60,26 @@ pub fn client(arg: &NamenodeArg, namenode: &str) -> Result<DfsClient, String> {
     DfsClient::new(namenode, secret).map_err(|e| format!("namenode {namenode}: {e}"))
 }
 
+/// `dfs://host:port/path` -> (Some(host:port), /path); `/path` -> (None, /path).
+pub fn split_path(p: &str) -> Result<(Option<String>, String), String> {
+    match p.strip_prefix("dfs://") {
+        Some(rest) => {
+            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+            Ok((Some(host.to_string()), format!("/{path}")))
+        }
+        None if p.starts_with('/') => Ok((None, p.to_string())),
+        None => Err(format!("{p}: give an absolute path or a dfs://HOST:PORT/path URL")),
+    }
+}
+
+/// The client for a command on `paths`: the first `dfs://` path's namenode,
+/// else the default one.
+pub fn connect(arg: &NamenodeArg, paths: &[&str]) -> Result<DfsClient, String> {
+    let from_path = paths.iter().find_map(|p| split_path(p).ok().and_then(|(h, _)| h));
+    let nn = namenode(arg, from_path)?;
+    client(arg, &nn)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,32 +13,12 @@ use hiveql_storage::client::DfsClient;
 use hiveql_storage::rpc::messages::PathStatus;
 
 use crate::args::NamenodeArg;
-use crate::conf;
+use crate::conf::{connect, split_path};
 
 /// Bytes read from a local file per write.
 const CHUNK: usize = 4 << 20;
 /// Files smaller than this get no progress line.
 const PROGRESS_FROM: u64 = 16 << 20;
-
-/// `dfs://host:port/path` -> (Some(host:port), /path); `/path` -> (None, /path).
-pub fn split_path(p: &str) -> Result<(Option<String>, String), String> {
-    match p.strip_prefix("dfs://") {
-        Some(rest) => {
-            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            Ok((Some(host.to_string()), format!("/{path}")))
-        }
-        None if p.starts_with('/') => Ok((None, p.to_string())),
-        None => Err(format!("{p}: give an absolute path or a dfs://HOST:PORT/path URL")),
-    }
-}
-
-/// The client for a command on `paths`: the first `dfs://` path's namenode,
-/// else the default one.
-pub fn connect(arg: &NamenodeArg, paths: &[&str]) -> Result<DfsClient, String> {
-    let from_path = paths.iter().find_map(|p| split_path(p).ok().and_then(|(h, _)| h));
-    let nn = conf::namenode(arg, from_path)?;
-    conf::client(arg, &nn)
-}
 
 /// `1.5 G`, `12.0 M`, `512`: sizes as `-h` prints them.
 pub fn human(n: u64) -> String {
