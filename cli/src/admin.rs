@@ -28,6 +28,9 @@ fn print_node(n: &NodeReport) {
     println!("DFS Used%: {:.2}%", pct(n.used, n.capacity));
     println!("Blocks: {}", n.blocks);
     println!("Last contact: {:.1} s ago", n.last_contact_ms as f64 / 1000.0);
+    if let Some(e) = &n.last_error {
+        println!("Last error: {e}");
+    }
     println!();
 }
 
@@ -38,6 +41,9 @@ fn print_report(r: &ClusterReport) {
     match &r.safe_mode {
         Some(why) => println!("Safe mode is ON: {why}"),
         None => println!("Safe mode is OFF"),
+    }
+    if let Some(e) = &r.last_error {
+        println!("Namenode last error: {e}");
     }
     println!("Configured Capacity: {capacity} ({}B)", human(capacity));
     println!("DFS Used: {used} ({}B)", human(used));

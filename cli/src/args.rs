@@ -34,6 +34,18 @@ impl HomeArg {
     }
 }
 
+/// How a daemon logs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LogArg {
+    /// Log level or filter (error, warn, info, debug, trace, or RUST_LOG
+    /// syntax such as `hiveql_storage=debug`) [default: RUST_LOG, else info].
+    #[arg(long = "log-level", value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// Append the log to this file instead of standard error.
+    #[arg(long = "log-file", value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
 /// How block store clients find the namenode.
 #[derive(Debug, Clone, clap::Args)]
 pub struct NamenodeArg {
@@ -57,9 +69,17 @@ pub enum ClusterAction {
 pub enum Role {
     /// Run the block store's namenode (the namespace and block map).
     Namenode {
-        /// Directory of the image and edit log.
+        /// Directory of the image and edit log; repeat it to keep a full
+        /// copy in each (HDFS's dfs.namenode.name.dir). At start the copies
+        /// are checked against each other and a missing, stale or corrupt
+        /// one is restored from the best.
+        #[arg(long = "dir", required = true)]
+        dir: Vec<PathBuf>,
+        /// Start even though an edit log is damaged before its end: keep
+        /// the records before the damage, drop the rest (saying how many),
+        /// and save the damaged log beside it.
         #[arg(long)]
-        dir: PathBuf,
+        recover: bool,
         /// Port to listen on (0: any free port; the address is printed).
         #[arg(long, default_value_t = 8020)]
         port: u16,
@@ -79,6 +99,8 @@ pub enum Role {
         /// of the blocks has a reported replica.
         #[arg(long, default_value_t = 0.999)]
         safe_mode_threshold: f64,
+        #[command(flatten)]
+        log: LogArg,
         #[command(flatten)]
         home: HomeArg,
     },
@@ -107,6 +129,8 @@ pub enum Role {
         /// checksums) [default: three weeks, as HDFS].
         #[arg(long, default_value_t = 21 * 24 * 3600)]
         scan_secs: u64,
+        #[command(flatten)]
+        log: LogArg,
         #[command(flatten)]
         home: HomeArg,
     },
@@ -231,6 +255,17 @@ pub struct Args {
 }
 
 impl Args {
+    /// The logging of this invocation: daemons take their `--log-level`
+    /// and `--log-file`; everything else logs warnings to standard error.
+    pub fn log(&self) -> (Option<String>, Option<PathBuf>, &'static str) {
+        match &self.role {
+            Some(Role::Namenode { log, .. } | Role::Datanode { log, .. }) => {
+                (log.log_level.clone(), log.log_file.clone(), "info")
+            }
+            _ => (None, None, "warn"),
+        }
+    }
+
     /// The script to run, or `None` for interactive/standard input.
     pub fn script(&self) -> Result<Option<String>, String> {
         if let Some(e) = &self.execute {

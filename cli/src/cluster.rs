@@ -139,6 +139,14 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
                         r.missing,
                         r.safe_mode.map(|w| format!("; safe mode: {w}")).unwrap_or_default()
                     );
+                    if let Some(e) = &r.last_error {
+                        println!("namenode last error: {e}");
+                    }
+                    for n in r.live.iter().chain(&r.dead) {
+                        if let Some(e) = &n.last_error {
+                            println!("datanode {} last error: {e}", n.addr);
+                        }
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(format!("the namenode does not answer: {e}")),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use hiveql_storage::datanode::{self, DataNodeConfig};
-use hiveql_storage::namenode::{self, server::NameNodeConfig};
+use hiveql_storage::namenode::{self, namesystem, server::NameNodeConfig};
 use hiveql_storage::secret::Secret;
 
 use crate::args::Role;
@@ -18,10 +18,29 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// Run until the daemon's server task ends (it runs until the process is killed).
+async fn wait(server: tokio::task::JoinHandle<()>, role: &str) -> ExitCode {
+    match server.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("{role} stopped: {e}")),
+    }
+}
+
 /// Run a daemon role (namenode or datanode).
 pub async fn run(role: Role) -> ExitCode {
     match role {
-        Role::Namenode { dir, port, bind, dead_after_secs, lease_secs, monitor_ms, safe_mode_threshold, home } => {
+        Role::Namenode {
+            dir,
+            recover,
+            port,
+            bind,
+            dead_after_secs,
+            lease_secs,
+            monitor_ms,
+            safe_mode_threshold,
+            home,
+            ..
+        } => {
             if !(0.0..=1.0).contains(&safe_mode_threshold) {
                 return fail(format!("--safe-mode-threshold {safe_mode_threshold} is not between 0 and 1"));
             }
@@ -41,19 +60,26 @@ pub async fn run(role: Role) -> ExitCode {
                 Ok(a) => a,
                 Err(e) => return fail(format!("--bind/--port: {e}")),
             };
-            match namenode::serve(&dir, listen, config).await {
+            let mode = namesystem::OpenMode { recover };
+            match namenode::serve_dirs(&dir, mode, listen, config).await {
                 Ok(running) => {
                     println!("namenode listening on {}", running.addr);
+                    for note in running.service.notes() {
+                        println!("{note}");
+                    }
+                    tracing::info!(addr = %running.addr, dirs = ?dir, "namenode started");
                     if let Some(why) = running.service.safe_mode() {
                         println!("in safe mode: {why}");
                     }
-                    let _ = running.server.await;
-                    ExitCode::SUCCESS
+                    wait(running.server, "namenode").await
                 }
-                Err(e) => fail(format!("namenode in {}: {e}", dir.display())),
+                Err(e) => {
+                    let dirs: Vec<String> = dir.iter().map(|d| d.display().to_string()).collect();
+                    fail(format!("namenode in {}: {e}", dirs.join(", ")))
+                }
             }
         }
-        Role::Datanode { namenode, dir, port, bind, rack, heartbeat_ms, capacity, scan_secs, home } => {
+        Role::Datanode { namenode, dir, port, bind, rack, heartbeat_ms, capacity, scan_secs, home, .. } => {
             let secret = match Secret::load_or_create(&home.dir()) {
                 Ok(s) => s,
                 Err(e) => return fail(format!("cluster secret: {e}")),
@@ -73,8 +99,8 @@ pub async fn run(role: Role) -> ExitCode {
             match datanode::serve(&dir, listen, &namenode, cfg).await {
                 Ok(running) => {
                     println!("datanode listening on {}", running.addr);
-                    let _ = running.server.await;
-                    ExitCode::SUCCESS
+                    tracing::info!(addr = %running.addr, dir = %dir.display(), namenode, "datanode started");
+                    wait(running.server, "datanode").await
                 }
                 Err(e) => fail(format!("datanode in {} (namenode {namenode}): {e}", dir.display())),
             }

@@ -118,7 +118,7 @@ pub async fn run(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cm
 async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) -> Result<(), String> {
     let mut file = std::fs::File::open(local).map_err(|e| format!("{local}: {e}"))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let e = |e: hiveql_storage::StorageError| format!("{dst}: {e}");
+    let e = |e: hiveql_storage::StorageError| format!("{dst}: {}", e.labelled());
     let mut w = client.create(dst, overwrite).await.map_err(e)?;
     let mut progress = Progress::new(format!("put {local}"), total);
     loop {
@@ -140,7 +140,7 @@ async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) ->
 }
 
 async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: String) -> Result<(), String> {
-    let e = |e: hiveql_storage::StorageError| format!("{src}: {e}");
+    let e = |e: hiveql_storage::StorageError| format!("{src}: {}", e.labelled());
     let located = client.locate(src).await.map_err(e)?;
     if located.status.is_dir {
         return Err(format!("{src} is a directory"));
@@ -193,7 +193,7 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
     let mut client = connect(&arg, &paths)?;
     client.replication = replication;
     client.block_size = block_size.unwrap_or(0);
-    let e = |e: hiveql_storage::StorageError| e.to_string();
+    let e = |e: hiveql_storage::StorageError| e.labelled();
     match op.as_str() {
         "-ls" => {
             let recursive = has("-R");

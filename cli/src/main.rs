@@ -21,8 +21,36 @@ use clap::Parser;
 
 use args::{Args, Role};
 
+/// Structured logs (`tracing`) to standard error or the daemon's log file:
+/// the level from `--log-level`, else `RUST_LOG`, else `default`.
+fn init_logging(level: Option<String>, file: Option<std::path::PathBuf>, default: &str) -> Result<(), String> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(l) => EnvFilter::try_new(&l).map_err(|e| format!("--log-level {l}: {e}"))?,
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
+    match file {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| format!("--log-file {}: {e}", path.display()))?;
+            builder.with_ansi(false).with_writer(std::sync::Mutex::new(f)).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    let (level, file, default) = args.log();
+    if let Err(e) = init_logging(level, file, default) {
+        eprintln!("Error: {e}");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -75,6 +75,8 @@ impl SchemaProvider for HiveSchema {
         self.metastore.list_tables(&self.db).unwrap_or_default()
     }
 
+    /// A missing table is `None`: DataFusion asks for names that may turn
+    /// out to be table functions (`range(...)`), so it must not be an error.
     async fn table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>> {
         let Some(table) = self.metastore.get_table(&self.db, name).map_err(df)? else { return Ok(None) };
         if table.table_type == TableType::View {

@@ -55,6 +55,11 @@ impl std::fmt::Debug for StatementOutput {
 }
 
 /// One user's session.
+///
+/// A clone shares the DataFusion context (its state and runtime) and has its
+/// own copy of the current database and variables: the REPL runs each
+/// statement on a clone and keeps it only when the statement completes.
+#[derive(Clone)]
 pub struct Session {
     pub(crate) ctx: SessionContext,
     pub(crate) metastore: Arc<dyn Metastore>,

@@ -112,11 +112,19 @@ impl SqliteMetastore {
 
     /// The schema version of the open file.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self.conn.lock().unwrap().query_row("PRAGMA user_version", [], |r| r.get(0))?)
+        Ok(self.conn().query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The connection. A panic in another thread while it held the lock
+    /// cannot have left a half-done change behind (a `Transaction` rolls
+    /// back when it is dropped, unwinding included), so a poisoned lock is
+    /// taken over rather than turned into a panic for every later caller.
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().unwrap();
+        let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -124,7 +132,7 @@ impl SqliteMetastore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self.conn.lock().unwrap();
+        let conn = self.conn();
         f(&conn)
     }
 }
@@ -519,4 +527,25 @@ mod tests {
         b.create_table(&table("d", "t")).unwrap();
         assert!(a.get_table("d", "t").unwrap().is_some());
     }
+
+    /// A panic inside a metastore call (another thread's) neither poisons
+    /// later calls nor leaves its half-done change behind.
+    #[test]
+    fn a_panic_while_holding_the_connection_does_not_reach_later_callers() {
+        let m = std::sync::Arc::new(SqliteMetastore::in_memory().unwrap());
+        let m2 = m.clone();
+        let joined = std::thread::spawn(move || {
+            m2.write(|tx| -> Result<()> {
+                tx.execute("INSERT INTO dbs (name, location) VALUES ('half', '/tmp/half')", [])
+                    .unwrap();
+                panic!("boom");
+            })
+        })
+        .join();
+        assert!(joined.is_err());
+        m.create_database(&db("after")).unwrap();
+        assert!(m.get_database("half").unwrap().is_none(), "the panicked change was rolled back");
+        assert!(m.get_database("after").unwrap().is_some());
+    }
+
 }

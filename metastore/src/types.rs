@@ -32,7 +32,7 @@ pub enum HiveType {
 impl HiveType {
     /// Parse a Hive type string, case-insensitively.
     pub fn parse(text: &str) -> Result<HiveType> {
-        let mut p = TypeParser { s: text.as_bytes(), pos: 0, text };
+        let mut p = TypeParser { s: text.as_bytes(), pos: 0, text, depth: 0 };
         let t = p.parse_type()?;
         p.skip_ws();
         if p.pos != p.s.len() {
@@ -95,7 +95,14 @@ struct TypeParser<'a> {
     s: &'a [u8],
     pos: usize,
     text: &'a str,
+    /// ARRAY/MAP/STRUCT levels open around the cursor.
+    depth: usize,
 }
+
+/// How deep types may nest (Hive's text SerDes have delimiters for 24
+/// levels at most, so no usable type comes near this; it keeps a hostile
+/// type string from exhausting the stack).
+pub const MAX_TYPE_DEPTH: usize = 64;
 
 impl TypeParser<'_> {
     fn err(&self, reason: &str) -> MetastoreError {
@@ -155,6 +162,16 @@ impl TypeParser<'_> {
     }
 
     fn parse_type(&mut self) -> Result<HiveType> {
+        if self.depth >= MAX_TYPE_DEPTH {
+            return Err(self.err(&format!("types nest deeper than {MAX_TYPE_DEPTH} levels")));
+        }
+        self.depth += 1;
+        let t = self.parse_type_inner();
+        self.depth -= 1;
+        t
+    }
+
+    fn parse_type_inner(&mut self) -> Result<HiveType> {
         let w = self.word().to_ascii_lowercase();
         Ok(match w.as_str() {
             "boolean" => HiveType::Boolean,
@@ -268,4 +285,14 @@ mod tests {
         assert_eq!(HiveType::parse("map<string,int>").unwrap().nesting_depth(), 2);
         assert_eq!(HiveType::parse("array<map<string,int>>").unwrap().nesting_depth(), 3);
     }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{}int{}", "array<".repeat(100_000), ">".repeat(100_000));
+        let e = HiveType::parse(&deep).unwrap_err().to_string();
+        assert!(e.contains("nest deeper"), "{e}");
+        let ok = format!("{}int{}", "array<".repeat(30), ">".repeat(30));
+        assert!(HiveType::parse(&ok).is_ok());
+    }
+
 }

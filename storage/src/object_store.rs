@@ -70,7 +70,7 @@ fn dfs_path(p: &Path) -> String {
 fn err(path: &Path, e: StorageError) -> object_store::Error {
     match e {
         StorageError::NotFound(_) => object_store::Error::NotFound { path: path.to_string(), source: Box::new(e) },
-        StorageError::Namespace(ref m) if m.ends_with(" exists") => {
+        StorageError::AlreadyExists(_) => {
             object_store::Error::AlreadyExists { path: path.to_string(), source: Box::new(e) }
         }
         other => object_store::Error::Generic { store: STORE, source: Box::new(other) },
@@ -241,8 +241,8 @@ impl ObjectStore for DfsObjectStore {
         let located = match self.client.clone().locate(&dfs_path(location)).await {
             Ok(l) => l,
             // a directory is not an object
-            Err(StorageError::Namespace(m)) if m.ends_with("is a directory") => {
-                return Err(object_store::Error::NotFound { path: location.to_string(), source: m.into() });
+            Err(e @ StorageError::IsDirectory(_)) => {
+                return Err(object_store::Error::NotFound { path: location.to_string(), source: Box::new(e) });
             }
             Err(e) => return Err(err(location, e)),
         };

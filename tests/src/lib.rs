@@ -87,6 +87,20 @@ impl HiveDb {
     }
 }
 
+/// The sqllogictest letter of a result column: `I` integers, `R` floating
+/// point and decimals, `T` everything else (the `.slt` files' `query` lines
+/// are checked against these).
+pub fn column_type(t: &datafusion::arrow::datatypes::DataType) -> DefaultColumnType {
+    use datafusion::arrow::datatypes::DataType::*;
+    match t {
+        Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64 => DefaultColumnType::Integer,
+        Float16 | Float32 | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..) | Decimal256(..) => {
+            DefaultColumnType::FloatingPoint
+        }
+        _ => DefaultColumnType::Text,
+    }
+}
+
 #[async_trait]
 impl sqllogictest::AsyncDB for HiveDb {
     type Error = HiveError;
@@ -96,11 +110,11 @@ impl sqllogictest::AsyncDB for HiveDb {
         match self.session.execute(sql.trim().trim_end_matches(';')).await? {
             StatementOutput::Done(_) => Ok(DBOutput::StatementComplete(0)),
             StatementOutput::Rows(stream) => {
+                let schema = stream.schema();
                 let batches = datafusion::physical_plan::common::collect(stream).await?;
+                let types: Vec<DefaultColumnType> = schema.fields().iter().map(|f| column_type(f.data_type())).collect();
                 let mut rows = Vec::new();
-                let mut width = 0;
                 for b in &batches {
-                    width = b.num_columns();
                     for r in 0..b.num_rows() {
                         rows.push(
                             b.columns()
@@ -114,7 +128,7 @@ impl sqllogictest::AsyncDB for HiveDb {
                         );
                     }
                 }
-                Ok(DBOutput::Rows { types: vec![DefaultColumnType::Any; width.max(1)], rows })
+                Ok(DBOutput::Rows { types, rows })
             }
         }
     }

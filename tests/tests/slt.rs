@@ -4,10 +4,6 @@ use std::path::PathBuf;
 
 use hiveql_tests::HiveDb;
 
-fn any_columns(_: &Vec<sqllogictest::DefaultColumnType>, _: &Vec<sqllogictest::DefaultColumnType>) -> bool {
-    true
-}
-
 #[tokio::main]
 async fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("slt");
@@ -25,7 +21,9 @@ async fn main() {
             continue;
         }
         let mut runner = sqllogictest::Runner::new(|| async { HiveDb::new() });
-        runner.with_column_validator(any_columns);
+        // column types are reported (`hiveql_tests::column_type`) but the
+        // `query` letters of the existing files are not yet checked
+        runner.with_column_validator(sqllogictest::default_column_validator);
         match runner.run_file_async(&f).await {
             Ok(()) => {
                 println!("test {name} ... ok");

@@ -100,7 +100,7 @@ impl Session {
     /// A table from the metastore; a clear error when it does not exist.
     pub(crate) fn get_table(&self, t: &TableRef) -> Result<Table> {
         let (db, name) = self.qualify(t);
-        self.metastore.get_table(&db, &name)?.ok_or_else(|| semantic(format!("Table not found: {db}.{name}")))
+        self.metastore.get_table(&db, &name)?.ok_or_else(|| HiveError::TableNotFound { db: db.clone(), table: name.clone() })
     }
 
     pub(crate) async fn create_database(
@@ -359,7 +359,7 @@ impl Session {
             return if if_exists {
                 Ok(StatementOutput::Done(None))
             } else {
-                Err(semantic(format!("Table not found: {db}.{tname}")))
+                Err(HiveError::TableNotFound { db: db.clone(), table: tname.clone() })
             };
         };
         if view && t.table_type != TableType::View {

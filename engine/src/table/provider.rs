@@ -133,7 +133,7 @@ async fn block_sizes(
         let b = dfs
             .block_size(&f.object_meta.location)
             .await
-            .map_err(|e| HiveError::Data(format!("{}: {e}", f.object_meta.location)))?;
+            .map_err(HiveError::Storage)?;
         out.insert(f.object_meta.location.clone(), b);
     }
     Ok(out)

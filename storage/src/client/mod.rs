@@ -5,14 +5,24 @@
 //! ([`reader::read_stream`]) from the first replica of each block that
 //! answers (any error moves on to the next replica, so a dead datanode or a
 //! corrupt replica does not fail the read).
+//!
+//! A client waits out a restarting namenode, as HDFS clients do: a change
+//! refused by start-up safe mode, a call that finds the namenode down (for
+//! calls that may safely be sent twice), and a read of a block with no
+//! reported replica yet are tried again with backoff for
+//! [`DfsClient::retry_for`] (30 s by default, `HIVEQL_DFS_RETRY_SECS`)
+//! before the error reaches the caller.
 
 pub mod reader;
 pub mod writer;
 
+use std::future::Future;
+use std::time::{Duration, Instant};
+
 use bytes::Bytes;
 use futures::{Stream, TryStreamExt};
 
-use crate::error::Result;
+use crate::error::{Result, StorageError};
 use crate::rpc::messages::*;
 use crate::rpc::pool::DataNodes;
 use crate::rpc::{NameNodeConn, namenode_client};
@@ -32,6 +42,73 @@ pub struct DfsClient {
     pub block_size: u64,
     /// Read replicas on this machine straight from their block files.
     pub short_circuit: bool,
+    /// How long to wait out a restarting namenode (see the module doc).
+    pub retry_for: Duration,
+}
+
+/// The default of [`DfsClient::retry_for`]: `HIVEQL_DFS_RETRY_SECS`, else 30 s.
+pub fn retry_default() -> Duration {
+    let secs = std::env::var("HIVEQL_DFS_RETRY_SECS").ok().and_then(|v| v.trim().parse::<f64>().ok());
+    Duration::from_secs_f64(secs.filter(|s| s.is_finite() && *s >= 0.0).unwrap_or(30.0))
+}
+
+/// Whether a failed call may be sent again after a pause: start-up safe
+/// mode refused a change (nothing was done), or the node could not be
+/// reached and the call is `idempotent`.
+pub(crate) fn worth_retrying(e: &StorageError, idempotent: bool) -> bool {
+    match e {
+        StorageError::SafeMode { manual, .. } => !manual,
+        StorageError::Unavailable(_) => idempotent,
+        _ => false,
+    }
+}
+
+/// The pauses between tries: 100 ms doubling to 2 s, until `retry_for`.
+pub(crate) struct Backoff {
+    deadline: Instant,
+    wait: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(retry_for: Duration) -> Backoff {
+        Backoff { deadline: Instant::now() + retry_for, wait: Duration::from_millis(100) }
+    }
+
+    /// Sleep before the next try; false when the time is up.
+    pub(crate) async fn pause(&mut self) -> bool {
+        if Instant::now() + self.wait > self.deadline {
+            return false;
+        }
+        tokio::time::sleep(self.wait).await;
+        self.wait = (self.wait * 2).min(Duration::from_secs(2));
+        true
+    }
+}
+
+/// Send `req` to the namenode with `call` until it succeeds, fails for
+/// good, or `retry_for` is over.
+pub(crate) async fn retrying<Req: Clone, T, Fut>(
+    namenode: &NameNodeConn,
+    retry_for: Duration,
+    idempotent: bool,
+    what: &str,
+    req: Req,
+    call: impl Fn(NameNodeConn, Req) -> Fut,
+) -> Result<T>
+where
+    Fut: Future<Output = std::result::Result<tonic::Response<T>, tonic::Status>>,
+{
+    let mut backoff = Backoff::new(retry_for);
+    loop {
+        let e = match call(namenode.clone(), req.clone()).await {
+            Ok(r) => return Ok(r.into_inner()),
+            Err(status) => StorageError::from(status),
+        };
+        if !worth_retrying(&e, idempotent) || !backoff.pause().await {
+            return Err(e);
+        }
+        tracing::debug!(call = what, error = %e, "namenode call refused; trying again");
+    }
 }
 
 impl DfsClient {
@@ -51,34 +128,52 @@ impl DfsClient {
             replication: 3,
             block_size: 0,
             short_circuit: reader::short_circuit_default(),
+            retry_for: retry_default(),
         })
     }
 
     pub async fn mkdirs(&mut self, path: &str) -> Result<()> {
-        self.namenode.mkdirs(PathRequest { path: path.into() }).await?;
+        let req = PathRequest { path: path.into() };
+        retrying(&self.namenode, self.retry_for, true, "mkdirs", req, |mut nn, r| async move { nn.mkdirs(r).await })
+            .await?;
         Ok(())
     }
 
     pub async fn stat(&mut self, path: &str) -> Result<PathStatus> {
-        Ok(self.namenode.stat(PathRequest { path: path.into() }).await?.into_inner())
+        let req = PathRequest { path: path.into() };
+        retrying(&self.namenode, self.retry_for, true, "stat", req, |mut nn, r| async move { nn.stat(r).await }).await
     }
 
     pub async fn list(&mut self, path: &str) -> Result<Vec<PathStatus>> {
-        Ok(self.namenode.list(PathRequest { path: path.into() }).await?.into_inner().entries)
+        let req = PathRequest { path: path.into() };
+        let listing =
+            retrying(&self.namenode, self.retry_for, true, "list", req, |mut nn, r| async move { nn.list(r).await })
+                .await?;
+        Ok(listing.entries)
     }
 
+    /// Rename `src` to `dst` (not sent twice after a lost connection: a
+    /// second rename would fail on the first one's success).
     pub async fn rename(&mut self, src: &str, dst: &str) -> Result<()> {
-        self.namenode.rename(RenameRequest { src: src.into(), dst: dst.into() }).await?;
+        let req = RenameRequest { src: src.into(), dst: dst.into() };
+        retrying(&self.namenode, self.retry_for, false, "rename", req, |mut nn, r| async move { nn.rename(r).await })
+            .await?;
         Ok(())
     }
 
     pub async fn delete(&mut self, path: &str, recursive: bool) -> Result<()> {
-        self.namenode.delete(DeleteRequest { path: path.into(), recursive }).await?;
+        let req = DeleteRequest { path: path.into(), recursive };
+        retrying(&self.namenode, self.retry_for, false, "delete", req, |mut nn, r| async move { nn.delete(r).await })
+            .await?;
         Ok(())
     }
 
     pub async fn set_replication(&mut self, path: &str, replication: u16) -> Result<()> {
-        self.namenode.set_replication(SetReplicationRequest { path: path.into(), replication }).await?;
+        let req = SetReplicationRequest { path: path.into(), replication };
+        retrying(&self.namenode, self.retry_for, true, "set_replication", req, |mut nn, r| async move {
+            nn.set_replication(r).await
+        })
+        .await?;
         Ok(())
     }
 
@@ -94,7 +189,9 @@ impl DfsClient {
 
     /// The file `path` and where its blocks are.
     pub async fn locate(&mut self, path: &str) -> Result<Located> {
-        Ok(self.namenode.locate(PathRequest { path: path.into() }).await?.into_inner())
+        let req = PathRequest { path: path.into() };
+        retrying(&self.namenode, self.retry_for, true, "locate", req, |mut nn, r| async move { nn.locate(r).await })
+            .await
     }
 
     /// Create file `path` for writing (replacing it if `overwrite`).
@@ -117,7 +214,14 @@ impl DfsClient {
         offset: u64,
         len: u64,
     ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
-        reader::read_stream(self.datanodes.clone(), self.namenode.clone(), located, offset, len, self.short_circuit)
+        reader::read_stream(
+            self.datanodes.clone(),
+            self.namenode.clone(),
+            located,
+            offset,
+            len,
+            reader::ReadOptions { short_circuit: self.short_circuit, retry_for: self.retry_for },
+        )
     }
 
     /// Bytes `[offset, offset + len)` of file `path` (cut at its end).

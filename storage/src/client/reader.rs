@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use crate::datanode::blocks::read_verified;
 use crate::error::{Result, StorageError};
 use crate::rpc::NameNodeConn;
-use crate::rpc::messages::{CorruptRequest, Located, ReadRequest};
+use crate::rpc::messages::{CorruptRequest, Located, PathRequest, ReadRequest};
 use crate::rpc::pool::DataNodes;
 
 /// Chunks read ahead of the consumer.
@@ -37,6 +37,16 @@ fn is_local(addr: &str) -> bool {
     host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// How a read goes about it.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOptions {
+    /// Read replicas on this machine from their files.
+    pub short_circuit: bool,
+    /// How long a block with no readable replica is looked up again (a
+    /// namenode that just restarted has not heard from its datanodes yet).
+    pub retry_for: std::time::Duration,
+}
+
 /// Bytes `[offset, offset + len)` of the file `located` describes (cut at
 /// its end).
 pub fn read_stream(
@@ -45,7 +55,7 @@ pub fn read_stream(
     located: Located,
     offset: u64,
     len: u64,
-    short_circuit: bool,
+    opts: ReadOptions,
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let (tx, mut rx) = mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
@@ -55,11 +65,27 @@ pub fn read_stream(
             if be <= offset || bs >= end {
                 continue;
             }
-            let (from, to) = (offset.max(bs) - bs, end.min(be) - bs);
-            let reading = read_block(&datanodes, &namenode, b.block, &b.locations, from, to, short_circuit, &tx).await;
-            if let Err(e) = reading {
-                let _ = tx.send(Err(e)).await;
-                return;
+            let (mut pos, to) = (offset.max(bs) - bs, end.min(be) - bs);
+            let mut locations = b.locations.clone();
+            let mut backoff = super::Backoff::new(opts.retry_for);
+            loop {
+                let reading =
+                    read_block(&datanodes, &namenode, b.block, &locations, &mut pos, to, opts.short_circuit, &tx).await;
+                match reading {
+                    Ok(()) => break,
+                    Err(e) if e.is_transient() && backoff.pause().await => {
+                        tracing::debug!(block = b.block, error = %e, "no replica could be read; locating the block again");
+                        let again = namenode.clone().locate(PathRequest { path: located.status.path.clone() }).await;
+                        if let Some(found) = again.ok().and_then(|l| l.into_inner().blocks.into_iter().find(|x| x.block == b.block)) {
+                            locations = found.locations;
+                        }
+                    }
+                    Err(e) => {
+                        // the consumer may be gone already; then nobody needs the error
+                        let _ = tx.send(Err(e)).await;
+                        return;
+                    }
+                }
             }
         }
     });
@@ -94,7 +120,16 @@ async fn read_local(
     Ok(())
 }
 
-/// Send bytes `[from, to)` of `block` to `tx`, replica after replica until
+/// Tell the namenode that `addr` holds a corrupt replica of `block` (it
+/// re-replicates from a good one). A report that does not arrive is made
+/// good by the block scanner or the next reader.
+async fn report_corrupt(namenode: &NameNodeConn, block: u64, addr: &str) {
+    if let Err(e) = namenode.clone().report_corrupt(CorruptRequest { block, addr: addr.to_string() }).await {
+        tracing::warn!(block, addr, error = %StorageError::from(e), "reporting a corrupt replica failed");
+    }
+}
+
+/// Send bytes `[*pos, to)` of `block` to `tx`, replica after replica until
 /// they are all sent. `Ok` also when the consumer went away.
 #[allow(clippy::too_many_arguments)]
 async fn read_block(
@@ -102,12 +137,11 @@ async fn read_block(
     namenode: &NameNodeConn,
     block: u64,
     locations: &[String],
-    from: u64,
+    pos: &mut u64,
     to: u64,
     short_circuit: bool,
     tx: &mpsc::Sender<Result<Bytes>>,
 ) -> Result<()> {
-    let mut pos = from;
     let mut last = StorageError::Unavailable(format!("block {block} has no live replica"));
     // replicas on this machine first
     let mut order: Vec<&String> = locations.iter().collect();
@@ -117,30 +151,30 @@ async fn read_block(
     for addr in order {
         let mut dn = datanodes.get(addr)?;
         if short_circuit && is_local(addr) {
-            match read_local(&mut dn, block, &mut pos, to, tx).await {
+            match read_local(&mut dn, block, pos, to, tx).await {
                 Ok(()) => return Ok(()),
                 Err(e @ (StorageError::Corrupt(_) | StorageError::ChecksumMismatch { .. })) => {
-                    let _ = namenode.clone().report_corrupt(CorruptRequest { block, addr: addr.clone() }).await;
+                    report_corrupt(namenode, block, addr).await;
                     last = e;
                     continue;
                 }
                 Err(_) => {} // not readable from here: stream it
             }
         }
-        let failure = match dn.read_block(ReadRequest { block, offset: pos, len: to - pos }).await {
+        let failure = match dn.read_block(ReadRequest { block, offset: *pos, len: to - *pos }).await {
             Err(e) => StorageError::from(e),
             Ok(reply) => {
                 let mut chunks = reply.into_inner();
                 loop {
                     match chunks.next().await {
                         Some(Ok(c)) => {
-                            pos += c.data.len() as u64;
+                            *pos += c.data.len() as u64;
                             if tx.send(Ok(c.data)).await.is_err() {
                                 return Ok(());
                             }
                         }
                         Some(Err(e)) => break StorageError::from(e),
-                        None if pos == to => return Ok(()),
+                        None if *pos == to => return Ok(()),
                         None => {
                             break StorageError::Corrupt(format!(
                                 "block {block} on {addr} ended at byte {pos} of {to}"
@@ -151,9 +185,7 @@ async fn read_block(
             }
         };
         match &failure {
-            StorageError::Corrupt(_) => {
-                let _ = namenode.clone().report_corrupt(CorruptRequest { block, addr: addr.clone() }).await;
-            }
+            StorageError::Corrupt(_) => report_corrupt(namenode, block, addr).await,
             StorageError::Unavailable(_) => datanodes.forget(addr),
             _ => {}
         }

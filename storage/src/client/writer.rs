@@ -115,7 +115,7 @@ impl std::fmt::Debug for FileWriter {
 
 impl FileWriter {
     /// Create `path` (taking its lease) and open it for writing.
-    pub(super) async fn create(mut client: DfsClient, path: &str, overwrite: bool) -> Result<FileWriter> {
+    pub(super) async fn create(client: DfsClient, path: &str, overwrite: bool) -> Result<FileWriter> {
         let owner = std::env::var("USER").unwrap_or_else(|_| "hive".into());
         let create = CreateRequest {
             path: path.into(),
@@ -126,12 +126,19 @@ impl FileWriter {
             overwrite,
         };
         // The reply is the new file: its block size is the namenode's default unless asked.
-        let block_size = client.namenode.create(create).await?.into_inner().block_size.max(1);
+        let created = super::retrying(&client.namenode, client.retry_for, false, "create", create, |mut nn, r| async move {
+            nn.create(r).await
+        })
+        .await?;
+        let block_size = created.block_size.max(1);
         let (mut namenode, holder) = (client.namenode.clone(), client.client.clone());
         let renewer = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(RENEW_EVERY).await;
-                let _ = namenode.renew_lease(RenewLeaseRequest { client: holder.clone() }).await;
+                // a missed renewal is made good by the next one, well within the lease limit
+                if let Err(e) = namenode.renew_lease(RenewLeaseRequest { client: holder.clone() }).await {
+                    tracing::warn!(client = %holder, error = %StorageError::from(e), "lease renewal failed");
+                }
             }
         });
         Ok(FileWriter {
@@ -199,7 +206,10 @@ impl FileWriter {
             writer: None,
             excluded: self.excluded.clone(),
         };
-        let located = self.client.namenode.add_block(req).await?.into_inner();
+        let (nn, retry_for) = (&self.client.namenode, self.client.retry_for);
+        let located =
+            super::retrying(nn, retry_for, false, "add_block", req, |mut nn, r| async move { nn.add_block(r).await })
+                .await?;
         start_block(&self.client.datanodes, located)
     }
 
@@ -261,7 +271,9 @@ impl FileWriter {
             client: self.client.client.clone(),
             lengths: self.lengths.clone(),
         };
-        self.client.namenode.complete(complete).await?;
+        let (nn, retry_for) = (&self.client.namenode, self.client.retry_for);
+        super::retrying(nn, retry_for, false, "complete", complete, |mut nn, r| async move { nn.complete(r).await })
+            .await?;
         self.closed = true;
         self.renewer.abort();
         Ok(())

@@ -114,24 +114,46 @@ async fn register(
     Ok(())
 }
 
-async fn run_command(store: &blocks::BlockStore, datanodes: &DataNodes, used: &AtomicU64, cmd: Command) {
+/// Carry out a namenode command; what failed, if anything (the replica
+/// file work runs off the async workers).
+async fn run_command(
+    store: &blocks::BlockStore,
+    datanodes: &DataNodes,
+    used: &AtomicU64,
+    cmd: Command,
+) -> std::result::Result<(), String> {
     match cmd {
         Command::Delete { blocks } => {
-            for b in blocks {
-                let len = store.len(b).unwrap_or(0);
-                if store.delete(b).is_ok() {
-                    used.fetch_sub(len, Ordering::Relaxed);
+            let s = store.clone();
+            let freed = tokio::task::spawn_blocking(move || {
+                let mut freed = 0;
+                let mut failed = Vec::new();
+                for b in blocks {
+                    let len = s.len(b).unwrap_or(0);
+                    match s.delete(b) {
+                        Ok(()) => freed += len,
+                        Err(e) => failed.push(format!("deleting block {b}: {e}")),
+                    }
                 }
-            }
+                (freed, failed)
+            })
+            .await
+            .map_err(|e| format!("delete task: {e}"))?;
+            used.fetch_sub(freed.0, Ordering::Relaxed);
+            if freed.1.is_empty() { Ok(()) } else { Err(freed.1.join("; ")) }
         }
         Command::Replicate { block, targets } => {
-            if let Ok(len) = store.len(block)
-                && let Ok(data) = store.read(block, 0, len)
-            {
-                let _ = crate::client::writer::write_block(datanodes, block, &targets, Bytes::from(data)).await;
-            }
+            let s = store.clone();
+            let data = tokio::task::spawn_blocking(move || s.len(block).and_then(|len| s.read(block, 0, len)))
+                .await
+                .map_err(|e| format!("replica read task: {e}"))?
+                .map_err(|e| format!("reading block {block} to copy it: {e}"))?;
+            crate::client::writer::write_block(datanodes, block, &targets, Bytes::from(data))
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("copying block {block} to {}: {e}", targets.join(", ")))
         }
-        Command::Reregister => {}
+        Command::Reregister => Ok(()),
     }
 }
 
@@ -181,34 +203,61 @@ pub async fn serve(dir: &Path, listen: SocketAddr, namenode: &str, cfg: DataNode
     let server = tokio::spawn(async move {
         let svc = DataNodeServer::new(service).max_decoding_message_size(MAX_PACKET_MESSAGE);
         let svc = tonic::service::interceptor::InterceptedService::new(svc, guard);
-        let _ = crate::rpc::server().add_service(svc).serve_with_incoming(incoming).await;
+        if let Err(e) = crate::rpc::server().add_service(svc).serve_with_incoming(incoming).await {
+            tracing::error!(error = %e, "datanode server stopped");
+        }
     });
     register(&mut nn, &store, dir, &id, &cfg, used.load(Ordering::Relaxed)).await?;
     let dir = dir.to_path_buf();
     let heartbeat = tokio::spawn(async move {
         let (mut last_scan, mut last_report) = (std::time::Instant::now(), std::time::Instant::now());
+        // The last thing that went wrong here, sent with every heartbeat
+        // (`dfsadmin -report` shows it) until something else does.
+        let mut last_error: Option<String> = None;
+        fn failed(last_error: &mut Option<String>, what: String) {
+            tracing::warn!("{what}");
+            *last_error = Some(format!("{} {what}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")));
+        }
         loop {
             tokio::time::sleep(cfg.heartbeat_interval).await;
             if last_report.elapsed() >= cfg.report_interval {
-                let _ = register(&mut nn, &store, &dir, &id, &cfg, used.load(Ordering::Relaxed)).await;
+                if let Err(e) = register(&mut nn, &store, &dir, &id, &cfg, used.load(Ordering::Relaxed)).await {
+                    failed(&mut last_error, format!("block report failed: {e}"));
+                }
                 last_report = std::time::Instant::now();
             }
             if last_scan.elapsed() >= cfg.scan_interval {
                 let scanned = store.clone();
-                let corrupt = tokio::task::spawn_blocking(move || scan(&scanned)).await.unwrap_or_default();
-                for block in corrupt {
-                    let _ = nn.report_corrupt(CorruptRequest { block, addr: id.clone() }).await;
+                match tokio::task::spawn_blocking(move || scan(&scanned)).await {
+                    Ok(corrupt) => {
+                        for block in corrupt {
+                            tracing::warn!(block, "block scanner found a corrupt replica");
+                            if let Err(e) = nn.report_corrupt(CorruptRequest { block, addr: id.clone() }).await {
+                                failed(&mut last_error, format!("reporting corrupt block {block}: {}", StorageError::from(e)));
+                            }
+                        }
+                    }
+                    Err(e) => failed(&mut last_error, format!("block scan failed: {e}")),
                 }
                 last_scan = std::time::Instant::now();
             }
             let (capacity, used_now, free) = space(&dir, &cfg, used.load(Ordering::Relaxed));
-            let req = HeartbeatRequest { id: id.clone(), capacity, used: used_now, free };
-            let Ok(reply) = nn.heartbeat(req).await else { continue };
+            let req = HeartbeatRequest { id: id.clone(), capacity, used: used_now, free, last_error: last_error.clone() };
+            let reply = match nn.heartbeat(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!(error = %StorageError::from(e), "heartbeat failed; the namenode may be down");
+                    continue;
+                }
+            };
             for cmd in reply.into_inner().commands {
                 if cmd == Command::Reregister {
-                    let _ = register(&mut nn, &store, &dir, &id, &cfg, used.load(Ordering::Relaxed)).await;
-                } else {
-                    run_command(&store, &datanodes, &used, cmd).await;
+                    tracing::info!("the namenode asked this datanode to register again");
+                    if let Err(e) = register(&mut nn, &store, &dir, &id, &cfg, used.load(Ordering::Relaxed)).await {
+                        failed(&mut last_error, format!("registering again failed: {e}"));
+                    }
+                } else if let Err(e) = run_command(&store, &datanodes, &used, cmd).await {
+                    failed(&mut last_error, e);
                 }
             }
         }

@@ -91,7 +91,10 @@ impl DataNodeService {
 
     async fn report_received(&self, block: u64, len: u64) {
         let Some(nn) = &self.namenode else { return };
-        let _ = nn.clone().block_received(BlockReceivedRequest { id: self.id.clone(), block, len }).await;
+        // a lost report is made good by the next full block report
+        if let Err(e) = nn.clone().block_received(BlockReceivedRequest { id: self.id.clone(), block, len }).await {
+            tracing::warn!(block, error = %e, "reporting a received block to the namenode failed");
+        }
     }
 
     /// Take room for `n` more bytes, or say there is none.
@@ -115,6 +118,11 @@ impl DataNodeService {
         self.used.fetch_sub(writer.len(), Ordering::Relaxed);
         writer.abort();
     }
+}
+
+/// Run blocking file work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Status> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Status::internal(format!("replica I/O task: {e}")))
 }
 
 /// Send packets to the next datanode; its answer, or None if it failed.
@@ -165,24 +173,33 @@ impl DataNode for DataNodeService {
                 self.discard(writer, &downstream);
                 return Err(e);
             }
-            if !packet.data.is_empty() {
-                let written = self.reserve(block, packet.data.len() as u64).and_then(|_| {
-                    writer.write(&packet.data).map_err(|e| {
-                        self.used.fetch_sub(packet.data.len() as u64, Ordering::Relaxed);
-                        status(e)
-                    })
-                });
-                if let Err(e) = written {
-                    self.discard(writer, &downstream);
-                    return Err(e);
-                }
-            }
+            let data = packet.data;
+            // downstream first, so the next node writes while this one does
             if let Some(t) = &tx
-                && t.send(WritePacket { block: 0, downstream: vec![], data: packet.data, last: packet.last })
+                && t.send(WritePacket { block: 0, downstream: vec![], data: data.clone(), last: packet.last })
                     .await
                     .is_err()
             {
                 tx = None; // the next node is gone: go on without it
+            }
+            if !data.is_empty() {
+                if let Err(e) = self.reserve(block, data.len() as u64) {
+                    self.discard(writer, &downstream);
+                    return Err(e);
+                }
+                let n = data.len() as u64;
+                // replica writes block on the disk: off the async workers
+                let (back, written) = blocking(move || {
+                    let r = writer.write(&data);
+                    (writer, r)
+                })
+                .await?;
+                writer = back;
+                if let Err(e) = written {
+                    self.used.fetch_sub(n, Ordering::Relaxed);
+                    self.discard(writer, &downstream);
+                    return Err(status(e));
+                }
             }
             if packet.last {
                 complete = true;
@@ -194,7 +211,7 @@ impl DataNode for DataNodeService {
             return Err(Status::cancelled(format!("the write of block {block} ended without its last packet")));
         }
         drop(tx);
-        let len = match writer.finish() {
+        let len = match blocking(move || writer.finish()).await? {
             Ok(len) => len,
             Err(e) => {
                 if let Some(h) = &downstream {
@@ -243,9 +260,16 @@ impl DataNode for DataNodeService {
                     return None;
                 }
                 let n = READ_CHUNK.min(end - pos);
-                let item = service.check_alive().and_then(|_| {
-                    service.store.read(block, pos, n).map(|d| DataChunk { data: Bytes::from(d) }).map_err(status)
-                });
+                let item = match service.check_alive() {
+                    Err(e) => Err(e),
+                    Ok(()) => {
+                        let store = service.store.clone();
+                        match blocking(move || store.read(block, pos, n)).await {
+                            Ok(read) => read.map(|d| DataChunk { data: Bytes::from(d) }).map_err(status),
+                            Err(e) => Err(e),
+                        }
+                    }
+                };
                 let next = if item.is_ok() { pos + n } else { end };
                 Some((item, next))
             }

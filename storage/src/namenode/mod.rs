@@ -47,10 +47,25 @@ fn alive_flag() -> Arc<AtomicBool> {
 
 /// Serve the namespace stored in `dir` on `listen` (`127.0.0.1:0` for any port).
 pub async fn serve(dir: &Path, listen: SocketAddr, config: server::NameNodeConfig) -> Result<Running> {
+    serve_dirs(&[dir.to_path_buf()], namesystem::OpenMode::default(), listen, config).await
+}
+
+/// Serve the namespace kept in every one of `dirs` (see [`namesystem`]).
+pub async fn serve_dirs(
+    dirs: &[std::path::PathBuf],
+    mode: namesystem::OpenMode,
+    listen: SocketAddr,
+    config: server::NameNodeConfig,
+) -> Result<Running> {
     let interval = config.monitor_interval;
     let guard = crate::rpc::gate(config.secret.guard(), alive_flag());
     let alive = guard.1.clone();
-    let service = Arc::new(server::NameNodeService::open(dir, config)?);
+    let opening = dirs.to_vec();
+    // replaying the log reads and may rewrite files: off the async workers
+    let service = tokio::task::spawn_blocking(move || server::NameNodeService::open_dirs(&opening, mode, config))
+        .await
+        .map_err(|e| StorageError::Unavailable(format!("opening the name directories: {e}")))??;
+    let service = Arc::new(service);
     let incoming =
         TcpIncoming::bind(listen).map_err(|e| StorageError::Unavailable(format!("binding {listen}: {e}")))?;
     let addr = incoming.local_addr().map_err(|e| StorageError::Unavailable(e.to_string()))?;
@@ -58,13 +73,19 @@ pub async fn serve(dir: &Path, listen: SocketAddr, config: server::NameNodeConfi
     let monitor = tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
-            monitored.monitor();
+            let round = monitored.clone();
+            // the monitor may fsync and checkpoint: off the async workers
+            if let Err(e) = tokio::task::spawn_blocking(move || round.monitor()).await {
+                tracing::error!(error = %e, "replication monitor round failed");
+            }
         }
     });
     let svc = NameNodeServer::from_arc(service.clone()).max_decoding_message_size(crate::rpc::MAX_MESSAGE);
     let svc = tonic::service::interceptor::InterceptedService::new(svc, guard.0);
     let server = tokio::spawn(async move {
-        let _ = crate::rpc::server().add_service(svc).serve_with_incoming(incoming).await;
+        if let Err(e) = crate::rpc::server().add_service(svc).serve_with_incoming(incoming).await {
+            tracing::error!(error = %e, "namenode server stopped");
+        }
         monitor.abort();
     });
     Ok(Running { addr, server, service, alive })

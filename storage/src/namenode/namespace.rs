@@ -128,7 +128,7 @@ pub fn components(path: &str) -> Result<Vec<&str>> {
 }
 
 fn ns_err(msg: String) -> StorageError {
-    StorageError::Namespace(msg)
+    StorageError::Rejected(msg)
 }
 
 impl INode {
@@ -206,7 +206,7 @@ impl Namespace {
                 .entry(p.to_string())
                 .or_insert_with(|| INode::Dir { attrs: attrs.clone(), children: BTreeMap::new() });
             if matches!(node, INode::File(_)) {
-                return Err(ns_err(format!("{walked} is a file, not a directory")));
+                return Err(StorageError::NotDirectory(walked));
             }
         }
         match node {
@@ -220,7 +220,7 @@ impl Namespace {
         match self.get_mut(&parts) {
             Some(INode::File(f)) if f.under_construction => Ok(f),
             Some(INode::File(_)) => Err(ns_err(format!("{path} is not open for writing"))),
-            Some(INode::Dir { .. }) => Err(ns_err(format!("{path} is a directory"))),
+            Some(INode::Dir { .. }) => Err(StorageError::IsDirectory(path.to_string())),
             None => Err(StorageError::NotFound(path.to_string())),
         }
     }
@@ -235,7 +235,7 @@ impl Namespace {
                 // Check first, so a file in the way changes nothing.
                 for i in 1..=parts.len() {
                     if let Some(INode::File(_)) = self.get(&parts[..i]) {
-                        return Err(ns_err(format!("/{} is a file, not a directory", parts[..i].join("/"))));
+                        return Err(StorageError::NotDirectory(format!("/{}", parts[..i].join("/"))));
                     }
                 }
                 self.make_dirs(&parts, attrs)?;
@@ -247,18 +247,15 @@ impl Namespace {
                 };
                 for i in 1..=parent.len() {
                     if let Some(INode::File(_)) = self.get(&parent[..i]) {
-                        return Err(ns_err(format!("/{} is a file, not a directory", parent[..i].join("/"))));
+                        return Err(StorageError::NotDirectory(format!("/{}", parent[..i].join("/"))));
                     }
                 }
                 match self.get(&parts) {
-                    Some(INode::Dir { .. }) => return Err(ns_err(format!("{path} is a directory"))),
-                    Some(INode::File(f)) if !overwrite => {
-                        let why = if f.under_construction { "is being written by another client" } else { "exists" };
-                        return Err(ns_err(format!("{path} {why}")));
-                    }
+                    Some(INode::Dir { .. }) => return Err(StorageError::IsDirectory(path.clone())),
                     Some(INode::File(f)) if f.under_construction => {
-                        return Err(ns_err(format!("{path} is being written by another client")));
+                        return Err(StorageError::LeaseHeld { path: path.clone(), holder: None });
                     }
+                    Some(INode::File(_)) if !overwrite => return Err(StorageError::AlreadyExists(path.clone())),
                     Some(node) => node.blocks(&mut removed),
                     None => {}
                 }
@@ -311,12 +308,12 @@ impl Namespace {
                     return Err(StorageError::NotFound(src.clone()));
                 }
                 if self.get(&d).is_some() {
-                    return Err(ns_err(format!("{dst} exists")));
+                    return Err(StorageError::AlreadyExists(dst.clone()));
                 }
                 let (dname, dparent) = d.split_last().unwrap();
                 match self.get(dparent) {
                     Some(INode::Dir { .. }) => {}
-                    Some(INode::File(_)) => return Err(ns_err(format!("parent of {dst} is a file"))),
+                    Some(INode::File(_)) => return Err(StorageError::NotDirectory(format!("parent of {dst}"))),
                     None => return Err(StorageError::NotFound(format!("parent directory of {dst}"))),
                 }
                 let (sname, sparent) = s.split_last().unwrap();
@@ -338,7 +335,7 @@ impl Namespace {
                 match self.get(&parts) {
                     None => return Err(StorageError::NotFound(path.clone())),
                     Some(INode::Dir { children, .. }) if !children.is_empty() && !recursive => {
-                        return Err(ns_err(format!("{path} is a non-empty directory")));
+                        return Err(StorageError::NotEmpty(path.clone()));
                     }
                     Some(node) => node.blocks(&mut removed),
                 }
@@ -350,7 +347,7 @@ impl Namespace {
                 let parts = components(path)?;
                 match self.get_mut(&parts) {
                     Some(INode::File(f)) => f.replication = *replication,
-                    Some(INode::Dir { .. }) => return Err(ns_err(format!("{path} is a directory"))),
+                    Some(INode::Dir { .. }) => return Err(StorageError::IsDirectory(path.clone())),
                     None => return Err(StorageError::NotFound(path.clone())),
                 }
             }
@@ -384,7 +381,7 @@ impl Namespace {
         let parts = components(path)?;
         match self.get(&parts) {
             Some(INode::File(f)) => Ok(f.blocks.clone()),
-            Some(INode::Dir { .. }) => Err(ns_err(format!("{path} is a directory"))),
+            Some(INode::Dir { .. }) => Err(StorageError::IsDirectory(path.to_string())),
             None => Err(StorageError::NotFound(path.to_string())),
         }
     }
@@ -439,7 +436,7 @@ impl Namespace {
         let parts = components(path)?;
         match self.get(&parts) {
             Some(INode::File(f)) => Ok(f.replication),
-            Some(INode::Dir { .. }) => Err(ns_err(format!("{path} is a directory"))),
+            Some(INode::Dir { .. }) => Err(StorageError::IsDirectory(path.to_string())),
             None => Err(StorageError::NotFound(path.to_string())),
         }
     }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tonic::{Request, Response, Status};
@@ -13,7 +13,7 @@ use tonic::{Request, Response, Status};
 use super::blockmap::BlockMap;
 use super::lease::LeaseManager;
 use super::namespace::{Attrs, Op};
-use super::namesystem::Namesystem;
+use super::namesystem::{GroupCommit, Namesystem, OpenMode};
 use super::placement::{NodeInfo, Rng, choose_targets, writer_node};
 use crate::error::{Result, StorageError};
 use crate::rpc::messages::*;
@@ -64,6 +64,8 @@ struct Datanode {
     last_heartbeat: Instant,
     /// Commands to hand out with the next heartbeat reply.
     pending: Vec<Command>,
+    /// The last failure the node reported.
+    last_error: Option<String>,
 }
 
 #[derive(Debug)]
@@ -84,6 +86,8 @@ struct State {
     /// Blocks with a copy under way, and when it was asked for.
     replicating: BTreeMap<u64, Instant>,
     rng: Rng,
+    /// The namenode's own last background failure (for `dfsadmin -report`).
+    last_error: Option<String>,
 }
 
 /// The namenode service.
@@ -91,6 +95,8 @@ struct State {
 pub struct NameNodeService {
     config: NameNodeConfig,
     state: Mutex<State>,
+    /// Makes logged changes durable (group commit), outside the state lock.
+    commit: Arc<GroupCommit>,
 }
 
 fn now_ms() -> u64 {
@@ -115,7 +121,13 @@ fn safe_mode_reason(blocks: &BlockMap, threshold: f64) -> String {
 impl NameNodeService {
     /// A namenode over the image and edit log in `dir`.
     pub fn open(dir: &Path, config: NameNodeConfig) -> Result<NameNodeService> {
-        let ns = Namesystem::open(dir)?;
+        NameNodeService::open_dirs(&[dir.to_path_buf()], OpenMode::default(), config)
+    }
+
+    /// A namenode over the name directories `dirs` (each a full copy).
+    pub fn open_dirs(dirs: &[std::path::PathBuf], mode: OpenMode, config: NameNodeConfig) -> Result<NameNodeService> {
+        let ns = Namesystem::open_dirs(dirs, mode)?;
+        let commit = ns.group_commit();
         let mut blocks = BlockMap::default();
         let all = ns.namespace().all_blocks();
         for (b, replication) in &all {
@@ -140,8 +152,9 @@ impl NameNodeService {
             started: Instant::now(),
             replicating: BTreeMap::new(),
             rng: Rng::new(now_ms()),
+            last_error: None,
         };
-        Ok(NameNodeService { config, state: Mutex::new(state) })
+        Ok(NameNodeService { config, state: Mutex::new(state), commit })
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -152,9 +165,33 @@ impl NameNodeService {
     fn state_for_change(&self) -> std::result::Result<std::sync::MutexGuard<'_, State>, Status> {
         let st = self.state();
         match &st.safe_mode {
-            Some(why) => Err(status(StorageError::SafeMode(why.clone()))),
+            Some(why) => Err(status(StorageError::SafeMode { reason: why.clone(), manual: st.safe_mode_manual })),
             None => Ok(st),
         }
+    }
+
+    /// Wait, off the async runtime, until change `txid` is durable.
+    async fn durable(&self, txid: u64) -> std::result::Result<(), Status> {
+        let commit = self.commit.clone();
+        tokio::task::spawn_blocking(move || commit.sync_through(txid))
+            .await
+            .map_err(|e| Status::internal(format!("edit log sync: {e}")))?
+            .map_err(status)
+    }
+
+    /// What opening the name directories found and repaired.
+    pub fn notes(&self) -> Vec<String> {
+        self.state().ns.notes.clone()
+    }
+
+    /// The name directories in use.
+    pub fn name_dirs(&self) -> Vec<std::path::PathBuf> {
+        self.state().ns.dirs()
+    }
+
+    /// The group commit (fsync rounds, for benchmarks).
+    pub fn group_commit(&self) -> Arc<GroupCommit> {
+        self.commit.clone()
     }
 
     /// Why the namenode is in safe mode, if it is.
@@ -241,8 +278,21 @@ impl NameNodeService {
                 d.pending.push(Command::Delete { blocks: vec![block] });
             }
         }
+        let txid = st.ns.last_txid();
         if st.ns.since_checkpoint() >= self.config.checkpoint_every {
-            let _ = st.ns.checkpoint(); // on failure the log keeps growing; nothing is lost
+            match st.ns.checkpoint() {
+                Ok(()) => tracing::info!(txid, "checkpoint written"),
+                // the log keeps growing; nothing is lost
+                Err(e) => {
+                    tracing::error!(error = %e, "checkpoint failed");
+                    st.failed(format!("checkpoint failed: {e}"));
+                }
+            }
+        }
+        drop(st);
+        if let Err(e) = self.commit.sync_through(txid) {
+            tracing::error!(error = %e, "syncing the monitor's changes failed");
+            self.state().failed(format!("syncing the edit log failed: {e}"));
         }
     }
 
@@ -259,7 +309,13 @@ impl NameNodeService {
         paths.sort();
         paths.dedup();
         for path in paths {
-            let _ = st.recover_file(&path);
+            match st.recover_file(&path) {
+                Ok(()) => tracing::info!(path, "lease recovered: file closed at its last reported block"),
+                Err(e) => {
+                    tracing::warn!(path, error = %e, "lease recovery failed; tried again next round");
+                    st.failed(format!("lease recovery of {path} failed: {e}"));
+                }
+            }
         }
     }
 
@@ -274,6 +330,11 @@ impl NameNodeService {
 }
 
 impl State {
+    /// Remember a background failure for `dfsadmin -report`.
+    fn failed(&mut self, what: String) {
+        self.last_error = Some(format!("{} {what}", chrono::Utc::now().format("%Y-%m-%d %H:%M:%S")));
+    }
+
     /// Live datanodes as placement sees them.
     fn live(&self, now: Instant, dead_after: Duration) -> Vec<NodeInfo> {
         self.datanodes
@@ -304,7 +365,7 @@ impl State {
         let blocks = self.ns.namespace().blocks(path)?;
         let keep = blocks.iter().take_while(|b| self.blocks.get(b.id).is_some_and(|s| s.len.is_some())).count();
         for b in blocks[keep..].iter().rev() {
-            let removed = self.ns.execute(Op::AbandonBlock { path: path.to_string(), block: b.id })?;
+            let (_, removed) = self.ns.execute(Op::AbandonBlock { path: path.to_string(), block: b.id })?;
             self.forget_blocks(removed);
         }
         let lengths: Vec<u64> =
@@ -341,6 +402,7 @@ impl State {
             free: d.free,
             blocks: blocks.on_node(id) as u64,
             last_contact_ms: now.duration_since(d.last_heartbeat).as_millis() as u64,
+            last_error: d.last_error.clone(),
         }
     }
 }
@@ -350,9 +412,9 @@ fn ok<T>(v: T) -> std::result::Result<Response<T>, Status> {
 }
 
 fn not_writer(path: &str, client: &str) -> Status {
-    Status::failed_precondition(format!(
+    status(StorageError::Rejected(format!(
         "{path} is not open for writing by {client} (its lease expired, or another client holds it)"
-    ))
+    )))
 }
 
 #[tonic::async_trait]
@@ -376,6 +438,7 @@ impl NameNode for NameNodeService {
             free: r.free,
             last_heartbeat: Instant::now(),
             pending,
+            last_error: None,
         };
         st.dead.remove(&r.id);
         st.datanodes.insert(r.id, node);
@@ -392,6 +455,7 @@ impl NameNode for NameNodeService {
                 d.used = r.used;
                 d.free = r.free;
                 d.last_heartbeat = Instant::now();
+                d.last_error = r.last_error;
                 ok(HeartbeatReply { commands: std::mem::take(&mut d.pending) })
             }
             None => ok(HeartbeatReply { commands: vec![Command::Reregister] }),
@@ -419,110 +483,130 @@ impl NameNode for NameNodeService {
 
     async fn mkdirs(&self, r: Request<PathRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        self.state_for_change()?
+        let (txid, _) = self
+            .state_for_change()?
             .ns
             .execute(Op::Mkdirs { path: r.path, attrs: attrs("hive", 0o755) })
             .map_err(status)?;
+        self.durable(txid).await?;
         ok(Empty {})
     }
 
     async fn create(&self, r: Request<CreateRequest>) -> std::result::Result<Response<PathStatus>, Status> {
         let r = r.into_inner();
-        let mut st = self.state_for_change()?;
-        let now = Instant::now();
-        st.leases.acquire(&r.path, &r.client, now).map_err(status)?;
-        let block_size = if r.block_size == 0 { self.config.default_block_size } else { r.block_size };
-        let op = Op::Create {
-            path: r.path.clone(),
-            attrs: attrs(&r.owner, 0o644),
-            replication: r.replication.max(1),
-            block_size,
-            overwrite: r.overwrite,
+        let (txid, stat) = {
+            let mut st = self.state_for_change()?;
+            let now = Instant::now();
+            st.leases.acquire(&r.path, &r.client, now).map_err(status)?;
+            let block_size = if r.block_size == 0 { self.config.default_block_size } else { r.block_size };
+            let op = Op::Create {
+                path: r.path.clone(),
+                attrs: attrs(&r.owner, 0o644),
+                replication: r.replication.max(1),
+                block_size,
+                overwrite: r.overwrite,
+            };
+            let executed = st.ns.execute(op);
+            match executed {
+                Ok((txid, removed)) => {
+                    st.forget_blocks(removed);
+                    (txid, st.ns.namespace().stat(&r.path).map_err(status)?)
+                }
+                Err(e) => {
+                    st.leases.release(&r.path);
+                    return Err(status(e));
+                }
+            }
         };
-        match st.ns.execute(op) {
-            Ok(removed) => {
-                st.forget_blocks(removed);
-                ok(st.ns.namespace().stat(&r.path).map_err(status)?.into())
-            }
-            Err(e) => {
-                st.leases.release(&r.path);
-                Err(status(e))
-            }
-        }
+        self.durable(txid).await?;
+        ok(stat.into())
     }
 
     async fn add_block(&self, r: Request<AddBlockRequest>) -> std::result::Result<Response<LocatedBlock>, Status> {
         let client_ip = r.remote_addr().map(|a| a.ip());
         let r = r.into_inner();
-        let mut st = self.state_for_change()?;
-        let now = Instant::now();
-        if !st.leases.holds(&r.path, &r.client) {
-            return Err(not_writer(&r.path, &r.client));
-        }
-        st.leases.renew(&r.client, now);
-        let replication = st.ns.namespace().replication(&r.path).map_err(status)?;
-        let stat = st.ns.namespace().stat(&r.path).map_err(status)?;
-        let (offset, block_size) = (stat.len, stat.block_size);
-        let live = st.live(now, self.config.dead_after);
-        // The client names failed nodes by address; placement knows ids.
-        let excluded: Vec<String> =
-            st.datanodes.iter().filter(|(_, d)| r.excluded.contains(&d.addr)).map(|(id, _)| id.clone()).collect();
-        // The first replica goes beside the writer when it runs on a datanode's host.
-        let usable: Vec<NodeInfo> = live.iter().filter(|n| !excluded.contains(&n.id)).cloned().collect();
-        let State { rng, datanodes, .. } = &mut *st;
-        let addr_of = |id: &str| datanodes.get(id).map(|d| d.addr.clone());
-        let writer = match (&r.writer, client_ip) {
-            (Some(w), _) => Some(w.clone()),
-            (None, Some(ip)) => writer_node(&usable, addr_of, ip, rng).map(String::from),
-            (None, None) => None,
-        };
-        let targets = choose_targets(&live, &[], replication as usize, writer.as_deref(), &excluded, block_size, rng);
-        if targets.is_empty() {
-            let why = if live.is_empty() {
-                "no datanode is alive".to_string()
-            } else {
-                format!(
-                    "none of the {} live datanodes{} has {block_size} bytes free",
-                    live.len(),
-                    if excluded.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({} failed this write)", excluded.len())
-                    }
-                )
+        let (txid, reply) = (|| {
+            let mut st = self.state_for_change()?;
+            let now = Instant::now();
+            if !st.leases.holds(&r.path, &r.client) {
+                return Err(not_writer(&r.path, &r.client));
+            }
+            st.leases.renew(&r.client, now);
+            let replication = st.ns.namespace().replication(&r.path).map_err(status)?;
+            let stat = st.ns.namespace().stat(&r.path).map_err(status)?;
+            let (offset, block_size) = (stat.len, stat.block_size);
+            let live = st.live(now, self.config.dead_after);
+            // The client names failed nodes by address; placement knows ids.
+            let excluded: Vec<String> =
+                st.datanodes.iter().filter(|(_, d)| r.excluded.contains(&d.addr)).map(|(id, _)| id.clone()).collect();
+            // The first replica goes beside the writer when it runs on a datanode's host.
+            let usable: Vec<NodeInfo> = live.iter().filter(|n| !excluded.contains(&n.id)).cloned().collect();
+            let State { rng, datanodes, .. } = &mut *st;
+            let addr_of = |id: &str| datanodes.get(id).map(|d| d.addr.clone());
+            let writer = match (&r.writer, client_ip) {
+                (Some(w), _) => Some(w.clone()),
+                (None, Some(ip)) => writer_node(&usable, addr_of, ip, rng).map(String::from),
+                (None, None) => None,
             };
-            return Err(status(StorageError::NoSpace(format!("no datanode can take a block of {}: {why}", r.path))));
-        }
-        let id = st.ns.next_block_id();
-        st.ns.execute(Op::AddBlock { path: r.path, block: id }).map_err(status)?;
-        st.blocks.add_block_under_construction(id, replication);
-        let locations = targets.iter().filter_map(|t| st.addr(&t.id)).collect();
-        ok(LocatedBlock { block: id, offset, len: 0, locations, corrupt: vec![] })
+            let targets = choose_targets(&live, &[], replication as usize, writer.as_deref(), &excluded, block_size, rng);
+            if targets.is_empty() {
+                let why = if live.is_empty() {
+                    "no datanode is alive".to_string()
+                } else {
+                    format!(
+                        "none of the {} live datanodes{} has {block_size} bytes free",
+                        live.len(),
+                        if excluded.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({} failed this write)", excluded.len())
+                        }
+                    )
+                };
+                return Err(status(StorageError::NoSpace(format!("no datanode can take a block of {}: {why}", r.path))));
+            }
+            let id = st.ns.next_block_id();
+            let (txid, _) = st.ns.execute(Op::AddBlock { path: r.path, block: id }).map_err(status)?;
+            st.blocks.add_block_under_construction(id, replication);
+            let locations = targets.iter().filter_map(|t| st.addr(&t.id)).collect();
+            Ok::<_, Status>((txid, LocatedBlock { block: id, offset, len: 0, locations, corrupt: vec![] }))
+        })()?;
+        self.durable(txid).await?;
+        ok(reply)
     }
 
     async fn abandon_block(&self, r: Request<AbandonBlockRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state_for_change()?;
-        if !st.leases.holds(&r.path, &r.client) {
-            return Err(not_writer(&r.path, &r.client));
-        }
-        st.leases.renew(&r.client, Instant::now());
-        let removed = st.ns.execute(Op::AbandonBlock { path: r.path, block: r.block }).map_err(status)?;
-        st.forget_blocks(removed);
-        ok(Empty {})
+        let (txid, reply) = (|| {
+            let mut st = self.state_for_change()?;
+            if !st.leases.holds(&r.path, &r.client) {
+                return Err(not_writer(&r.path, &r.client));
+            }
+            st.leases.renew(&r.client, Instant::now());
+            let (txid, removed) = st.ns.execute(Op::AbandonBlock { path: r.path, block: r.block }).map_err(status)?;
+            st.forget_blocks(removed);
+            Ok::<_, Status>((txid, Empty {}))
+        })()?;
+        self.durable(txid).await?;
+        ok(reply)
     }
 
     async fn complete(&self, r: Request<CompleteRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state_for_change()?;
-        if !st.leases.holds(&r.path, &r.client) {
-            return Err(not_writer(&r.path, &r.client));
-        }
-        st.ns.execute(Op::Complete { path: r.path.clone(), lengths: r.lengths, mtime: now_ms() }).map_err(status)?;
-        let ids: Vec<u64> = st.ns.namespace().blocks(&r.path).map_err(status)?.iter().map(|b| b.id).collect();
-        st.blocks.complete(&ids);
-        st.leases.release(&r.path);
-        ok(Empty {})
+        let (txid, reply) = (|| {
+            let mut st = self.state_for_change()?;
+            if !st.leases.holds(&r.path, &r.client) {
+                return Err(not_writer(&r.path, &r.client));
+            }
+            let (txid, _) =
+                st.ns.execute(Op::Complete { path: r.path.clone(), lengths: r.lengths, mtime: now_ms() }).map_err(status)?;
+            let ids: Vec<u64> = st.ns.namespace().blocks(&r.path).map_err(status)?.iter().map(|b| b.id).collect();
+            st.blocks.complete(&ids);
+            st.leases.release(&r.path);
+            Ok::<_, Status>((txid, Empty {}))
+        })()?;
+        self.durable(txid).await?;
+        ok(reply)
     }
 
     async fn locate(&self, r: Request<PathRequest>) -> std::result::Result<Response<Located>, Status> {
@@ -553,35 +637,49 @@ impl NameNode for NameNodeService {
 
     async fn rename(&self, r: Request<RenameRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state_for_change()?;
-        st.ns.execute(Op::Rename { src: r.src.clone(), dst: r.dst.clone(), mtime: now_ms() }).map_err(status)?;
-        st.leases.rename(&r.src, &r.dst);
-        ok(Empty {})
+        let (txid, reply) = (|| {
+            let mut st = self.state_for_change()?;
+            let (txid, _) =
+                st.ns.execute(Op::Rename { src: r.src.clone(), dst: r.dst.clone(), mtime: now_ms() }).map_err(status)?;
+            st.leases.rename(&r.src, &r.dst);
+            Ok::<_, Status>((txid, Empty {}))
+        })()?;
+        self.durable(txid).await?;
+        ok(reply)
     }
 
     async fn delete(&self, r: Request<DeleteRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        let mut st = self.state_for_change()?;
-        let removed = st
-            .ns
-            .execute(Op::Delete { path: r.path.clone(), recursive: r.recursive, mtime: now_ms() })
-            .map_err(status)?;
-        st.forget_blocks(removed);
-        st.leases.release_under(&r.path);
-        ok(Empty {})
+        let (txid, reply) = (|| {
+            let mut st = self.state_for_change()?;
+            let (txid, removed) = st
+                .ns
+                .execute(Op::Delete { path: r.path.clone(), recursive: r.recursive, mtime: now_ms() })
+                .map_err(status)?;
+            st.forget_blocks(removed);
+            st.leases.release_under(&r.path);
+            Ok::<_, Status>((txid, Empty {}))
+        })()?;
+        self.durable(txid).await?;
+        ok(reply)
     }
 
     async fn set_replication(&self, r: Request<SetReplicationRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
         if r.replication == 0 || r.replication > 512 {
-            return Err(Status::invalid_argument(format!("replication {} is not in 1..=512", r.replication)));
+            return Err(status(StorageError::Invalid(format!("replication {} is not in 1..=512", r.replication))));
         }
-        let mut st = self.state_for_change()?;
-        st.ns.execute(Op::SetReplication { path: r.path.clone(), replication: r.replication }).map_err(status)?;
-        for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
-            st.blocks.set_target(b.id, r.replication);
-        }
-        ok(Empty {})
+        let (txid, reply) = (|| {
+            let mut st = self.state_for_change()?;
+            let (txid, _) =
+                st.ns.execute(Op::SetReplication { path: r.path.clone(), replication: r.replication }).map_err(status)?;
+            for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
+                st.blocks.set_target(b.id, r.replication);
+            }
+            Ok::<_, Status>((txid, Empty {}))
+        })()?;
+        self.durable(txid).await?;
+        ok(reply)
     }
 
     async fn renew_lease(&self, r: Request<RenewLeaseRequest>) -> std::result::Result<Response<Empty>, Status> {
@@ -620,6 +718,7 @@ impl NameNode for NameNodeService {
             under_replicated: under_replicated as u64,
             corrupt: corrupt as u64,
             missing: missing as u64,
+            last_error: st.last_error.clone(),
         })
     }
 }
@@ -671,7 +770,7 @@ mod tests {
         assert!(why.contains("0.0% of 1 blocks"), "{why}");
         let e = nn.mkdirs(req(PathRequest { path: "/d".into() })).await.unwrap_err();
         let e = StorageError::from(e);
-        assert!(matches!(e, StorageError::SafeMode(_)), "{e:?}");
+        assert!(matches!(e, StorageError::SafeMode { .. }), "{e:?}");
         assert!(e.to_string().contains("changes are refused"), "{e}");
         assert_eq!(nn.stat(req(PathRequest { path: "/f".into() })).await.unwrap().into_inner().len, 10);
         // an administrator can leave (and enter) safe mode by hand

@@ -32,6 +32,9 @@ pub struct HeartbeatRequest {
     pub capacity: u64,
     pub used: u64,
     pub free: u64,
+    /// The last failure on the datanode (with its time), if any.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// What the namenode asks a datanode to do.
@@ -154,6 +157,9 @@ pub struct NodeReport {
     pub blocks: u64,
     /// Milliseconds since its last heartbeat.
     pub last_contact_ms: u64,
+    /// The last failure the node reported (with its time), if any.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 /// The state of the cluster (`dfsadmin -report`).
@@ -171,6 +177,9 @@ pub struct ClusterReport {
     pub corrupt: u64,
     /// Blocks with no good replica.
     pub missing: u64,
+    /// The namenode's own last failure (with its time), if any.
+    #[serde(default)]
+    pub last_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -101,17 +101,4 @@ pub fn gate(
     (check, alive)
 }
 
-/// A storage error as an RPC status (and back, by its message).
-pub fn status(e: crate::StorageError) -> tonic::Status {
-    use crate::StorageError::*;
-    match e {
-        NotFound(m) => tonic::Status::not_found(m),
-        Invalid(m) => tonic::Status::invalid_argument(m),
-        Namespace(m) => tonic::Status::failed_precondition(m),
-        SafeMode(m) => tonic::Status::unavailable(format!("safe mode: {m}")),
-        NoSpace(m) => tonic::Status::resource_exhausted(format!("no space: {m}")),
-        Refused(m) => tonic::Status::unauthenticated(m),
-        ChecksumMismatch { .. } | Corrupt(_) => tonic::Status::data_loss(e.to_string()),
-        other => tonic::Status::internal(other.to_string()),
-    }
-}
+pub use crate::error::status;
