@@ -152,7 +152,9 @@ impl From<object_store::Error> for HiveError {
 /// DataFusion error chain, if one is in it; otherwise give the error back.
 fn unwrap_typed(e: DataFusionError) -> std::result::Result<HiveError, DataFusionError> {
     use datafusion::arrow::error::ArrowError;
-    fn external(inner: Box<dyn std::error::Error + Send + Sync>) -> std::result::Result<HiveError, Box<dyn std::error::Error + Send + Sync>> {
+    fn external(
+        inner: Box<dyn std::error::Error + Send + Sync>,
+    ) -> std::result::Result<HiveError, Box<dyn std::error::Error + Send + Sync>> {
         let inner = match inner.downcast::<HiveError>() {
             Ok(h) => return Ok(*h),
             Err(i) => i,
@@ -284,7 +286,10 @@ mod tests {
         assert!(matches!(df, DataFusionError::External(_)), "{df:?}");
         assert!(matches!(HiveError::from(df), HiveError::Storage(StorageError::NotFound(_))));
 
-        let os = object_store::Error::Generic { store: "dfs", source: Box::new(StorageError::SafeMode { reason: "x".into(), manual: false }) };
+        let os = object_store::Error::Generic {
+            store: "dfs",
+            source: Box::new(StorageError::SafeMode { reason: "x".into(), manual: false }),
+        };
         let h = HiveError::from(DataFusionError::ObjectStore(Box::new(os)));
         assert!(matches!(h, HiveError::Storage(StorageError::SafeMode { .. })), "{h:?}");
         assert!(h.is_transient());

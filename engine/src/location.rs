@@ -143,10 +143,9 @@ impl LocationStores {
         if let Some(s) = dfs.get(authority) {
             return Ok(s.clone());
         }
-        let secret = self
-            .secret
-            .clone()
-            .map_err(|e| HiveError::Storage(hiveql_storage::StorageError::Refused(format!("dfs://{authority}: {e}"))))?;
+        let secret = self.secret.clone().map_err(|e| {
+            HiveError::Storage(hiveql_storage::StorageError::Refused(format!("dfs://{authority}: {e}")))
+        })?;
         let store = DfsObjectStore::new(authority, secret)?;
         let store = Arc::new(store);
         dfs.insert(authority.to_string(), store.clone());

@@ -536,8 +536,7 @@ mod tests {
         let m2 = m.clone();
         let joined = std::thread::spawn(move || {
             m2.write(|tx| -> Result<()> {
-                tx.execute("INSERT INTO dbs (name, location) VALUES ('half', '/tmp/half')", [])
-                    .unwrap();
+                tx.execute("INSERT INTO dbs (name, location) VALUES ('half', '/tmp/half')", []).unwrap();
                 panic!("boom");
             })
         })
@@ -547,5 +546,4 @@ mod tests {
         assert!(m.get_database("half").unwrap().is_none(), "the panicked change was rolled back");
         assert!(m.get_database("after").unwrap().is_some());
     }
-
 }

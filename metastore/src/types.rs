@@ -294,5 +294,4 @@ mod tests {
         let ok = format!("{}int{}", "array<".repeat(30), ">".repeat(30));
         assert!(HiveType::parse(&ok).is_ok());
     }
-
 }

@@ -22,7 +22,8 @@ fn main() {
     let clients = env("CLIENTS", 8);
     let ops = env("OPS", 2000);
     let runs = env("RUNS", 3);
-    let dir = std::path::PathBuf::from(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/var/tmp/hiveql-bench-nn".into()));
+    let dir =
+        std::path::PathBuf::from(std::env::var("BENCH_DIR").unwrap_or_else(|_| "/var/tmp/hiveql-bench-nn".into()));
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut rates = Vec::new();
     for run in 0..runs {

@@ -213,9 +213,7 @@ impl StorageError {
                 d.count = u64::from(*manual);
             }
             Corrupt(s) | NotFound(s) | AlreadyExists(s) | IsDirectory(s) | NotDirectory(s) | NotEmpty(s)
-            | Invalid(s) | Rejected(s) | NoSpace(s) | Refused(s) | Unavailable(s) => {
-                d.subject = s.clone()
-            }
+            | Invalid(s) | Rejected(s) | NoSpace(s) | Refused(s) | Unavailable(s) => d.subject = s.clone(),
         }
         d
     }
@@ -224,10 +222,7 @@ impl StorageError {
         use StorageError::*;
         let s = d.subject;
         Some(match ErrorCode::from_u32(d.code)? {
-            ErrorCode::Io => Io {
-                context: s,
-                source: std::io::Error::other(d.extra.unwrap_or_default()),
-            },
+            ErrorCode::Io => Io { context: s, source: std::io::Error::other(d.extra.unwrap_or_default()) },
             ErrorCode::Checksum => ChecksumMismatch { what: s, offset: d.offset },
             ErrorCode::Corrupt => Corrupt(s),
             ErrorCode::EditLogCorrupt => {
@@ -341,7 +336,10 @@ mod tests {
             assert_eq!(back.code(), code);
             assert_eq!(back.to_string(), text);
         }
-        assert_eq!(ErrorCode::ALL.len(), ErrorCode::ALL.iter().map(|c| *c as u32).collect::<std::collections::BTreeSet<_>>().len());
+        assert_eq!(
+            ErrorCode::ALL.len(),
+            ErrorCode::ALL.iter().map(|c| *c as u32).collect::<std::collections::BTreeSet<_>>().len()
+        );
     }
 
     #[test]

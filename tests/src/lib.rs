@@ -112,7 +112,8 @@ impl sqllogictest::AsyncDB for HiveDb {
             StatementOutput::Rows(stream) => {
                 let schema = stream.schema();
                 let batches = datafusion::physical_plan::common::collect(stream).await?;
-                let types: Vec<DefaultColumnType> = schema.fields().iter().map(|f| column_type(f.data_type())).collect();
+                let types: Vec<DefaultColumnType> =
+                    schema.fields().iter().map(|f| column_type(f.data_type())).collect();
                 let mut rows = Vec::new();
                 for b in &batches {
                     for r in 0..b.num_rows() {

@@ -100,7 +100,9 @@ impl Session {
     /// A table from the metastore; a clear error when it does not exist.
     pub(crate) fn get_table(&self, t: &TableRef) -> Result<Table> {
         let (db, name) = self.qualify(t);
-        self.metastore.get_table(&db, &name)?.ok_or_else(|| HiveError::TableNotFound { db: db.clone(), table: name.clone() })
+        self.metastore
+            .get_table(&db, &name)?
+            .ok_or_else(|| HiveError::TableNotFound { db: db.clone(), table: name.clone() })
     }
 
     pub(crate) async fn create_database(

@@ -130,10 +130,7 @@ async fn block_sizes(
     let Some(stores) = state.config().get_extension::<LocationStores>() else { return Ok(out) };
     let dfs = stores.dfs(&format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020)))?;
     for f in files {
-        let b = dfs
-            .block_size(&f.object_meta.location)
-            .await
-            .map_err(HiveError::Storage)?;
+        let b = dfs.block_size(&f.object_meta.location).await.map_err(HiveError::Storage)?;
         out.insert(f.object_meta.location.clone(), b);
     }
     Ok(out)

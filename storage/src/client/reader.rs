@@ -76,7 +76,9 @@ pub fn read_stream(
                     Err(e) if e.is_transient() && backoff.pause().await => {
                         tracing::debug!(block = b.block, error = %e, "no replica could be read; locating the block again");
                         let again = namenode.clone().locate(PathRequest { path: located.status.path.clone() }).await;
-                        if let Some(found) = again.ok().and_then(|l| l.into_inner().blocks.into_iter().find(|x| x.block == b.block)) {
+                        if let Some(found) =
+                            again.ok().and_then(|l| l.into_inner().blocks.into_iter().find(|x| x.block == b.block))
+                        {
                             locations = found.locations;
                         }
                     }

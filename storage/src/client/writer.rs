@@ -126,10 +126,11 @@ impl FileWriter {
             overwrite,
         };
         // The reply is the new file: its block size is the namenode's default unless asked.
-        let created = super::retrying(&client.namenode, client.retry_for, false, "create", create, |mut nn, r| async move {
-            nn.create(r).await
-        })
-        .await?;
+        let created =
+            super::retrying(&client.namenode, client.retry_for, false, "create", create, |mut nn, r| async move {
+                nn.create(r).await
+            })
+            .await?;
         let block_size = created.block_size.max(1);
         let (mut namenode, holder) = (client.namenode.clone(), client.client.clone());
         let renewer = tokio::spawn(async move {

@@ -233,7 +233,10 @@ pub async fn serve(dir: &Path, listen: SocketAddr, namenode: &str, cfg: DataNode
                         for block in corrupt {
                             tracing::warn!(block, "block scanner found a corrupt replica");
                             if let Err(e) = nn.report_corrupt(CorruptRequest { block, addr: id.clone() }).await {
-                                failed(&mut last_error, format!("reporting corrupt block {block}: {}", StorageError::from(e)));
+                                failed(
+                                    &mut last_error,
+                                    format!("reporting corrupt block {block}: {}", StorageError::from(e)),
+                                );
                             }
                         }
                     }
@@ -242,7 +245,8 @@ pub async fn serve(dir: &Path, listen: SocketAddr, namenode: &str, cfg: DataNode
                 last_scan = std::time::Instant::now();
             }
             let (capacity, used_now, free) = space(&dir, &cfg, used.load(Ordering::Relaxed));
-            let req = HeartbeatRequest { id: id.clone(), capacity, used: used_now, free, last_error: last_error.clone() };
+            let req =
+                HeartbeatRequest { id: id.clone(), capacity, used: used_now, free, last_error: last_error.clone() };
             let reply = match nn.heartbeat(req).await {
                 Ok(r) => r,
                 Err(e) => {

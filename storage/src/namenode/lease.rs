@@ -20,9 +20,7 @@ impl LeaseManager {
     /// Give `client` the lease of `path`, or say who holds it.
     pub fn acquire(&mut self, path: &str, client: &str, now: Instant) -> Result<()> {
         match self.holders.get(path) {
-            Some(h) if h != client => {
-                Err(StorageError::LeaseHeld { path: path.to_string(), holder: Some(h.clone()) })
-            }
+            Some(h) if h != client => Err(StorageError::LeaseHeld { path: path.to_string(), holder: Some(h.clone()) }),
             _ => {
                 self.holders.insert(path.to_string(), client.to_string());
                 self.renewed.insert(client.to_string(), now);

@@ -109,9 +109,7 @@ impl GroupCommit {
         if failed.len() == logs.len()
             && let Some(e) = last_error
         {
-            let why = format!(
-                "the namenode could not sync its edit log ({e}) and takes no more changes; restart it"
-            );
+            let why = format!("the namenode could not sync its edit log ({e}) and takes no more changes; restart it");
             s.failed = Some(why.clone());
             return Err(StorageError::Rejected(why));
         }
@@ -269,7 +267,11 @@ impl Namesystem {
                     drop(l);
                     copy_dir(&best_dir, &dir)?;
                     let (log, _) = EditLog::open(&dir.join("edits"))?;
-                    notes.push(format!("name directory {} was restored from {}: {why}", dir.display(), best_dir.display()));
+                    notes.push(format!(
+                        "name directory {} was restored from {}: {why}",
+                        dir.display(),
+                        best_dir.display()
+                    ));
                     open.push(NameDir { dir, log });
                 }
                 (None, Err(_)) => unreachable!("a failed directory always has a reason"),
@@ -298,7 +300,8 @@ impl Namesystem {
         let commit = Arc::new(GroupCommit::default());
         {
             let mut s = commit.lock();
-            s.logs = open.iter().map(|d| d.log.syncer().map(|f| (d.dir.clone(), Arc::new(f)))).collect::<Result<_>>()?;
+            s.logs =
+                open.iter().map(|d| d.log.syncer().map(|f| (d.dir.clone(), Arc::new(f)))).collect::<Result<_>>()?;
             s.written = last_txid;
             s.synced = last_txid;
         }
@@ -394,7 +397,8 @@ impl Namesystem {
         for d in &mut self.dirs {
             d.log = EditLog::create(&d.dir.join("edits"))?;
         }
-        let logs = self.dirs.iter().map(|d| d.log.syncer().map(|f| (d.dir.clone(), Arc::new(f)))).collect::<Result<_>>()?;
+        let logs =
+            self.dirs.iter().map(|d| d.log.syncer().map(|f| (d.dir.clone(), Arc::new(f)))).collect::<Result<_>>()?;
         let mut s = self.commit.lock();
         s.logs = logs;
         s.synced = s.synced.max(image.txid);
@@ -488,7 +492,11 @@ mod tests {
         assert!(matches!(Namesystem::open(&dirs[0]), Err(StorageError::EditLogCorrupt { .. })));
         let ns = Namesystem::open_dirs(&dirs, OpenMode::default()).unwrap();
         assert_eq!(ns.last_txid(), 100);
-        assert!(ns.notes.iter().any(|n| n.contains(&dirs[0].display().to_string()) && n.contains("corrupt")), "{:?}", ns.notes);
+        assert!(
+            ns.notes.iter().any(|n| n.contains(&dirs[0].display().to_string()) && n.contains("corrupt")),
+            "{:?}",
+            ns.notes
+        );
         drop(ns);
         assert_eq!(Namesystem::open(&dirs[0]).unwrap().last_txid(), 100, "the damaged copy was rewritten");
 
@@ -552,5 +560,4 @@ mod tests {
         drop(ns);
         assert_eq!(Namesystem::open(dir.path()).unwrap().last_txid(), 1600);
     }
-
 }

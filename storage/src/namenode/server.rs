@@ -548,7 +548,8 @@ impl NameNode for NameNodeService {
                 (None, Some(ip)) => writer_node(&usable, addr_of, ip, rng).map(String::from),
                 (None, None) => None,
             };
-            let targets = choose_targets(&live, &[], replication as usize, writer.as_deref(), &excluded, block_size, rng);
+            let targets =
+                choose_targets(&live, &[], replication as usize, writer.as_deref(), &excluded, block_size, rng);
             if targets.is_empty() {
                 let why = if live.is_empty() {
                     "no datanode is alive".to_string()
@@ -563,7 +564,10 @@ impl NameNode for NameNodeService {
                         }
                     )
                 };
-                return Err(status(StorageError::NoSpace(format!("no datanode can take a block of {}: {why}", r.path))));
+                return Err(status(StorageError::NoSpace(format!(
+                    "no datanode can take a block of {}: {why}",
+                    r.path
+                ))));
             }
             let id = st.ns.next_block_id();
             let (txid, _) = st.ns.execute(Op::AddBlock { path: r.path, block: id }).map_err(status)?;
@@ -598,8 +602,10 @@ impl NameNode for NameNodeService {
             if !st.leases.holds(&r.path, &r.client) {
                 return Err(not_writer(&r.path, &r.client));
             }
-            let (txid, _) =
-                st.ns.execute(Op::Complete { path: r.path.clone(), lengths: r.lengths, mtime: now_ms() }).map_err(status)?;
+            let (txid, _) = st
+                .ns
+                .execute(Op::Complete { path: r.path.clone(), lengths: r.lengths, mtime: now_ms() })
+                .map_err(status)?;
             let ids: Vec<u64> = st.ns.namespace().blocks(&r.path).map_err(status)?.iter().map(|b| b.id).collect();
             st.blocks.complete(&ids);
             st.leases.release(&r.path);
@@ -639,8 +645,10 @@ impl NameNode for NameNodeService {
         let r = r.into_inner();
         let (txid, reply) = (|| {
             let mut st = self.state_for_change()?;
-            let (txid, _) =
-                st.ns.execute(Op::Rename { src: r.src.clone(), dst: r.dst.clone(), mtime: now_ms() }).map_err(status)?;
+            let (txid, _) = st
+                .ns
+                .execute(Op::Rename { src: r.src.clone(), dst: r.dst.clone(), mtime: now_ms() })
+                .map_err(status)?;
             st.leases.rename(&r.src, &r.dst);
             Ok::<_, Status>((txid, Empty {}))
         })()?;
@@ -671,8 +679,10 @@ impl NameNode for NameNodeService {
         }
         let (txid, reply) = (|| {
             let mut st = self.state_for_change()?;
-            let (txid, _) =
-                st.ns.execute(Op::SetReplication { path: r.path.clone(), replication: r.replication }).map_err(status)?;
+            let (txid, _) = st
+                .ns
+                .execute(Op::SetReplication { path: r.path.clone(), replication: r.replication })
+                .map_err(status)?;
             for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
                 st.blocks.set_target(b.id, r.replication);
             }

@@ -318,7 +318,8 @@ mod tests {
             }
             3 | 4 => {
                 let choices = ["a", "é", "😀", "\"", "\\", "\n", "\u{1}", "x y", "", "\u{7f}"];
-                let s: String = (0..rng.random_range(0..6)).map(|_| choices[rng.random_range(0..choices.len())]).collect();
+                let s: String =
+                    (0..rng.random_range(0..6)).map(|_| choices[rng.random_range(0..choices.len())]).collect();
                 out.push_str(&serde_json::to_string(&s).unwrap());
             }
             5 => {
@@ -389,7 +390,11 @@ mod tests {
                 let (kind, start, _, whole) = ours.unwrap_or_else(|e| {
                     panic!("serde_json accepts what the scanner refuses ({e:?}): {}", String::from_utf8_lossy(&bytes))
                 });
-                assert!(whole && bytes[..start].iter().all(u8::is_ascii_whitespace) && kind == Kind::Object, "{}", String::from_utf8_lossy(&bytes));
+                assert!(
+                    whole && bytes[..start].iter().all(u8::is_ascii_whitespace) && kind == Kind::Object,
+                    "{}",
+                    String::from_utf8_lossy(&bytes)
+                );
                 let serde_json::Value::Object(members) = v else { continue };
                 let mut cut = serde_json::Map::new();
                 let mut m = Scanner::new(&bytes);
@@ -416,5 +421,4 @@ mod tests {
         }
         assert!(accepted_both > 9_000, "the generator makes mostly valid lines: {accepted_both}");
     }
-
 }
