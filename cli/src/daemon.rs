@@ -13,6 +13,18 @@ use hiveql_storage::secret::Secret;
 
 use crate::args::Role;
 
+/// The one line a daemon writes to standard output, which supervisors (and
+/// `hiveql cluster start`) read for the address. Everything after it goes to
+/// the log: whoever started the daemon may have closed the pipe by then, and
+/// a write to a closed pipe must not stop a running daemon.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        tracing::warn!(error = %e, "could not write the address line to standard output");
+    }
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("Error: {msg}");
     ExitCode::from(1)
@@ -63,13 +75,13 @@ pub async fn run(role: Role) -> ExitCode {
             let mode = namesystem::OpenMode { recover };
             match namenode::serve_dirs(&dir, mode, listen, config).await {
                 Ok(running) => {
-                    println!("namenode listening on {}", running.addr);
-                    for note in running.service.notes() {
-                        println!("{note}");
-                    }
+                    announce(&format!("namenode listening on {}", running.addr));
                     tracing::info!(addr = %running.addr, dirs = ?dir, "namenode started");
+                    for note in running.service.notes() {
+                        tracing::warn!("{note}");
+                    }
                     if let Some(why) = running.service.safe_mode() {
-                        println!("in safe mode: {why}");
+                        tracing::info!("in safe mode: {why}");
                     }
                     wait(running.server, "namenode").await
                 }
@@ -98,7 +110,7 @@ pub async fn run(role: Role) -> ExitCode {
             };
             match datanode::serve(&dir, listen, &namenode, cfg).await {
                 Ok(running) => {
-                    println!("datanode listening on {}", running.addr);
+                    announce(&format!("datanode listening on {}", running.addr));
                     tracing::info!(addr = %running.addr, dir = %dir.display(), namenode, "datanode started");
                     wait(running.server, "datanode").await
                 }

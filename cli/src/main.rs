@@ -6,6 +6,7 @@
 
 mod admin;
 mod args;
+mod cancel;
 mod cluster;
 mod conf;
 mod daemon;
@@ -87,6 +88,13 @@ async fn async_main(mut args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let interactive = script.is_none() && std::io::stdin().is_terminal();
+    // From here on Ctrl-C cancels the running statement instead of killing
+    // the process (at the REPL prompt it clears the line).
+    if let Err(e) = cancel::install(!interactive) {
+        eprintln!("Error: cannot handle Ctrl-C: {e}");
+        return ExitCode::from(1);
+    }
     match script {
         Some(text) => runner.run_script(&text).await,
         None if std::io::stdin().is_terminal() => repl::run(&mut runner).await,

@@ -176,9 +176,6 @@ pub async fn run(runner: &mut Runner) -> ExitCode {
         }
     };
     editor.set_helper(Some(HiveHelper { names: runner.session.completion_names() }));
-    // From now on Ctrl-C never kills the shell: at the prompt it clears the
-    // line, during a query it cancels the query (see Runner::run_statement).
-    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
     let history = runner.home.join("history");
     let _ = editor.load_history(&history);
     eprintln!("hiveql {} - statements end with ';', quit; to leave", env!("CARGO_PKG_VERSION"));

@@ -8,6 +8,7 @@ use hiveql_engine::sql::script::split_statements;
 use hiveql_engine::{HiveError, Session, SessionOptions, StatementOutput};
 
 use crate::args::{Args, OutputFormat};
+use crate::cancel::Interrupt;
 use crate::output::Printer;
 
 /// A session plus how to print.
@@ -64,33 +65,52 @@ impl Runner {
         if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
     }
 
-    /// Run one statement, printing its rows or status. Ctrl-C cancels it.
+    /// Run one statement, printing its rows or status.
+    ///
+    /// The statement runs as its own task on a copy of the session; Ctrl-C
+    /// (see [`crate::cancel`]) aborts that task, which drops the query's plan
+    /// and every task it spawned, and the session stays as it was before the
+    /// statement. A completed statement's session (current database, `SET`s)
+    /// replaces this one.
     pub async fn run_statement(&mut self, text: &str) -> Result<(), HiveError> {
         let start = Instant::now();
         let fmt = self.format;
         let header = self.show_header;
-        let work = async {
-            let out = self.session.execute(text).await?;
-            match out {
-                StatementOutput::Rows(stream) => {
-                    let stdout = std::io::stdout();
-                    let mut printer = Printer::new(fmt, header, stdout.lock());
-                    let rows = printer.print_stream(stream).await?;
-                    Ok::<_, HiveError>(Some(rows))
+        let silent = self.silent;
+        let mut session = self.session.clone();
+        let text = text.to_string();
+        let interrupt = Interrupt::arm();
+        let mut task = tokio::spawn(async move {
+            let out = session.execute(&text).await;
+            let printed = match out {
+                Err(e) => Err(e),
+                Ok(StatementOutput::Rows(stream)) => {
+                    let mut printer = Printer::new(fmt, header, std::io::BufWriter::new(std::io::stdout()));
+                    printer.print_stream(stream).await.map(Some)
                 }
-                StatementOutput::Done(msg) => {
-                    if let Some(m) = msg.filter(|m| !m.is_empty()) {
-                        if !self.silent {
-                            eprintln!("{m}");
-                        }
+                Ok(StatementOutput::Done(msg)) => {
+                    if let Some(m) = msg.filter(|m| !m.is_empty() && !silent) {
+                        eprintln!("{m}");
                     }
                     Ok(None)
                 }
-            }
-        };
+            };
+            (session, printed)
+        });
         let result = tokio::select! {
-            r = work => r,
-            _ = tokio::signal::ctrl_c() => Err(HiveError::Cancelled),
+            joined = &mut task => match joined {
+                Ok((session, printed)) => {
+                    if printed.is_ok() {
+                        self.session = session;
+                    }
+                    printed
+                }
+                Err(e) => Err(HiveError::Internal(format!("the statement's task failed: {e}"))),
+            },
+            _ = interrupt.wait() => {
+                task.abort();
+                Err(HiveError::Cancelled)
+            }
         };
         let _ = std::io::stdout().flush();
         let secs = start.elapsed().as_secs_f64();

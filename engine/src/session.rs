@@ -99,7 +99,9 @@ impl Session {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
-            .with_analyzer_rules(crate::functions::analyzer_rules());
+            .with_analyzer_rules(crate::functions::analyzer_rules())
+            // Cancelling a statement must not wait for a join to finish.
+            .with_physical_optimizer_rule(Arc::new(crate::cancel::YieldPoints));
         // Hive's operator typing goes before DataFusion's own planners.
         if let Some(planners) = builder.expr_planners() {
             planners.insert(0, Arc::new(crate::functions::planner::HiveExprPlanner));

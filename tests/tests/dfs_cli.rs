@@ -343,7 +343,6 @@ fn a_namenode_killed_mid_stream_keeps_every_acknowledged_change() {
 /// namenode is in safe mode and has no replica locations until the
 /// datanodes report (every 3 s); both commands wait that out by themselves.
 #[test]
-#[ignore = "fails: datanodes keep failing their heartbeats to a namenode restarted on the same port (issue 10, open)"]
 fn clients_wait_out_a_restarting_namenode() {
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).display().to_string();

@@ -45,13 +45,40 @@ pub async fn write_plan(
     overwrite: bool,
 ) -> Result<WriteResult> {
     let staging = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
-    let outcome = write_staged(ctx, plan, store.clone(), &staging, format).await;
-    let result = match outcome {
-        Ok(staged) => publish(store.as_ref(), dir, staged, overwrite).await,
-        Err(e) => Err(e),
-    };
-    remove_dir(store.as_ref(), &staging).await;
-    result
+    let mut guard = StagingGuard { store: store.clone(), staging: Some(staging.clone()) };
+    let staged = write_staged(ctx, plan, store.clone(), &staging, format).await?;
+    // From here the statement can no longer be cancelled half-way: the files
+    // are moved into place by a task of their own, which runs to the end
+    // even if the statement's task is aborted meanwhile (Ctrl-C), so a
+    // cancelled INSERT shows all of its rows or none.
+    guard.staging = None;
+    let dir = dir.clone();
+    let publishing = tokio::spawn(async move {
+        let result = publish(store.as_ref(), &dir, staged, overwrite).await;
+        remove_dir(store.as_ref(), &staging).await;
+        result
+    });
+    publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
+}
+
+/// Removes a staging directory whose write did not reach publishing: it
+/// failed or its statement was cancelled (the future dropped).
+struct StagingGuard {
+    store: Arc<dyn ObjectStore>,
+    staging: Option<Location>,
+}
+
+impl Drop for StagingGuard {
+    fn drop(&mut self) {
+        let Some(staging) = self.staging.take() else { return };
+        let store = self.store.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move { remove_dir(store.as_ref(), &staging).await });
+            }
+            Err(_) => tracing::warn!(dir = %staging, "staging directory left behind: no runtime to remove it"),
+        }
+    }
 }
 
 fn unique() -> u128 {
