@@ -155,15 +155,16 @@ async fn run_workload(dir: &Path, data: &str, name: &str, runs: usize) {
     }
 }
 
-/// A seeded generator of pseudo-random numbers (xorshift).
-struct Rng(u64);
+/// A seeded generator: the same workload on every run.
+struct Rng(rand::rngs::StdRng);
 
 impl Rng {
+    fn seeded(seed: u64) -> Rng {
+        Rng(rand::SeedableRng::seed_from_u64(seed))
+    }
+
     fn next(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
+        rand::Rng::random_range(&mut self.0, 0..n)
     }
 }
 
@@ -186,7 +187,7 @@ fn generate(dir: &Path, bytes: u64, mut line: impl FnMut(&mut Rng, &mut String))
         return;
     }
     std::fs::create_dir_all(dir).unwrap();
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::seeded(0x5eed);
     let files = 4;
     let mut s = String::new();
     for f in 0..files {

@@ -1,11 +1,10 @@
 //! `hiveql dfs`: file commands on the block store, as `hadoop fs` users
 //! know them. Files stream in and out (a large `-put` or `-get` never sits
-//! whole in memory) with a progress line on standard error when it is a
-//! terminal (or `HIVEQL_PROGRESS=1`).
+//! whole in memory) with a progress bar on standard error (see
+//! [`crate::progress`]).
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
@@ -17,8 +16,6 @@ use crate::conf::{connect, split_path};
 
 /// Bytes read from a local file per write.
 const CHUNK: usize = 4 << 20;
-/// Files smaller than this get no progress line.
-const PROGRESS_FROM: u64 = 16 << 20;
 
 /// `1.5 G`, `12.0 M`, `512`: sizes as `-h` prints them.
 pub fn human(n: u64) -> String {
@@ -52,57 +49,6 @@ fn print_status(s: &PathStatus, readable: bool) {
     println!("{kind}{perm}   {repl} {} {} {len:>10} {when} {}", s.owner, s.group, s.path);
 }
 
-/// A progress line on standard error for a transfer of `total` bytes.
-struct Progress {
-    what: String,
-    total: u64,
-    done: u64,
-    started: Instant,
-    last: Instant,
-    shown: bool,
-}
-
-impl Progress {
-    fn new(what: String, total: u64) -> Progress {
-        let on = total >= PROGRESS_FROM
-            && (std::io::stderr().is_terminal() || std::env::var("HIVEQL_PROGRESS").is_ok_and(|v| v == "1"));
-        let now = Instant::now();
-        Progress { what, total, done: 0, started: now, last: now, shown: !on }
-    }
-
-    fn add(&mut self, n: u64) {
-        self.done += n;
-        if !self.shown && self.last.elapsed().as_millis() >= 200 {
-            self.draw();
-            self.last = Instant::now();
-        }
-    }
-
-    fn draw(&self) {
-        let pct = if self.total == 0 { 100 } else { self.done * 100 / self.total };
-        let width = 30;
-        let filled = (pct as usize * width / 100).min(width);
-        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
-        eprint!(
-            "\r{} [{}{}] {pct:>3}% {}B/{}B {:.1} MB/s ",
-            self.what,
-            "#".repeat(filled),
-            " ".repeat(width - filled),
-            human(self.done),
-            human(self.total),
-            self.done as f64 / secs / 1e6
-        );
-        let _ = std::io::stderr().flush();
-    }
-
-    fn finish(self) {
-        if !self.shown {
-            self.draw();
-            eprintln!();
-        }
-    }
-}
-
 /// Run `hiveql dfs COMMAND ARGS...`.
 pub async fn run(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &[String]) -> ExitCode {
     match dfs(arg, block_size, replication, cmd).await {
@@ -120,7 +66,7 @@ async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) ->
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let e = |e: hiveql_storage::StorageError| format!("{dst}: {}", e.labelled());
     let mut w = client.create(dst, overwrite).await.map_err(e)?;
-    let mut progress = Progress::new(format!("put {local}"), total);
+    let progress = crate::progress::transfer(&format!("put {local}"), total);
     loop {
         let mut buf = vec![0u8; CHUNK];
         let n = file.read(&mut buf).map_err(|err| format!("{local}: {err}"))?;
@@ -132,7 +78,7 @@ async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) ->
             let _ = w.abort().await;
             return Err(e(err));
         }
-        progress.add(n as u64);
+        progress.inc(n as u64);
     }
     w.close().await.map_err(e)?;
     progress.finish();
@@ -145,11 +91,11 @@ async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: Strin
     if located.status.is_dir {
         return Err(format!("{src} is a directory"));
     }
-    let mut progress = Progress::new(what, located.status.len);
+    let progress = crate::progress::transfer(&what, located.status.len);
     let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
     while let Some(c) = chunks.try_next().await.map_err(e)? {
         out.write_all(&c).map_err(|err| err.to_string())?;
-        progress.add(c.len() as u64);
+        progress.inc(c.len() as u64);
     }
     out.flush().map_err(|err| err.to_string())?;
     progress.finish();

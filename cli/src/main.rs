@@ -12,6 +12,7 @@ mod conf;
 mod daemon;
 mod dfs;
 mod output;
+mod progress;
 mod repl;
 mod runner;
 

@@ -17,6 +17,8 @@ pub struct Printer<W: Write> {
     format: OutputFormat,
     header: bool,
     out: W,
+    /// The statement's spinner, cleared before the first line is written.
+    progress: Option<indicatif::ProgressBar>,
 }
 
 fn io(e: std::io::Error) -> HiveError {
@@ -49,7 +51,25 @@ fn json_value(col: &dyn Array, row: usize) -> serde_json::Value {
 
 impl<W: Write> Printer<W> {
     pub fn new(format: OutputFormat, header: bool, out: W) -> Self {
-        Printer { format, header, out }
+        Printer { format, header, out, progress: None }
+    }
+
+    /// Clear `bar` before printing anything, and count fetched rows on it.
+    pub fn with_progress(mut self, bar: indicatif::ProgressBar) -> Self {
+        self.progress = Some(bar);
+        self
+    }
+
+    fn fetched(&self, rows: usize) {
+        if let Some(p) = &self.progress {
+            p.set_message(format!("{rows} row(s) fetched"));
+        }
+    }
+
+    fn start_output(&mut self) {
+        if let Some(p) = self.progress.take() {
+            p.finish_and_clear();
+        }
     }
 
     /// Print every row of `stream`; returns the row count.
@@ -63,8 +83,10 @@ impl<W: Write> Printer<W> {
                 while let Some(b) = stream.next().await {
                     let b = b?;
                     rows += b.num_rows();
+                    self.fetched(rows);
                     cells.extend(text_rows(&b));
                 }
+                self.start_output();
                 self.table(&names, &cells).map_err(io)?;
             }
             OutputFormat::Tsv2 | OutputFormat::Csv2 => {
@@ -72,6 +94,7 @@ impl<W: Write> Printer<W> {
                 let line = |vals: Vec<String>| -> String {
                     if tsv { vals.join("\t") } else { vals.iter().map(|v| csv_field(v)).collect::<Vec<_>>().join(",") }
                 };
+                self.start_output();
                 if self.header {
                     writeln!(self.out, "{}", line(names.clone())).map_err(io)?;
                 }
@@ -99,10 +122,12 @@ impl<W: Write> Printer<W> {
                         all.push(serde_json::Value::Object(obj));
                     }
                 }
+                self.start_output();
                 let doc = serde_json::json!({ "resultset": all });
                 writeln!(self.out, "{doc}").map_err(io)?;
             }
             OutputFormat::Vertical => {
+                self.start_output();
                 let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
                 while let Some(b) = stream.next().await {
                     let b = b?;
@@ -122,39 +147,25 @@ impl<W: Write> Printer<W> {
         Ok(rows)
     }
 
+    /// Beeline's table: `+---+` rules above, below and under the header,
+    /// no rules between rows, cells padded by one space and never wrapped.
     fn table(&mut self, names: &[String], cells: &[Vec<String>]) -> std::io::Result<()> {
-        let mut widths: Vec<usize> = names.iter().map(|n| if self.header { n.chars().count() } else { 0 }).collect();
-        for r in cells {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let rule: String = format!("+{}+", widths.iter().map(|w| "-".repeat(w + 2)).collect::<Vec<_>>().join("+"));
-        let row = |vals: &[String]| {
-            let parts: Vec<String> =
-                vals.iter().zip(&widths).map(|(v, w)| format!(" {v}{} ", " ".repeat(w - v.chars().count()))).collect();
-            format!("|{}|", parts.join("|"))
-        };
-        let mut s = String::new();
-        s.push_str(&rule);
-        s.push('\n');
+        let mut table = comfy_table::Table::new();
+        table.load_preset(BEELINE).set_content_arrangement(comfy_table::ContentArrangement::Disabled);
         if self.header {
-            s.push_str(&row(names));
-            s.push('\n');
-            s.push_str(&rule);
-            s.push('\n');
+            table.set_header(names);
         }
         for r in cells {
-            s.push_str(&row(r));
-            s.push('\n');
+            table.add_row(r);
         }
-        if !cells.is_empty() || !self.header {
-            s.push_str(&rule);
-            s.push('\n');
-        }
-        self.out.write_all(s.as_bytes())
+        writeln!(self.out, "{table}")
     }
 }
+
+/// comfy-table's style characters for beeline's look (see
+/// `comfy_table::presets`): borders `|` and `-` with `+` corners, a `-` rule
+/// under the header, and nothing between rows.
+const BEELINE: &str = "||--+-++|    ++++++";
 
 /// Cells of a batch as Hive prints them (NULL as `NULL`).
 fn text_rows(b: &RecordBatch) -> Vec<Vec<String>> {

@@ -1,6 +1,7 @@
-//! The interactive shell: multi-line statements ending in `;`, history in
-//! `$HIVEQL_HOME/history`, completion of keywords and table names, Ctrl-C
-//! clears the line at the prompt and cancels a running query.
+//! The interactive shell: multi-line statements ending in `;` (rustyline's
+//! `Validator` keeps Enter inside an unfinished statement), history in
+//! `$HIVEQL_HOME/history`, completion of keywords, functions, databases and
+//! tables; Ctrl-C clears the input at the prompt and cancels a running query.
 
 use std::process::ExitCode;
 
@@ -10,119 +11,16 @@ use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::FileHistory;
-use rustyline::validate::Validator;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Editor, Helper};
 
 use crate::runner::Runner;
 
-const KEYWORDS: &[&str] = &[
-    "SELECT",
-    "FROM",
-    "WHERE",
-    "GROUP BY",
-    "ORDER BY",
-    "SORT BY",
-    "CLUSTER BY",
-    "DISTRIBUTE BY",
-    "HAVING",
-    "LIMIT",
-    "JOIN",
-    "LEFT",
-    "RIGHT",
-    "FULL",
-    "OUTER",
-    "INNER",
-    "SEMI",
-    "ON",
-    "AS",
-    "AND",
-    "OR",
-    "NOT",
-    "NULL",
-    "IS",
-    "IN",
-    "LIKE",
-    "RLIKE",
-    "BETWEEN",
-    "CASE",
-    "WHEN",
-    "THEN",
-    "ELSE",
-    "END",
-    "DISTINCT",
-    "UNION",
-    "ALL",
-    "WITH",
-    "INSERT",
-    "INTO",
-    "OVERWRITE",
-    "TABLE",
-    "VALUES",
-    "CREATE",
-    "EXTERNAL",
-    "DATABASE",
-    "SCHEMA",
-    "VIEW",
-    "DROP",
-    "ALTER",
-    "RENAME",
-    "TO",
-    "ADD",
-    "REPLACE",
-    "COLUMNS",
-    "PARTITION",
-    "PARTITIONED",
-    "CLUSTERED",
-    "BUCKETS",
-    "ROW",
-    "FORMAT",
-    "DELIMITED",
-    "FIELDS",
-    "TERMINATED",
-    "SERDE",
-    "SERDEPROPERTIES",
-    "STORED",
-    "TEXTFILE",
-    "PARQUET",
-    "LOCATION",
-    "TBLPROPERTIES",
-    "LOAD",
-    "DATA",
-    "LOCAL",
-    "INPATH",
-    "DIRECTORY",
-    "SHOW",
-    "TABLES",
-    "DATABASES",
-    "DESCRIBE",
-    "FORMATTED",
-    "EXTENDED",
-    "USE",
-    "TRUNCATE",
-    "EXPLAIN",
-    "SET",
-    "CAST",
-    "COUNT",
-    "SUM",
-    "AVG",
-    "MIN",
-    "MAX",
-    "STRING",
-    "INT",
-    "BIGINT",
-    "DOUBLE",
-    "DECIMAL",
-    "BOOLEAN",
-    "DATE",
-    "TIMESTAMP",
-    "ARRAY",
-    "MAP",
-    "STRUCT",
-    "IF",
-    "EXISTS",
-    "quit",
-    "exit",
-];
+/// Words the shell completes besides names: every SQL keyword sqlparser
+/// knows (Hive's among them) and the shell's own commands.
+fn keywords() -> impl Iterator<Item = &'static str> {
+    datafusion::sql::sqlparser::keywords::ALL_KEYWORDS.iter().copied().chain(["quit", "exit"])
+}
 
 struct HiveHelper {
     names: Vec<String>,
@@ -140,7 +38,7 @@ impl Completer for HiveHelper {
         }
         let lower = word.to_ascii_lowercase();
         let mut out: Vec<Pair> = Vec::new();
-        for k in KEYWORDS {
+        for k in keywords() {
             if k.to_ascii_lowercase().starts_with(&lower) {
                 let text = if word.chars().next().is_some_and(|c| c.is_lowercase()) {
                     k.to_ascii_lowercase()
@@ -163,7 +61,20 @@ impl Hinter for HiveHelper {
     type Hint = String;
 }
 impl Highlighter for HiveHelper {}
-impl Validator for HiveHelper {}
+/// Enter ends the input only when it holds a complete statement (the last
+/// `;` outside quotes and comments); before that it starts a new line of the
+/// same entry, so a multi-line statement is edited and recalled as one.
+impl Validator for HiveHelper {
+    fn validate(&self, ctx: &mut ValidationContext<'_>) -> rustyline::Result<ValidationResult> {
+        let input = ctx.input();
+        let word = input.trim().trim_end_matches(';').trim().to_ascii_lowercase();
+        if input.trim().is_empty() || is_complete(input) || word == "quit" || word == "exit" {
+            Ok(ValidationResult::Valid(None))
+        } else {
+            Ok(ValidationResult::Incomplete)
+        }
+    }
+}
 impl Helper for HiveHelper {}
 
 /// Run the REPL until `quit;`, `exit;` or end of input.
@@ -177,26 +88,25 @@ pub async fn run(runner: &mut Runner) -> ExitCode {
     };
     editor.set_helper(Some(HiveHelper { names: runner.session.completion_names() }));
     let history = runner.home.join("history");
-    let _ = editor.load_history(&history);
+    match editor.load_history(&history) {
+        Ok(()) => {}
+        Err(ReadlineError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => eprintln!("Warning: could not read the history {}: {e}", history.display()),
+    }
     eprintln!("hiveql {} - statements end with ';', quit; to leave", env!("CARGO_PKG_VERSION"));
-    let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "hiveql> " } else { "      > " };
-        match editor.readline(prompt) {
-            Ok(line) => {
-                if !buffer.is_empty() {
-                    buffer.push('\n');
-                }
-                buffer.push_str(&line);
-                if !is_complete(&buffer) {
+        match editor.readline("hiveql> ") {
+            Ok(text) => {
+                if text.trim().is_empty() {
                     continue;
                 }
-                let _ = editor.add_history_entry(buffer.trim());
-                let text = std::mem::take(&mut buffer);
+                if let Err(e) = editor.add_history_entry(text.trim()) {
+                    tracing::warn!(error = %e, "could not add to the history");
+                }
                 for stmt in split_statements(&text) {
                     let word = stmt.text.trim().to_ascii_lowercase();
                     if word == "quit" || word == "exit" {
-                        let _ = editor.save_history(&history);
+                        save(&mut editor, &history);
                         return ExitCode::SUCCESS;
                     }
                     if let Err(e) = runner.run_statement(&stmt.text).await {
@@ -207,9 +117,8 @@ pub async fn run(runner: &mut Runner) -> ExitCode {
                     h.names = runner.session.completion_names();
                 }
             }
-            Err(ReadlineError::Interrupted) => {
-                buffer.clear();
-            }
+            // Ctrl-C at the prompt throws away what was typed
+            Err(ReadlineError::Interrupted) => {}
             Err(ReadlineError::Eof) => break,
             Err(e) => {
                 eprintln!("Error: {e}");
@@ -217,6 +126,12 @@ pub async fn run(runner: &mut Runner) -> ExitCode {
             }
         }
     }
-    let _ = editor.save_history(&history);
+    save(&mut editor, &history);
     ExitCode::SUCCESS
+}
+
+fn save(editor: &mut Editor<HiveHelper, FileHistory>, history: &std::path::Path) {
+    if let Err(e) = editor.save_history(history) {
+        eprintln!("Warning: could not save the history to {}: {e}", history.display());
+    }
 }

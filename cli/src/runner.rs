@@ -11,6 +11,9 @@ use crate::args::{Args, OutputFormat};
 use crate::cancel::Interrupt;
 use crate::output::Printer;
 
+/// A statement running longer than this shows a spinner (on a terminal).
+const SPINNER_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A session plus how to print.
 pub struct Runner {
     pub session: Session,
@@ -80,15 +83,19 @@ impl Runner {
         let mut session = self.session.clone();
         let text = text.to_string();
         let interrupt = Interrupt::arm();
+        let spinner = crate::progress::statement();
+        let bar = spinner.clone();
         let mut task = tokio::spawn(async move {
             let out = session.execute(&text).await;
             let printed = match out {
                 Err(e) => Err(e),
                 Ok(StatementOutput::Rows(stream)) => {
-                    let mut printer = Printer::new(fmt, header, std::io::BufWriter::new(std::io::stdout()));
+                    let mut printer =
+                        Printer::new(fmt, header, std::io::BufWriter::new(std::io::stdout())).with_progress(bar);
                     printer.print_stream(stream).await.map(Some)
                 }
                 Ok(StatementOutput::Done(msg)) => {
+                    bar.finish_and_clear();
                     if let Some(m) = msg.filter(|m| !m.is_empty() && !silent) {
                         eprintln!("{m}");
                     }
@@ -97,21 +104,31 @@ impl Runner {
             };
             (session, printed)
         });
-        let result = tokio::select! {
-            joined = &mut task => match joined {
-                Ok((session, printed)) => {
-                    if printed.is_ok() {
-                        self.session = session;
+        let slow = tokio::time::sleep(SPINNER_AFTER);
+        tokio::pin!(slow);
+        let mut waited = false;
+        let result = loop {
+            tokio::select! {
+                joined = &mut task => break match joined {
+                    Ok((session, printed)) => {
+                        if printed.is_ok() {
+                            self.session = session;
+                        }
+                        printed
                     }
-                    printed
+                    Err(e) => Err(HiveError::Internal(format!("the statement's task failed: {e}"))),
+                },
+                _ = interrupt.wait() => {
+                    task.abort();
+                    break Err(HiveError::Cancelled);
                 }
-                Err(e) => Err(HiveError::Internal(format!("the statement's task failed: {e}"))),
-            },
-            _ = interrupt.wait() => {
-                task.abort();
-                Err(HiveError::Cancelled)
+                _ = &mut slow, if !waited => {
+                    waited = true;
+                    crate::progress::show(&spinner);
+                }
             }
         };
+        spinner.finish_and_clear();
         let _ = std::io::stdout().flush();
         let secs = start.elapsed().as_secs_f64();
         match result? {

@@ -180,10 +180,16 @@ impl Session {
         Variables { hivevar: &self.hivevar, hiveconf: &self.hiveconf }.substitute(text)
     }
 
-    /// Table and database names, for completion.
+    /// Database, table and function names, for completion.
     pub fn completion_names(&self) -> Vec<String> {
         let mut out = self.metastore.list_databases().unwrap_or_default();
         out.extend(self.metastore.list_tables(&self.current_db).unwrap_or_default());
+        let state = self.ctx.state();
+        out.extend(state.scalar_functions().keys().cloned());
+        out.extend(state.aggregate_functions().keys().cloned());
+        out.extend(state.window_functions().keys().cloned());
+        out.sort();
+        out.dedup();
         out
     }
 

@@ -41,13 +41,8 @@ async fn random_files_and_split_sizes_give_the_same_rows() {
     let dir = home.path().join("data");
     std::fs::create_dir_all(dir.join("json")).unwrap();
     std::fs::create_dir_all(dir.join("regex")).unwrap();
-    let mut seed = 99u64;
-    let mut rnd = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(99);
+    let mut rnd = move |n: u64| rand::Rng::random_range(&mut rng, 0..n);
     let words = ["é", "日本", "a", "zz", "🦄", "q r", "ß"];
     for f in 0..3 {
         let (mut json, mut text) = (String::new(), String::new());

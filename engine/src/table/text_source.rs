@@ -302,13 +302,8 @@ mod tests {
     /// Every line is read by exactly one split, whatever the split and chunk sizes.
     #[tokio::test]
     async fn splits_read_every_line_exactly_once() {
-        let mut seed = 7u64;
-        let mut rnd = move |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+        let mut rnd = move |n: u64| rand::Rng::random_range(&mut rng, 0..n);
         for _case in 0..300 {
             let lines = rnd(30) as usize;
             let mut data = Vec::new();

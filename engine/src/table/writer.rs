@@ -18,6 +18,7 @@ use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use tokio::io::AsyncWriteExt;
+use tokio::task::JoinSet;
 
 use super::listing::{list_all, list_data_files};
 use crate::error::{HiveError, Result};
@@ -44,73 +45,87 @@ pub async fn write_plan(
     format: &TableFormat,
     overwrite: bool,
 ) -> Result<WriteResult> {
-    let staging = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
-    let mut guard = StagingGuard { store: store.clone(), staging: Some(staging.clone()) };
-    let staged = write_staged(ctx, plan, store.clone(), &staging, format).await?;
+    let location = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
+    let mut staging = Staging { store: store.clone(), location, writers: JoinSet::new(), handed_over: false };
+    let staged = staging.write(ctx, plan, format).await?;
     // From here the statement can no longer be cancelled half-way: the files
     // are moved into place by a task of their own, which runs to the end
     // even if the statement's task is aborted meanwhile (Ctrl-C), so a
     // cancelled INSERT shows all of its rows or none.
-    guard.staging = None;
-    let dir = dir.clone();
+    staging.handed_over = true;
+    let (dir, location) = (dir.clone(), staging.location.clone());
     let publishing = tokio::spawn(async move {
         let result = publish(store.as_ref(), &dir, staged, overwrite).await;
-        remove_dir(store.as_ref(), &staging).await;
+        remove_dir(store.as_ref(), &location).await;
         result
     });
     publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
 }
 
-/// Removes a staging directory whose write did not reach publishing: it
-/// failed or its statement was cancelled (the future dropped).
-struct StagingGuard {
+/// A hidden staging directory and the writer tasks filling it.
+///
+/// Dropped before its files were handed over to publishing (the write
+/// failed, or its statement was cancelled), it aborts the writers and
+/// removes the directory once every writer has stopped: a writer still
+/// running when the directory is removed would create it again.
+struct Staging {
     store: Arc<dyn ObjectStore>,
-    staging: Option<Location>,
+    location: Location,
+    writers: JoinSet<Result<(usize, Path, u64)>>,
+    handed_over: bool,
 }
 
-impl Drop for StagingGuard {
+impl Staging {
+    /// Write each output partition of `plan` into its own file here; the
+    /// written files (partition, path, rows) in partition order.
+    async fn write(
+        &mut self,
+        ctx: Arc<TaskContext>,
+        plan: Arc<dyn ExecutionPlan>,
+        format: &TableFormat,
+    ) -> Result<Vec<(usize, Path, u64)>> {
+        for part in 0..plan.output_partitioning().partition_count() {
+            let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), self.store.clone(), format.clone());
+            let path = self.location.path.clone().join(format!("{part:06}_0"));
+            self.writers.spawn(async move {
+                let rows = write_partition(ctx, plan, part, store, &path, &format).await?;
+                Ok((part, path, rows))
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = self.writers.join_next().await {
+            let (part, path, rows) = joined.map_err(|e| HiveError::Internal(format!("writer task failed: {e}")))??;
+            if rows > 0 {
+                out.push((part, path, rows));
+            }
+        }
+        out.sort_by_key(|(p, ..)| *p);
+        Ok(out)
+    }
+}
+
+impl Drop for Staging {
     fn drop(&mut self) {
-        let Some(staging) = self.staging.take() else { return };
-        let store = self.store.clone();
+        if self.handed_over {
+            return;
+        }
+        let mut writers = std::mem::take(&mut self.writers);
+        writers.abort_all();
+        let (store, location) = (self.store.clone(), self.location.clone());
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn(async move { remove_dir(store.as_ref(), &staging).await });
+                rt.spawn(async move {
+                    while writers.join_next().await.is_some() {}
+                    remove_dir(store.as_ref(), &location).await;
+                });
             }
-            Err(_) => tracing::warn!(dir = %staging, "staging directory left behind: no runtime to remove it"),
+            Err(_) => tracing::warn!(dir = %location, "staging directory left behind: no runtime to remove it"),
         }
     }
 }
 
 fn unique() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
-}
-
-/// Write each output partition of `plan` into its own file under `staging`.
-async fn write_staged(
-    ctx: Arc<TaskContext>,
-    plan: Arc<dyn ExecutionPlan>,
-    store: Arc<dyn ObjectStore>,
-    staging: &Location,
-    format: &TableFormat,
-) -> Result<Vec<(usize, Path, u64)>> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for part in 0..plan.output_partitioning().partition_count() {
-        let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), store.clone(), format.clone());
-        let path = staging.path.clone().join(format!("{part:06}_0"));
-        tasks.spawn(async move {
-            let rows = write_partition(ctx, plan, part, store, &path, &format).await?;
-            Ok::<_, HiveError>((part, path, rows))
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(joined) = tasks.join_next().await {
-        let (part, path, rows) = joined.map_err(|e| HiveError::Semantic(format!("writer task failed: {e}")))??;
-        if rows > 0 {
-            out.push((part, path, rows));
-        }
-    }
-    out.sort_by_key(|(p, ..)| *p);
-    Ok(out)
 }
 
 async fn write_partition(
@@ -225,15 +240,24 @@ pub async fn publish_file(
     }
 }
 
-/// Delete a directory and everything under it (best effort).
+/// Delete a directory and everything under it, best effort: what cannot
+/// be removed is logged, not reported (the statement's outcome is decided).
 pub async fn remove_dir(store: &dyn ObjectStore, dir: &Location) {
-    if let Ok(all) = list_all(store, dir).await {
-        for o in all {
-            let _ = store.delete(&o.location).await;
+    match list_all(store, dir).await {
+        Ok(all) => {
+            for o in all {
+                if let Err(e) = store.delete(&o.location).await {
+                    tracing::warn!(file = %o.location, error = %e, "could not remove a staging file");
+                }
+            }
         }
+        Err(e) => tracing::warn!(dir = %dir, error = %e, "could not list a staging directory to remove it"),
     }
-    if let Some(p) = dir.local_path() {
-        let _ = std::fs::remove_dir_all(p);
+    if let Some(p) = dir.local_path()
+        && let Err(e) = std::fs::remove_dir_all(&p)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(dir = %p.display(), error = %e, "could not remove a staging directory");
     }
 }
 

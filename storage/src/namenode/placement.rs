@@ -18,20 +18,17 @@ pub struct NodeInfo {
     pub free: u64,
 }
 
-/// A seeded xorshift generator (placement must be testable).
+/// A seeded generator, so that placement is repeatable in tests.
 #[derive(Debug, Clone)]
-pub struct Rng(u64);
+pub struct Rng(rand::rngs::StdRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed.max(1))
+        Rng(rand::SeedableRng::seed_from_u64(seed))
     }
 
     fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
+        rand::Rng::random_range(&mut self.0, 0..n)
     }
 }
 

@@ -5,17 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// `n` pseudo-random bytes (xorshift from `seed`).
+/// `n` pseudo-random bytes, the same for the same `seed`.
 pub fn data(n: usize, seed: u64) -> Vec<u8> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s as u8
-        })
-        .collect()
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(seed);
+    let mut out = vec![0u8; n];
+    rand::RngCore::fill_bytes(&mut rng, &mut out);
+    out
 }
 
 /// Every file under `dir`.

@@ -508,13 +508,8 @@ mod tests {
             r"([^,]*),([^,]*),(.*)$",
         ];
         let alphabet = ["a", "b", "c", "d", " ", "\t", "(", ";", "%20", "/", "-", "1", "=", ",", "é", "x"];
-        let mut seed = 12345u64;
-        let mut rnd = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(12345);
+        let mut rnd = move |n: usize| rand::Rng::random_range(&mut rng, 0..n);
         for p in patterns {
             let c = chain(p).unwrap_or_else(|| panic!("{p} is a chain"));
             let re = regex::Regex::new(&format!(r"\A(?:{p})\z")).unwrap();
