@@ -1,4 +1,10 @@
 //! Runs every `tests/slt/*.slt` file, each on a fresh session and home.
+//! Results and column types (`query ITR` letters, see
+//! [`hiveql_tests::column_type`]) are both checked.
+//!
+//! `SLT_COMPLETE=1 cargo test -p hiveql-tests --test slt [NAME]` rewrites
+//! the files' expected results and letters from what hiveql returns (as
+//! DataFusion's `--complete`); review the diff before committing it.
 
 use std::path::PathBuf;
 
@@ -14,6 +20,7 @@ async fn main() {
         .filter(|p| p.extension().is_some_and(|e| e == "slt"))
         .collect();
     files.sort();
+    let complete = std::env::var("SLT_COMPLETE").is_ok_and(|v| v == "1");
     let (mut passed, mut failed) = (0, 0);
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
@@ -21,10 +28,22 @@ async fn main() {
             continue;
         }
         let mut runner = sqllogictest::Runner::new(|| async { HiveDb::new() });
-        // column types are reported (`hiveql_tests::column_type`) but the
-        // `query` letters of the existing files are not yet checked
-        runner.with_column_validator(sqllogictest::default_column_validator);
-        match runner.run_file_async(&f).await {
+        runner.with_column_validator(sqllogictest::strict_column_validator);
+        let outcome = if complete {
+            runner
+                .update_test_file(
+                    &f,
+                    " ",
+                    sqllogictest::default_validator,
+                    sqllogictest::default_normalizer,
+                    sqllogictest::strict_column_validator,
+                )
+                .await
+                .map_err(|e| e.to_string())
+        } else {
+            runner.run_file_async(&f).await.map_err(|e| e.to_string())
+        };
+        match outcome {
             Ok(()) => {
                 println!("test {name} ... ok");
                 passed += 1;
