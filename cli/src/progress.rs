@@ -86,10 +86,13 @@ impl TermLike for Lines {
         Ok(())
     }
     fn write_line(&self, s: &str) -> std::io::Result<()> {
-        writeln!(std::io::stderr(), "{s}")
+        self.write_str(s)
     }
+    // indicatif leaves the cursor on the bar's line and pads it to the
+    // width; here every drawing is a line of its own, without the padding
     fn write_str(&self, s: &str) -> std::io::Result<()> {
-        write!(std::io::stderr(), "{s}")
+        let s = s.trim_end();
+        if s.is_empty() { Ok(()) } else { writeln!(std::io::stderr(), "{s}") }
     }
     fn clear_line(&self) -> std::io::Result<()> {
         Ok(())

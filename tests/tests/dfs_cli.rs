@@ -61,6 +61,12 @@ fn text(o: Output) -> String {
     String::from_utf8(ok(o)).unwrap()
 }
 
+/// The percentage of a progress line (`... [###>--]  42% ...`).
+fn percent_of(line: &str) -> Option<u32> {
+    let (before, _) = line.split_once('%')?;
+    before.rsplit(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
 /// Poll `check` for up to 30 s.
 fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -175,17 +181,42 @@ fn copies_sizes_replication_reports_and_kill_9_during_a_write() {
     // kill -9 a datanode while a file is being written: the write completes
     let local2 = dir.path().join("big2.bin");
     std::fs::write(&local2, &big).unwrap();
-    let writer = Command::new(hiveql_bin())
+    let mut writer = Command::new(hiveql_bin())
         .env("HIVEQL_HOME", &home)
+        .env("HIVEQL_PROGRESS", "1")
         .args(["dfs", "--namenode", &nn, "--block-size", "1048576", "-put", local2.to_str().unwrap(), "/big2"])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(150));
+    // the datanode dies only once the write is seen under way (its progress
+    // line past 0% and short of 100%)
+    let lines = std::io::BufReader::new(writer.stderr.take().unwrap());
+    let (tx, progress) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufRead::lines(lines).map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            if tx.send(line).is_err() {
+                continue; // nobody waits for progress any more; keep the rest for the report
+            }
+        }
+        all
+    });
+    loop {
+        let line = progress.recv_timeout(std::time::Duration::from_secs(60)).expect("the write never showed progress");
+        match percent_of(&line) {
+            Some(100) => panic!("the write finished before the datanode could be killed: make it larger"),
+            Some(p) if p > 0 => break,
+            _ => {}
+        }
+    }
+    drop(progress);
     daemons.0[1].kill().unwrap();
     daemons.0[1].wait().unwrap();
-    let out = writer.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status = writer.wait().unwrap();
+    let stderr = reader.join().unwrap();
+    assert!(status.success(), "{stderr}");
     assert!(ok(dfs(&home, &nn, &["-cat", "/big2"])) == big);
     // fsck sees under-replicated blocks; a new node joins, every block gets back to 3
     start(&mut daemons, &home, &["datanode", "--namenode", &nn, "--dir", &d("dn3"), "--heartbeat-ms", "200"]);
