@@ -1,8 +1,7 @@
 //! Generates the tonic client and server code of the block store's RPC
-//! services from their descriptions here (no .proto files, no protoc):
-//! the namenode's control plane uses a JSON codec over serde types, the
-//! datanode's data plane prost messages with raw bytes
-//! (see `src/rpc/mod.rs`).
+//! services from their descriptions here with `tonic_build::manual` (no
+//! `.proto` files, no `protoc`): both the namenode's control plane and the
+//! datanodes' data plane carry the prost messages of `src/rpc/messages.rs`.
 
 use tonic_build::manual::{Builder, Method, Service};
 
@@ -11,7 +10,6 @@ fn method(name: &str, route: &str, input: &str, output: &str, codec: &str) -> to
 }
 
 fn main() {
-    let json = "crate::rpc::codec::JsonCodec";
     let prost = "tonic_prost::ProstCodec";
     let m = "crate::rpc::messages";
     let mut namenode = Service::builder().name("NameNode").package("hiveql.dfs");
@@ -36,7 +34,7 @@ fn main() {
         ("safe_mode", "SafeMode", "SafeModeRequest", "SafeModeReply"),
     ] {
         namenode =
-            namenode.method(method(name, route, &format!("{m}::{input}"), &format!("{m}::{output}"), json).build());
+            namenode.method(method(name, route, &format!("{m}::{input}"), &format!("{m}::{output}"), prost).build());
     }
     let datanode = Service::builder()
         .name("DataNode")

@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use hiveql_storage::rpc::messages::{ClusterReport, NodeReport, SafeModeRequest};
+use hiveql_storage::rpc::messages::{ClusterReport, NodeReport, SafeModeAction};
 
 use crate::args::NamenodeArg;
 use crate::conf::{connect, split_path};
@@ -69,9 +69,9 @@ pub async fn dfsadmin(arg: NamenodeArg, cmd: &[String]) -> ExitCode {
     let usage = "dfsadmin: give a command (-report, -safemode get|enter|leave)";
     let safe_mode = match (cmd.first().map(String::as_str), cmd.get(1).map(String::as_str)) {
         (Some("-report"), _) => None,
-        (Some("-safemode"), Some("get")) => Some(SafeModeRequest::Get),
-        (Some("-safemode"), Some("enter")) => Some(SafeModeRequest::Enter),
-        (Some("-safemode"), Some("leave")) => Some(SafeModeRequest::Leave),
+        (Some("-safemode"), Some("get")) => Some(SafeModeAction::Get),
+        (Some("-safemode"), Some("enter")) => Some(SafeModeAction::Enter),
+        (Some("-safemode"), Some("leave")) => Some(SafeModeAction::Leave),
         _ => return fail(usage),
     };
     let mut client = match connect(&arg, &[]) {

@@ -88,10 +88,10 @@ async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) ->
 async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: String) -> Result<(), String> {
     let e = |e: hiveql_storage::StorageError| format!("{src}: {}", e.labelled());
     let located = client.locate(src).await.map_err(e)?;
-    if located.status.is_dir {
+    if located.file().is_dir {
         return Err(format!("{src} is a directory"));
     }
-    let progress = crate::progress::transfer(&what, located.status.len);
+    let progress = crate::progress::transfer(&what, located.file().len);
     let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
     while let Some(c) = chunks.try_next().await.map_err(e)? {
         out.write_all(&c).map_err(|err| err.to_string())?;

@@ -246,7 +246,7 @@ impl ObjectStore for DfsObjectStore {
             }
             Err(e) => return Err(err(location, e)),
         };
-        let s = &located.status;
+        let s = located.file();
         let meta = meta(s);
         options.check_preconditions(&meta)?;
         let range: Range<u64> = match &options.range {
@@ -354,7 +354,7 @@ impl ObjectStore for DfsObjectStore {
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> object_store::Result<()> {
         let located = self.client.clone().locate(&dfs_path(from)).await.map_err(|e| err(from, e))?;
-        if located.status.is_dir {
+        if located.file().is_dir {
             return Err(object_store::Error::NotFound { path: from.to_string(), source: "a directory".into() });
         }
         let (tmp, mut writer) = self.create_temporary(to).await?;

@@ -169,7 +169,7 @@ impl DfsClient {
     }
 
     pub async fn set_replication(&mut self, path: &str, replication: u16) -> Result<()> {
-        let req = SetReplicationRequest { path: path.into(), replication };
+        let req = SetReplicationRequest { path: path.into(), replication: replication.into() };
         retrying(&self.namenode, self.retry_for, true, "set_replication", req, |mut nn, r| async move {
             nn.set_replication(r).await
         })
@@ -183,15 +183,27 @@ impl DfsClient {
     }
 
     /// Safe mode: ask (`Get`), enter or leave it; why it is on, if it is.
-    pub async fn safe_mode(&mut self, action: SafeModeRequest) -> Result<Option<String>> {
-        Ok(self.namenode.safe_mode(action).await?.into_inner().reason)
+    pub async fn safe_mode(&mut self, action: SafeModeAction) -> Result<Option<String>> {
+        Ok(self.namenode.safe_mode(SafeModeRequest::from(action)).await?.into_inner().reason)
     }
 
     /// The file `path` and where its blocks are.
     pub async fn locate(&mut self, path: &str) -> Result<Located> {
         let req = PathRequest { path: path.into() };
-        retrying(&self.namenode, self.retry_for, true, "locate", req, |mut nn, r| async move { nn.locate(r).await })
-            .await
+        let located =
+            retrying(
+                &self.namenode,
+                self.retry_for,
+                true,
+                "locate",
+                req,
+                |mut nn, r| async move { nn.locate(r).await },
+            )
+            .await?;
+        if located.status.is_none() {
+            return Err(StorageError::Rejected(format!("the namenode's reply for {path} has no file status")));
+        }
+        Ok(located)
     }
 
     /// Create file `path` for writing (replacing it if `overwrite`).
@@ -227,7 +239,7 @@ impl DfsClient {
     /// Bytes `[offset, offset + len)` of file `path` (cut at its end).
     pub async fn read_range(&mut self, path: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         let located = self.locate(path).await?;
-        let end = offset.saturating_add(len).min(located.status.len);
+        let end = offset.saturating_add(len).min(located.file().len);
         let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
         let mut chunks = std::pin::pin!(self.read_stream(located, offset, len));
         while let Some(c) = chunks.try_next().await? {

@@ -59,7 +59,7 @@ pub fn read_stream(
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let (tx, mut rx) = mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
-        let end = offset.saturating_add(len).min(located.status.len);
+        let end = offset.saturating_add(len).min(located.file().len);
         for b in &located.blocks {
             let (bs, be) = (b.offset, b.offset + b.len);
             if be <= offset || bs >= end {
@@ -75,7 +75,7 @@ pub fn read_stream(
                     Ok(()) => break,
                     Err(e) if e.is_transient() && backoff.pause().await => {
                         tracing::debug!(block = b.block, error = %e, "no replica could be read; locating the block again");
-                        let again = namenode.clone().locate(PathRequest { path: located.status.path.clone() }).await;
+                        let again = namenode.clone().locate(PathRequest { path: located.file().path.clone() }).await;
                         if let Some(found) =
                             again.ok().and_then(|l| l.into_inner().blocks.into_iter().find(|x| x.block == b.block))
                         {

@@ -121,7 +121,7 @@ impl FileWriter {
             path: path.into(),
             client: client.client.clone(),
             owner,
-            replication: client.replication,
+            replication: client.replication.into(),
             block_size: client.block_size,
             overwrite,
         };

@@ -19,7 +19,7 @@ use tonic::transport::server::TcpIncoming;
 
 use crate::error::{Result, StorageError};
 use crate::rpc::datanode::data_node_server::DataNodeServer;
-use crate::rpc::messages::{Command, CorruptRequest, HeartbeatRequest, RegisterRequest};
+use crate::rpc::messages::{Command, CommandMessage, CorruptRequest, HeartbeatRequest, RegisterRequest};
 use crate::rpc::pool::DataNodes;
 use crate::rpc::{MAX_PACKET_MESSAGE, NameNodeConn, namenode_client};
 use crate::secret::Secret;
@@ -254,7 +254,7 @@ pub async fn serve(dir: &Path, listen: SocketAddr, namenode: &str, cfg: DataNode
                     continue;
                 }
             };
-            for cmd in reply.into_inner().commands {
+            for cmd in reply.into_inner().commands.into_iter().filter_map(CommandMessage::command) {
                 if cmd == Command::Reregister {
                     tracing::info!("the namenode asked this datanode to register again");
                     if let Err(e) = register(&mut nn, &store, &dir, &id, &cfg, used.load(Ordering::Relaxed)).await {

@@ -103,6 +103,14 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// A replication factor from the wire (`u32` there), at most 512.
+fn replication_of(n: u32) -> std::result::Result<u16, Status> {
+    u16::try_from(n)
+        .ok()
+        .filter(|r| *r <= 512)
+        .ok_or_else(|| status(StorageError::Invalid(format!("replication {n} is not in 1..=512"))))
+}
+
 fn attrs(owner: &str, permission: u16) -> Attrs {
     Attrs { owner: owner.to_string(), group: "supergroup".into(), permission, mtime: now_ms() }
 }
@@ -456,9 +464,9 @@ impl NameNode for NameNodeService {
                 d.free = r.free;
                 d.last_heartbeat = Instant::now();
                 d.last_error = r.last_error;
-                ok(HeartbeatReply { commands: std::mem::take(&mut d.pending) })
+                ok(HeartbeatReply { commands: d.pending.drain(..).map(CommandMessage::from).collect() })
             }
-            None => ok(HeartbeatReply { commands: vec![Command::Reregister] }),
+            None => ok(HeartbeatReply { commands: vec![Command::Reregister.into()] }),
         }
     }
 
@@ -494,6 +502,7 @@ impl NameNode for NameNodeService {
 
     async fn create(&self, r: Request<CreateRequest>) -> std::result::Result<Response<PathStatus>, Status> {
         let r = r.into_inner();
+        let replication = replication_of(r.replication.max(1))?;
         let (txid, stat) = {
             let mut st = self.state_for_change()?;
             let now = Instant::now();
@@ -502,7 +511,7 @@ impl NameNode for NameNodeService {
             let op = Op::Create {
                 path: r.path.clone(),
                 attrs: attrs(&r.owner, 0o644),
-                replication: r.replication.max(1),
+                replication,
                 block_size,
                 overwrite: r.overwrite,
             };
@@ -627,7 +636,7 @@ impl NameNode for NameNodeService {
             blocks.push(LocatedBlock { block: b.id, offset, len: b.len, locations, corrupt });
             offset += b.len;
         }
-        ok(Located { status: stat.into(), blocks })
+        ok(Located { status: Some(stat.into()), blocks })
     }
 
     async fn list(&self, r: Request<PathRequest>) -> std::result::Result<Response<Listing>, Status> {
@@ -674,17 +683,15 @@ impl NameNode for NameNodeService {
 
     async fn set_replication(&self, r: Request<SetReplicationRequest>) -> std::result::Result<Response<Empty>, Status> {
         let r = r.into_inner();
-        if r.replication == 0 || r.replication > 512 {
-            return Err(status(StorageError::Invalid(format!("replication {} is not in 1..=512", r.replication))));
+        if r.replication == 0 {
+            return Err(status(StorageError::Invalid("replication 0 is not in 1..=512".into())));
         }
+        let replication = replication_of(r.replication)?;
         let (txid, reply) = (|| {
             let mut st = self.state_for_change()?;
-            let (txid, _) = st
-                .ns
-                .execute(Op::SetReplication { path: r.path.clone(), replication: r.replication })
-                .map_err(status)?;
+            let (txid, _) = st.ns.execute(Op::SetReplication { path: r.path.clone(), replication }).map_err(status)?;
             for b in st.ns.namespace().blocks(&r.path).map_err(status)? {
-                st.blocks.set_target(b.id, r.replication);
+                st.blocks.set_target(b.id, replication);
             }
             Ok::<_, Status>((txid, Empty {}))
         })()?;
@@ -699,13 +706,13 @@ impl NameNode for NameNodeService {
 
     async fn safe_mode(&self, r: Request<SafeModeRequest>) -> std::result::Result<Response<SafeModeReply>, Status> {
         let mut st = self.state();
-        match r.into_inner() {
-            SafeModeRequest::Get => {}
-            SafeModeRequest::Enter => {
+        match r.into_inner().action() {
+            SafeModeAction::Get => {}
+            SafeModeAction::Enter => {
                 st.safe_mode = Some("entered by an administrator (dfsadmin -safemode leave ends it)".into());
                 st.safe_mode_manual = true;
             }
-            SafeModeRequest::Leave => {
+            SafeModeAction::Leave => {
                 st.safe_mode = None;
                 st.safe_mode_manual = false;
             }
@@ -784,14 +791,20 @@ mod tests {
         assert!(e.to_string().contains("changes are refused"), "{e}");
         assert_eq!(nn.stat(req(PathRequest { path: "/f".into() })).await.unwrap().into_inner().len, 10);
         // an administrator can leave (and enter) safe mode by hand
-        let reply = NameNode::safe_mode(&nn, req(SafeModeRequest::Leave)).await.unwrap().into_inner();
+        let reply =
+            NameNode::safe_mode(&nn, req(SafeModeRequest::from(SafeModeAction::Leave))).await.unwrap().into_inner();
         assert!(reply.reason.is_none());
         nn.mkdirs(req(PathRequest { path: "/by-hand".into() })).await.unwrap();
-        NameNode::safe_mode(&nn, req(SafeModeRequest::Enter)).await.unwrap();
+        NameNode::safe_mode(&nn, req(SafeModeRequest::from(SafeModeAction::Enter))).await.unwrap();
         nn.register(req(register("dn1", vec![block]))).await.unwrap();
-        let reason = NameNode::safe_mode(&nn, req(SafeModeRequest::Get)).await.unwrap().into_inner().reason.unwrap();
+        let reason = NameNode::safe_mode(&nn, req(SafeModeRequest::from(SafeModeAction::Get)))
+            .await
+            .unwrap()
+            .into_inner()
+            .reason
+            .unwrap();
         assert!(reason.contains("administrator"), "a manual safe mode stays: {reason}");
-        NameNode::safe_mode(&nn, req(SafeModeRequest::Leave)).await.unwrap();
+        NameNode::safe_mode(&nn, req(SafeModeRequest::from(SafeModeAction::Leave))).await.unwrap();
         assert!(nn.safe_mode().is_none());
         nn.mkdirs(req(PathRequest { path: "/d".into() })).await.unwrap();
         let report = nn.report(req(Empty {})).await.unwrap().into_inner();

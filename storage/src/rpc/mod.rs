@@ -1,11 +1,9 @@
 //! The block store's RPC services over tonic (gRPC on HTTP/2): the
 //! namenode's control plane and the datanodes' data plane. Generated from
-//! `build.rs`; [`messages`] holds the types, [`codec`] the JSON codec of the
-//! control plane. Here too: how connections are made ([`endpoint`]: large
+//! `build.rs`; [`messages`] holds the prost messages of both. Here too: how connections are made ([`endpoint`]: large
 //! HTTP/2 windows, so one stream can carry a block at disk speed) and the
 //! client types, which carry the cluster secret.
 
-pub mod codec;
 pub mod messages;
 pub mod pool;
 
