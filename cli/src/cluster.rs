@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::args::{ClusterAction, HomeArg, NamenodeArg};
 use crate::conf;
+use crate::error::{CliError, OnPath, Result};
 
 /// What `start` records for `stop` and `status`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,20 +50,20 @@ fn read_state(root: &Path) -> Option<ClusterState> {
 }
 
 /// Start `hiveql ARGS` in the background, its output to `log`.
-fn spawn(args: &[String], log: &Path) -> Result<u32, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("finding the hiveql binary: {e}"))?;
-    let out = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
-    let err = out.try_clone().map_err(|e| e.to_string())?;
+fn spawn(args: &[String], log: &Path) -> Result<u32> {
+    let exe = std::env::current_exe().map_err(|e| CliError::io("finding the hiveql binary", e))?;
+    let out = std::fs::File::create(log).map_err(|e| CliError::io(log.display(), e))?;
+    let err = out.try_clone().map_err(|e| CliError::io(log.display(), e))?;
     let mut cmd = Command::new(exe);
     cmd.args(args).stdin(Stdio::null()).stdout(out).stderr(err);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let child = cmd.spawn().map_err(|e| format!("starting {}: {e}", args[0]))?;
+    let child = cmd.spawn().map_err(|e| CliError::io(format!("starting {}", args[0]), e))?;
     Ok(child.id())
 }
 
 /// Wait until `log` has a line starting with `prefix`; the rest of it.
-fn wait_for_line(log: &Path, prefix: &str, pid: u32) -> Result<String, String> {
+fn wait_for_line(log: &Path, prefix: &str, pid: u32) -> Result<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let text = std::fs::read_to_string(log).unwrap_or_default();
@@ -70,7 +71,7 @@ fn wait_for_line(log: &Path, prefix: &str, pid: u32) -> Result<String, String> {
             return Ok(line[prefix.len()..].trim().to_string());
         }
         if !alive(pid) || Instant::now() > deadline {
-            return Err(format!("it did not start; {}:\n{text}", log.display()));
+            return Err(CliError::Setup(format!("it did not start; {}:\n{text}", log.display())));
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -98,7 +99,10 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
     match action {
         ClusterAction::Start => match start(&home_dir, &root, datanodes, port).await {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(e),
+            Err(e) => {
+                eprintln!("Error: cluster: {e}");
+                e.exit_code()
+            }
         },
         ClusterAction::Stop => {
             let Some(state) = read_state(&root) else {
@@ -107,7 +111,9 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
             let mut pids = state.datanode_pids.clone();
             pids.push(state.namenode_pid);
             stop_pids(&pids);
-            let _ = std::fs::remove_file(state_path(&root));
+            if let Err(e) = std::fs::remove_file(state_path(&root)) {
+                tracing::warn!(file = %state_path(&root).display(), error = %e, "could not remove the cluster state");
+            }
             println!("stopped the cluster at dfs://{} (its data stays in {})", state.namenode, root.display());
             ExitCode::SUCCESS
         }
@@ -123,7 +129,7 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
             }
             let arg = NamenodeArg { namenode: Some(state.namenode.clone()), home };
             let report = match conf::connect(&arg, &[]) {
-                Ok(mut c) => c.report().await.map_err(|e| e.to_string()),
+                Ok(mut c) => c.report().await.map_err(CliError::from),
                 Err(e) => Err(e),
             };
             match report {
@@ -155,21 +161,21 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
     }
 }
 
-async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<(), String> {
+async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<()> {
     if let Some(state) = read_state(root)
         && alive(state.namenode_pid)
     {
-        return Err(format!(
+        return Err(CliError::Setup(format!(
             "a cluster is already running at dfs://{} (pid {}); `hiveql cluster stop` first",
             state.namenode, state.namenode_pid
-        ));
+        )));
     }
     if datanodes == 0 {
-        return Err("--datanodes must be at least 1".into());
+        return Err(CliError::Usage("--datanodes must be at least 1".into()));
     }
     let logs = root.join("logs");
-    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
-    hiveql_storage::secret::Secret::load_or_create(home).map_err(|e| format!("cluster secret: {e}"))?;
+    std::fs::create_dir_all(&logs).map_err(|e| CliError::io(logs.display(), e))?;
+    hiveql_storage::secret::Secret::load_or_create(home).on("cluster secret")?;
     let h = home.display().to_string();
     let nn_log = logs.join("namenode.log");
     let nn_args: Vec<String> = vec![
@@ -186,7 +192,8 @@ async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<
         "1000".into(),
     ];
     let nn_pid = spawn(&nn_args, &nn_log)?;
-    let addr = wait_for_line(&nn_log, "namenode listening on ", nn_pid).map_err(|e| format!("namenode: {e}"))?;
+    let addr = wait_for_line(&nn_log, "namenode listening on ", nn_pid)
+        .map_err(|e| CliError::Setup(format!("namenode: {e}")))?;
     let mut pids = Vec::new();
     for i in 0..datanodes {
         let log = logs.join(format!("datanode{i}.log"));
@@ -206,14 +213,14 @@ async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<
             Err(e) => {
                 pids.push(nn_pid);
                 stop_pids(&pids);
-                return Err(format!("datanode {i}: {e}"));
+                return Err(CliError::Setup(format!("datanode {i}: {e}")));
             }
         }
     }
     let state = ClusterState { namenode: addr.clone(), namenode_pid: nn_pid, datanode_pids: pids };
-    let json = serde_json::to_vec_pretty(&state).map_err(|e| e.to_string())?;
-    std::fs::write(state_path(root), json).map_err(|e| format!("{}: {e}", state_path(root).display()))?;
-    conf::set(home, conf::DEFAULT_FS, &format!("dfs://{addr}")).map_err(|e| format!("{}: {e}", conf::FILE))?;
+    let json = serde_json::to_vec_pretty(&state).map_err(|e| CliError::io("the cluster state", e.into()))?;
+    std::fs::write(state_path(root), json).map_err(|e| CliError::io(state_path(root).display(), e))?;
+    conf::set(home, conf::DEFAULT_FS, &format!("dfs://{addr}")).map_err(|e| CliError::io(conf::FILE, e))?;
     println!("started a namenode at dfs://{addr} and {datanodes} datanodes");
     println!("data and logs: {}", root.display());
     println!("{} in {} now points at it; try:", conf::DEFAULT_FS, home.join(conf::FILE).display());

@@ -9,6 +9,7 @@ use hiveql_storage::client::DfsClient;
 use hiveql_storage::secret::Secret;
 
 use crate::args::NamenodeArg;
+use crate::error::{CliError, OnPath, Result};
 
 /// The configuration file's name in the home.
 pub const FILE: &str = "hiveql.conf";
@@ -45,36 +46,36 @@ pub fn default_namenode(home: &Path) -> Option<String> {
 
 /// The namenode to use: a path's own (`dfs://HOST:PORT/...`), else
 /// `--namenode`/`HIVEQL_NAMENODE`, else `fs.defaultFS`.
-pub fn namenode(arg: &NamenodeArg, from_path: Option<String>) -> Result<String, String> {
+pub fn namenode(arg: &NamenodeArg, from_path: Option<String>) -> Result<String> {
     from_path.or_else(|| arg.namenode.clone()).or_else(|| default_namenode(&arg.home.dir())).ok_or_else(|| {
-        format!(
+        CliError::Setup(format!(
             "no namenode: give dfs://HOST:PORT/... paths, --namenode, HIVEQL_NAMENODE, or {DEFAULT_FS} in {}",
             arg.home.dir().join(FILE).display()
-        )
+        ))
     })
 }
 
 /// A client of `namenode` with the home's cluster secret.
-pub fn client(arg: &NamenodeArg, namenode: &str) -> Result<DfsClient, String> {
-    let secret = Secret::discover(Some(&arg.home.dir())).map_err(|e| e.to_string())?;
-    DfsClient::new(namenode, secret).map_err(|e| format!("namenode {namenode}: {e}"))
+pub fn client(arg: &NamenodeArg, namenode: &str) -> Result<DfsClient> {
+    let secret = Secret::discover(Some(&arg.home.dir()))?;
+    DfsClient::new(namenode, secret).on(&format!("namenode {namenode}"))
 }
 
 /// `dfs://host:port/path` -> (Some(host:port), /path); `/path` -> (None, /path).
-pub fn split_path(p: &str) -> Result<(Option<String>, String), String> {
+pub fn split_path(p: &str) -> Result<(Option<String>, String)> {
     match p.strip_prefix("dfs://") {
         Some(rest) => {
             let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
             Ok((Some(host.to_string()), format!("/{path}")))
         }
         None if p.starts_with('/') => Ok((None, p.to_string())),
-        None => Err(format!("{p}: give an absolute path or a dfs://HOST:PORT/path URL")),
+        None => Err(CliError::Usage(format!("{p}: give an absolute path or a dfs://HOST:PORT/path URL"))),
     }
 }
 
 /// The client for a command on `paths`: the first `dfs://` path's namenode,
 /// else the default one.
-pub fn connect(arg: &NamenodeArg, paths: &[&str]) -> Result<DfsClient, String> {
+pub fn connect(arg: &NamenodeArg, paths: &[&str]) -> Result<DfsClient> {
     let from_path = paths.iter().find_map(|p| split_path(p).ok().and_then(|(h, _)| h));
     let nn = namenode(arg, from_path)?;
     client(arg, &nn)

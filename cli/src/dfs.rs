@@ -8,11 +8,13 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
+use hiveql_storage::StorageError;
 use hiveql_storage::client::DfsClient;
 use hiveql_storage::rpc::messages::PathStatus;
 
 use crate::args::NamenodeArg;
 use crate::conf::{connect, split_path};
+use crate::error::{CliError, OnPath, Result};
 
 /// Bytes read from a local file per write.
 const CHUNK: usize = 4 << 20;
@@ -56,58 +58,58 @@ pub async fn run(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cm
         Err(e) => {
             let op = cmd.first().map(String::as_str).unwrap_or("dfs");
             eprintln!("Error: {op}: {e}");
-            ExitCode::from(1)
+            e.exit_code()
         }
     }
 }
 
-async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) -> Result<(), String> {
-    let mut file = std::fs::File::open(local).map_err(|e| format!("{local}: {e}"))?;
+async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) -> Result<()> {
+    let mut file = std::fs::File::open(local).map_err(|e| CliError::io(local, e))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let e = |e: hiveql_storage::StorageError| format!("{dst}: {}", e.labelled());
-    let mut w = client.create(dst, overwrite).await.map_err(e)?;
+    let mut w = client.create(dst, overwrite).await.on(dst)?;
     let progress = crate::progress::transfer(&format!("put {local}"), total);
     loop {
         let mut buf = vec![0u8; CHUNK];
-        let n = file.read(&mut buf).map_err(|err| format!("{local}: {err}"))?;
+        let n = file.read(&mut buf).map_err(|e| CliError::io(local, e))?;
         if n == 0 {
             break;
         }
         buf.truncate(n);
         if let Err(err) = w.write(Bytes::from(buf)).await {
-            let _ = w.abort().await;
-            return Err(e(err));
+            if let Err(abort) = w.abort().await {
+                tracing::warn!(path = dst, error = %abort, "abandoning the half-written file failed");
+            }
+            return Err(err).on(dst);
         }
         progress.inc(n as u64);
     }
-    w.close().await.map_err(e)?;
+    w.close().await.on(dst)?;
     progress.finish();
     Ok(())
 }
 
-async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: String) -> Result<(), String> {
-    let e = |e: hiveql_storage::StorageError| format!("{src}: {}", e.labelled());
-    let located = client.locate(src).await.map_err(e)?;
+async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: String) -> Result<()> {
+    let located = client.locate(src).await.on(src)?;
     if located.file().is_dir {
-        return Err(format!("{src} is a directory"));
+        return Err(StorageError::IsDirectory(src.to_string())).on(src);
     }
     let progress = crate::progress::transfer(&what, located.file().len);
     let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
-    while let Some(c) = chunks.try_next().await.map_err(e)? {
-        out.write_all(&c).map_err(|err| err.to_string())?;
+    while let Some(c) = chunks.try_next().await.on(src)? {
+        out.write_all(&c).map_err(|e| CliError::io(format!("writing {src} out"), e))?;
         progress.inc(c.len() as u64);
     }
-    out.flush().map_err(|err| err.to_string())?;
+    out.flush().map_err(|e| CliError::io(format!("writing {src} out"), e))?;
     progress.finish();
     Ok(())
 }
 
 /// Every file under `path` (itself if a file), with its status.
-async fn files_under(client: &mut DfsClient, path: &str) -> Result<Vec<PathStatus>, String> {
+async fn files_under(client: &mut DfsClient, path: &str) -> Result<Vec<PathStatus>> {
     let mut out = Vec::new();
     let mut todo = vec![path.to_string()];
     while let Some(p) = todo.pop() {
-        for s in client.list(&p).await.map_err(|e| format!("{p}: {e}"))? {
+        for s in client.list(&p).await.on(&p)? {
             if s.is_dir {
                 todo.push(s.path.clone());
             } else {
@@ -128,18 +130,18 @@ async fn into_dir(client: &mut DfsClient, src_name: &str, dst: String) -> String
     }
 }
 
-async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &[String]) -> Result<(), String> {
-    let (op, rest) = cmd.split_first().ok_or("no dfs command")?;
+async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &[String]) -> Result<()> {
+    let (op, rest) = cmd.split_first().ok_or_else(|| CliError::Usage("no dfs command".into()))?;
     let flags: Vec<&str> = rest.iter().filter(|a| a.starts_with('-')).map(String::as_str).collect();
     let paths: Vec<&str> = rest.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
-    let need =
-        |n: usize| -> Result<(), String> { if paths.len() < n { Err(format!("needs {n} path(s)")) } else { Ok(()) } };
+    let need = |n: usize| -> Result<()> {
+        if paths.len() < n { Err(CliError::Usage(format!("needs {n} path(s)"))) } else { Ok(()) }
+    };
     let has = |f: &str| flags.contains(&f);
     let dfs_path = |p: &str| split_path(p).map(|(_, path)| path);
     let mut client = connect(&arg, &paths)?;
     client.replication = replication;
     client.block_size = block_size.unwrap_or(0);
-    let e = |e: hiveql_storage::StorageError| e.labelled();
     match op.as_str() {
         "-ls" => {
             let recursive = has("-R");
@@ -150,7 +152,7 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             };
             todo.reverse();
             while let Some(p) = todo.pop() {
-                let entries = client.list(&p).await.map_err(|err| format!("{p}: {err}"))?;
+                let entries = client.list(&p).await.on(&p)?;
                 let is_dir = entries.first().is_none_or(|s| s.path != p);
                 if is_dir {
                     println!("Found {} items", entries.len());
@@ -170,9 +172,9 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             for p in &paths {
                 let path = dfs_path(p)?;
                 if !has("-p") && client.stat(&path).await.is_ok() {
-                    return Err(format!("{path}: File exists"));
+                    return Err(StorageError::AlreadyExists(path.clone())).on(&path);
                 }
-                client.mkdirs(&path).await.map_err(e)?;
+                client.mkdirs(&path).await.on(&path)?;
             }
         }
         "-put" | "-copyFromLocal" => {
@@ -180,7 +182,7 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             let (dst, srcs) = paths.split_last().expect("two paths");
             let dst = dfs_path(dst)?;
             if srcs.len() > 1 && !client.stat(&dst).await.is_ok_and(|s| s.is_dir) {
-                return Err(format!("{dst}: not a directory (several files are put)"));
+                return Err(CliError::Usage(format!("{dst}: not a directory (several files are put)")));
             }
             for src in srcs {
                 let target = into_dir(&mut client, src, dst.clone()).await;
@@ -199,12 +201,14 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
                 ".{}.hiveql-get",
                 local.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default()
             ));
-            let file = std::fs::File::create(&tmp).map_err(|err| format!("{}: {err}", tmp.display()))?;
+            let file = std::fs::File::create(&tmp).map_err(|e| CliError::io(tmp.display(), e))?;
             let got = get(&mut client, &src, std::io::BufWriter::new(file), format!("get {src}")).await;
             match got {
-                Ok(()) => std::fs::rename(&tmp, &local).map_err(|err| format!("{}: {err}", local.display()))?,
+                Ok(()) => std::fs::rename(&tmp, &local).map_err(|e| CliError::io(local.display(), e))?,
                 Err(err) => {
-                    let _ = std::fs::remove_file(&tmp);
+                    if let Err(e) = std::fs::remove_file(&tmp) {
+                        tracing::warn!(file = %tmp.display(), error = %e, "could not remove the partial copy");
+                    }
                     return Err(err);
                 }
             }
@@ -224,7 +228,7 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
                 match client.delete(&dfs_path(p)?, recursive).await {
                     Ok(()) => println!("Deleted {p}"),
                     Err(hiveql_storage::StorageError::NotFound(_)) if force => {}
-                    Err(err) => return Err(format!("{p}: {err}")),
+                    Err(err) => return Err(err).on(p),
                 }
             }
         }
@@ -232,7 +236,7 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             need(2)?;
             let src = dfs_path(paths[0])?;
             let dst = into_dir(&mut client, &src, dfs_path(paths[1])?).await;
-            client.rename(&src, &dst).await.map_err(e)?;
+            client.rename(&src, &dst).await.on(&src)?;
         }
         "-cp" => {
             need(2)?;
@@ -241,13 +245,13 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             let files = files_under(&mut client, &src).await?;
             for f in files {
                 let target = format!("{dst}{}", &f.path[src.len()..]);
-                let located = client.locate(&f.path).await.map_err(e)?;
-                let mut w = client.create(&target, has("-f")).await.map_err(|err| format!("{target}: {err}"))?;
+                let located = client.locate(&f.path).await.on(&f.path)?;
+                let mut w = client.create(&target, has("-f")).await.on(&target)?;
                 let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
-                while let Some(c) = chunks.try_next().await.map_err(|err| format!("{}: {err}", f.path))? {
-                    w.write(c).await.map_err(|err| format!("{target}: {err}"))?;
+                while let Some(c) = chunks.try_next().await.on(&f.path)? {
+                    w.write(c).await.on(&target)?;
                 }
-                w.close().await.map_err(|err| format!("{target}: {err}"))?;
+                w.close().await.on(&target)?;
             }
         }
         "-du" => {
@@ -259,11 +263,8 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             let size = |n: u64| if has("-h") { human(n) } else { n.to_string() };
             for t in targets {
                 // each entry (or the path itself with -s): its size and its size with all replicas
-                let entries = if has("-s") {
-                    vec![client.stat(&t).await.map_err(e)?]
-                } else {
-                    client.list(&t).await.map_err(e)?
-                };
+                let entries =
+                    if has("-s") { vec![client.stat(&t).await.on(&t)?] } else { client.list(&t).await.on(&t)? };
                 for entry in entries {
                     let files =
                         if entry.is_dir { files_under(&mut client, &entry.path).await? } else { vec![entry.clone()] };
@@ -274,15 +275,16 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
             }
         }
         "-setrep" => {
-            let n: u16 = rest.iter().find_map(|a| a.parse().ok()).ok_or("usage: -setrep [-R] [-w] N PATH...")?;
+            let usage = || CliError::Usage("usage: -setrep [-R] [-w] N PATH...".into());
+            let n: u16 = rest.iter().find_map(|a| a.parse().ok()).ok_or_else(usage)?;
             let targets: Vec<&str> = paths.iter().copied().filter(|p| p.parse::<u16>().is_err()).collect();
             if targets.is_empty() {
-                return Err("usage: -setrep [-R] [-w] N PATH...".into());
+                return Err(usage());
             }
             for p in targets {
                 let path = dfs_path(p)?;
                 for f in files_under(&mut client, &path).await? {
-                    client.set_replication(&f.path, n).await.map_err(e)?;
+                    client.set_replication(&f.path, n).await.on(&f.path)?;
                     println!("Replication {n} set: {}", f.path);
                 }
             }
@@ -290,14 +292,15 @@ async fn dfs(arg: NamenodeArg, block_size: Option<u64>, replication: u16, cmd: &
         "-stat" => {
             need(1)?;
             for p in &paths {
-                print_status(&client.stat(&dfs_path(p)?).await.map_err(e)?, false);
+                let path = dfs_path(p)?;
+                print_status(&client.stat(&path).await.on(&path)?, false);
             }
         }
         other => {
-            return Err(format!(
+            return Err(CliError::Usage(format!(
                 "unknown command {other} (supported: -ls [-R] [-h], -mkdir [-p], -put [-f], -get, -cat, -rm [-r] [-f], \
                  -mv, -cp [-f], -du [-s] [-h], -setrep N, -stat)"
-            ));
+            )));
         }
     }
     Ok(())

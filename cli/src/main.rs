@@ -11,6 +11,7 @@ mod cluster;
 mod conf;
 mod daemon;
 mod dfs;
+mod error;
 mod output;
 mod progress;
 mod repl;
@@ -25,10 +26,10 @@ use args::{Args, Role};
 
 /// Structured logs (`tracing`) to standard error or the daemon's log file:
 /// the level from `--log-level`, else `RUST_LOG`, else `default`.
-fn init_logging(level: Option<String>, file: Option<std::path::PathBuf>, default: &str) -> Result<(), String> {
+fn init_logging(level: Option<String>, file: Option<std::path::PathBuf>, default: &str) -> error::Result<()> {
     use tracing_subscriber::EnvFilter;
     let filter = match level {
-        Some(l) => EnvFilter::try_new(&l).map_err(|e| format!("--log-level {l}: {e}"))?,
+        Some(l) => EnvFilter::try_new(&l).map_err(|e| error::CliError::Usage(format!("--log-level {l}: {e}")))?,
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default)),
     };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(true);
@@ -38,7 +39,7 @@ fn init_logging(level: Option<String>, file: Option<std::path::PathBuf>, default
                 .create(true)
                 .append(true)
                 .open(&path)
-                .map_err(|e| format!("--log-file {}: {e}", path.display()))?;
+                .map_err(|e| error::CliError::io(format!("--log-file {}", path.display()), e))?;
             builder.with_ansi(false).with_writer(std::sync::Mutex::new(f)).init();
         }
         None => builder.with_writer(std::io::stderr).init(),
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
     let (level, file, default) = args.log();
     if let Err(e) = init_logging(level, file, default) {
         eprintln!("Error: {e}");
-        return ExitCode::from(2);
+        return e.exit_code();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
