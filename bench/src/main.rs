@@ -32,6 +32,8 @@
 //! is included on both sides. MB/s is the size of the files under the tables'
 //! locations divided by the median time; MB = 10^6 bytes.
 
+#![allow(clippy::unwrap_used)] // a benchmark run that fails stops with the failure
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -312,11 +314,12 @@ async fn run_serde(dir: &Path, data: &str, gen_dir: &Path, names: &[&String], ru
         let mut results = Vec::new();
         for parts in [1, cores] {
             session.execute(&format!("SET datafusion.execution.target_partitions={parts}")).await.unwrap();
-            let session = std::cell::RefCell::new(&mut session);
-            let (secs, rows) = time(runs, || async {
-                let mut s = session.borrow_mut();
-                let b = s.execute_collect(&query).await.unwrap_or_else(|e| panic!("{name}: {e}"));
-                b.iter().map(|b| b.num_rows()).sum()
+            let (secs, rows) = time(runs, || {
+                let (mut s, query, name) = (session.clone(), query.clone(), name.clone());
+                async move {
+                    let b = s.execute_collect(&query).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+                    b.iter().map(|b| b.num_rows()).sum()
+                }
             })
             .await;
             results.push((secs, rows));

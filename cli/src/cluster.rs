@@ -33,11 +33,13 @@ fn state_path(root: &Path) -> PathBuf {
     root.join("cluster.json")
 }
 
+#[allow(unsafe_code)] // see the SAFETY comments
 fn alive(pid: u32) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
     unsafe { libc::kill(pid as libc::pid_t, 0) == 0 }
 }
 
+#[allow(unsafe_code)] // see the SAFETY comments
 fn signal(pid: u32, sig: libc::c_int) {
     // SAFETY: sends a signal to a process this cluster started.
     unsafe {

@@ -1,6 +1,8 @@
 //! The `hiveql` binary starts and documents its options. (Also makes
 //! `cargo test --workspace` build the binary the end-to-end tests drive.)
 
+#![allow(clippy::unwrap_used)] // a test (or benchmark) fails by panicking
+
 use std::process::Command;
 
 #[test]

@@ -182,7 +182,7 @@ impl TypeParser<'_> {
             "float" | "real" => HiveType::Float,
             "double" => {
                 let save = self.pos;
-                if self.word().to_ascii_lowercase() != "precision" {
+                if !self.word().eq_ignore_ascii_case("precision") {
                     self.pos = save;
                 }
                 HiveType::Double

@@ -8,6 +8,8 @@
 //! BENCH_DIR=/var/tmp/nn CLIENTS=8 OPS=2000 RUNS=5 cargo bench -p hiveql-storage --bench namenode
 //! ```
 
+#![allow(clippy::unwrap_used)] // a test (or benchmark) fails by panicking
+
 use std::time::Instant;
 
 use hiveql_storage::client::DfsClient;

@@ -48,6 +48,7 @@ pub fn chunk_sums(data: &[u8], out: &mut Vec<u8>) {
 /// Call `f(i, crc)` for chunk `i` of `data`, in order. Where the CPU has
 /// SSE4.2, three whole chunks are summed at once (the `crc32` instruction's
 /// latency, not its throughput, bounds one chunk at a time).
+#[allow(unsafe_code)] // see the SAFETY comments
 fn for_each_sum(data: &[u8], mut f: impl FnMut(usize, u32)) {
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
@@ -72,6 +73,7 @@ fn for_each_sum(data: &[u8], mut f: impl FnMut(usize, u32)) {
 /// The CRC32C of each of three consecutive chunks of `BYTES_PER_CHECKSUM` bytes.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.2")]
+#[allow(unsafe_code)] // see the SAFETY comments
 unsafe fn three_sums(data: &[u8]) -> [u32; 3] {
     use std::arch::x86_64::_mm_crc32_u64;
     let word = |c: usize, w: usize| {
@@ -92,7 +94,7 @@ unsafe fn three_sums(data: &[u8]) -> [u32; 3] {
 pub fn verify(data: &[u8], sums: &[u8], first_chunk: usize, what: &str) -> Result<()> {
     let mut bad = None;
     for_each_sum(data, |i, sum| {
-        let expected = sums.get(i * 4..i * 4 + 4).map(|b| u32::from_le_bytes(b.try_into().unwrap()));
+        let expected = sums.get(i * 4..i * 4 + 4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")));
         if bad.is_none() && expected != Some(sum) {
             bad = Some(i);
         }

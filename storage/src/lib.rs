@@ -17,10 +17,13 @@
 //! - [`client`]: streaming writes with pipeline recovery, streaming reads
 //!   that fall over to the next replica and report corrupt ones;
 //! - [`object_store`]: the store as an `object_store::ObjectStore`, for
-//!   `dfs://` locations; [`cluster`]: a whole cluster in one process.
+//!   `dfs://` locations; `cluster`: a whole cluster in one process, and the
+//!   nodes' `kill` switches (test machinery: only with the `testing`
+//!   feature, which tests and benchmarks turn on; not in the release binary).
 
 pub mod checksum;
 pub mod client;
+#[cfg(any(test, feature = "testing"))]
 pub mod cluster;
 pub mod datanode;
 pub mod error;

@@ -3,6 +3,8 @@
 //! files from 0 bytes to many blocks written through the pipeline and read
 //! back byte-exact, whole and in random ranges, three replicas each.
 
+#![allow(clippy::unwrap_used)] // a test (or benchmark) fails by panicking
+
 mod common;
 
 use std::time::Duration;

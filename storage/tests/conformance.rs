@@ -2,6 +2,8 @@
 //! against `DfsObjectStore` on a live cluster: a namenode and three
 //! datanodes on 127.0.0.1 ephemeral ports with real block files.
 
+#![allow(clippy::unwrap_used)] // a test (or benchmark) fails by panicking
+
 use hiveql_storage::cluster::MiniCluster;
 use object_store::integration;
 

@@ -4,6 +4,8 @@
 //! middle of reads and writes, full disks, writers that vanish, second
 //! writers, strangers without the cluster secret, malformed requests.
 
+#![allow(clippy::unwrap_used)] // a test (or benchmark) fails by panicking
+
 mod common;
 
 use std::time::Duration;

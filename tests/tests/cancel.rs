@@ -62,12 +62,14 @@ async fn aborting_the_task_stops_every_plan_shape() {
         let took = aborted.elapsed();
         assert!(joined.unwrap_err().is_cancelled(), "{shape}");
         assert!(took < Duration::from_secs(1), "{shape}: the task lived on for {took:?} after the abort");
-        // nothing of it keeps running in other tasks either
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // nothing of it keeps running in other tasks either: a task left
+        // running would burn a whole core (1 CPU second per second); the
+        // allowance is for the runtime and a batch finishing its last poll
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let idle = cpu_seconds();
         tokio::time::sleep(Duration::from_secs(1)).await;
         let burnt = cpu_seconds() - idle;
-        assert!(burnt < 0.3, "{shape}: {burnt:.2} CPU seconds spent in the second after the cancel");
+        assert!(burnt < 0.5, "{shape}: {burnt:.2} CPU seconds spent in the second after the cancel");
     }
     // the cancelled INSERT left no rows and no visible file
     let rows = s.execute_collect("SELECT count(*) FROM out").await.unwrap();

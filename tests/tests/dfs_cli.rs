@@ -236,7 +236,7 @@ fn copies_sizes_replication_reports_and_kill_9_during_a_write() {
     let listing = text(tool(&home, "fsck", &nn, &["/copies/big2", "-files", "-blocks"]));
     let ids: Vec<String> = listing
         .lines()
-        .filter_map(|l| l.trim().split_whitespace().nth(1))
+        .filter_map(|l| l.split_whitespace().nth(1))
         .filter(|w| w.starts_with("blk_"))
         .map(String::from)
         .collect();

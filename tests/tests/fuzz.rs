@@ -144,7 +144,7 @@ fn deep_nesting_in_statements_is_refused() {
         format!("CREATE TABLE t (a {}INT{})", "ARRAY<".repeat(100_000), ">".repeat(100_000)),
         format!("CREATE TABLE t (a {}INT{})", "STRUCT<x:".repeat(50_000), ">".repeat(50_000)),
         format!("SELECT * FROM {}t{}", "(SELECT * FROM ".repeat(20_000), ")".repeat(20_000)),
-        format!("{}1", "SELECT -".repeat(1) + &"-".repeat(200_000)),
+        format!("SELECT -{}1", "-".repeat(200_000)),
         format!("SELECT 1 {}", "UNION ALL SELECT 1 ".repeat(20_000)),
     ] {
         let start = Instant::now();

@@ -47,7 +47,7 @@ impl PhysicalExtensionCodec for HiveCodec {
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let len = buf.get(..4).ok_or_else(|| codec_err("truncated node"))?;
-        let len = u32::from_le_bytes(len.try_into().unwrap()) as usize;
+        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
         let spec = buf.get(4..4 + len).ok_or_else(|| codec_err("truncated SerDe spec"))?;
         let spec: SerdeSpec = serde_json::from_slice(spec).map_err(codec_err)?;
         let conf = FileScanExecConf::decode(&buf[4 + len..]).map_err(codec_err)?;

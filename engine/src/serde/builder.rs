@@ -194,7 +194,7 @@ impl ColumnBuilder {
             Self::Timestamp(b) => b.append_null(),
             Self::Binary(b) => b.append_null(),
             Self::List { offsets, nulls, .. } | Self::Map { offsets, nulls, .. } => {
-                offsets.push(*offsets.last().unwrap());
+                offsets.push(*offsets.last().expect("offsets start with 0"));
                 nulls.append_null();
             }
             Self::Struct { nulls, children, len, .. } => {
@@ -279,7 +279,7 @@ impl ColumnBuilder {
                         n += 1;
                     });
                 }
-                offsets.push(offsets.last().unwrap() + n);
+                offsets.push(offsets.last().expect("offsets start with 0") + n);
                 nulls.append_non_null();
             }
             Self::Map { offsets, nulls, keys, values, .. } => {
@@ -300,7 +300,7 @@ impl ColumnBuilder {
                         }
                     });
                 }
-                offsets.push(offsets.last().unwrap() + n);
+                offsets.push(offsets.last().expect("offsets start with 0") + n);
                 nulls.append_non_null();
             }
             Self::Struct { nulls, children, len, .. } => {

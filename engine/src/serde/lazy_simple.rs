@@ -169,10 +169,8 @@ impl RowParser for LazySimpleParser {
             emit(field, &line[start.min(line.len())..], builders);
             field += 1;
         }
-        for f in field..needed {
-            if let Some(out) = targets[f] {
-                builders[out].append_null();
-            }
+        for out in targets[field..needed].iter().flatten() {
+            builders[*out].append_null();
         }
         Ok(())
     }

@@ -112,8 +112,9 @@ impl LineDecoder {
             if self.footer.len() <= self.skip_footer {
                 return;
             }
-            let (held, line) = self.footer.pop_front().unwrap();
-            self.parse(&held, line);
+            if let Some((held, line)) = self.footer.pop_front() {
+                self.parse(&held, line);
+            }
         } else {
             self.parse(record, line);
         }

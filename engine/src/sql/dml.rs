@@ -72,8 +72,10 @@ impl Session {
             return Err(semantic(format!("Cannot insert into a view: {}", table.qualified_name())));
         }
         let (dir, partition) = self.partition_target(&table, &target.partition)?;
-        if target.if_not_exists && partition.is_some() {
-            let values = partition.as_ref().unwrap().values.clone();
+        if target.if_not_exists
+            && let Some(partition) = &partition
+        {
+            let values = partition.values.clone();
             if self.metastore.list_partitions(&table.database, &table.name)?.iter().any(|p| p.values == values) {
                 return Ok(format!("Partition exists; nothing written to {}", table.qualified_name()));
             }

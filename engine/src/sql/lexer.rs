@@ -29,7 +29,7 @@ pub fn unescape_hive_string(raw: &str) -> String {
         // \uXXXX
         if chars[i + 1] == 'u' && i + 5 < chars.len() && chars[i + 2..i + 6].iter().all(|c| c.is_ascii_hexdigit()) {
             let hex: String = chars[i + 2..i + 6].iter().collect();
-            if let Some(ch) = char::from_u32(u32::from_str_radix(&hex, 16).unwrap()) {
+            if let Some(ch) = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
                 out.push(ch);
                 i += 6;
                 continue;
@@ -44,7 +44,7 @@ pub fn unescape_hive_string(raw: &str) -> String {
             let v = (chars[i + 1] as u32 - '0' as u32) * 64
                 + (chars[i + 2] as u32 - '0' as u32) * 8
                 + (chars[i + 3] as u32 - '0' as u32);
-            out.push(char::from_u32(v).unwrap());
+            out.push(char::from_u32(v).expect("an octal escape is below 0o200"));
             i += 4;
             continue;
         }
@@ -84,7 +84,7 @@ fn typed_literal(word: &str) -> Option<(&str, &'static str)> {
     };
     let num = &word[..digits];
     let valid = !num.is_empty()
-        && num.chars().next().unwrap().is_ascii_digit()
+        && num.starts_with(|c: char| c.is_ascii_digit())
         && num.chars().all(|c| c.is_ascii_digit() || (c == '.' && ty.starts_with("DECIMAL")))
         && num.matches('.').count() <= 1;
     valid.then_some((num, ty))
@@ -103,13 +103,15 @@ pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>> {
             Token::Word(w) if w.quote_style == Some('`') => {
                 out.push(with(Token::Word(Word { value: w.value.to_ascii_lowercase(), ..w })))
             }
-            Token::Word(w) if w.quote_style.is_none() && typed_literal(&w.value).is_some() => {
-                let (num, ty) = typed_literal(&w.value).unwrap();
-                let cast = format!("CAST({num} AS {ty})");
-                for t in Tokenizer::new(&HiveQl, &cast).tokenize()? {
-                    out.push(with(t));
+            Token::Word(w) if w.quote_style.is_none() => match typed_literal(&w.value) {
+                Some((num, ty)) => {
+                    let cast = format!("CAST({num} AS {ty})");
+                    for t in Tokenizer::new(&HiveQl, &cast).tokenize()? {
+                        out.push(with(t));
+                    }
                 }
-            }
+                None => out.push(with(Token::Word(w))),
+            },
             other => out.push(with(other)),
         }
     }

@@ -325,10 +325,10 @@ impl StatementParser<'_> {
             return Ok(HiveStatement::NoOp(text));
         }
         let stmt = self.p.parse_statement()?;
-        self.from_sqlparser(stmt)
+        self.convert_statement(stmt)
     }
 
-    fn from_sqlparser(&mut self, stmt: Statement) -> Result<HiveStatement> {
+    fn convert_statement(&mut self, stmt: Statement) -> Result<HiveStatement> {
         Ok(match stmt {
             Statement::Query(q) => HiveStatement::Query(q),
             Statement::Explain { statement, analyze, verbose, .. } => match *statement {
@@ -408,9 +408,8 @@ impl StatementParser<'_> {
         if self.eat_word("view") {
             return self.create_view(or_replace);
         }
-        let mut ct = CreateTable::default();
-        ct.temporary = self.eat_word("temporary") || self.eat_word("temp");
-        ct.external = self.eat_word("external");
+        let temporary = self.eat_word("temporary") || self.eat_word("temp");
+        let mut ct = CreateTable { temporary, external: self.eat_word("external"), ..Default::default() };
         if !self.eat_word("table") {
             if self.eat_word("function") || self.eat_words(&["temporary", "function"]) {
                 let text = self.sql.to_string();

@@ -77,10 +77,10 @@ pub fn plan_splits(
     // Largest first into the lightest group keeps groups even.
     splits
         .sort_by_key(|s| std::cmp::Reverse(s.range.as_ref().map_or(s.object_meta.size, |r| (r.end - r.start) as u64)));
-    let mut out: Vec<(u64, Vec<PartitionedFile>)> = (0..groups).map(|_| (0, Vec::new())).collect();
+    let mut out: Vec<(u64, Vec<PartitionedFile>)> = (0..groups.max(1)).map(|_| (0, Vec::new())).collect();
     for s in splits {
         let len = s.range.as_ref().map_or(s.object_meta.size, |r| (r.end - r.start) as u64);
-        let g = out.iter_mut().min_by_key(|(w, _)| *w).unwrap();
+        let g = out.iter_mut().min_by_key(|(w, _)| *w).expect("at least one group");
         g.0 += len;
         g.1.push(s);
     }

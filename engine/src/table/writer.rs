@@ -167,14 +167,14 @@ async fn write_partition(
                     continue;
                 }
                 rows += batch.num_rows() as u64;
-                if writer.is_none() {
-                    let w = BufWriter::new(store.clone(), path.clone());
-                    writer = Some(
-                        AsyncArrowWriter::try_new(w, schema.clone(), None)
+                let w = match &mut writer {
+                    Some(w) => w,
+                    None => writer.insert(
+                        AsyncArrowWriter::try_new(BufWriter::new(store.clone(), path.clone()), schema.clone(), None)
                             .map_err(datafusion::error::DataFusionError::from)?,
-                    );
-                }
-                writer.as_mut().unwrap().write(&batch).await.map_err(datafusion::error::DataFusionError::from)?;
+                    ),
+                };
+                w.write(&batch).await.map_err(datafusion::error::DataFusionError::from)?;
             }
             if let Some(w) = writer {
                 w.close().await.map_err(datafusion::error::DataFusionError::from)?;

@@ -30,9 +30,12 @@ pub struct Running {
     pub addr: SocketAddr,
     pub server: tokio::task::JoinHandle<()>,
     pub heartbeat: tokio::task::JoinHandle<()>,
+    /// Cleared by `kill` (tests): every call is refused from then on.
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     alive: Arc<AtomicBool>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Running {
     /// Stop serving at once (as if the process died): calls in progress
     /// fail, new ones are refused, heartbeats stop.
@@ -73,9 +76,11 @@ impl Default for DataNodeConfig {
 }
 
 /// Free bytes on the file system of `dir`.
+#[allow(unsafe_code)] // see the SAFETY comments
 fn disk_free(dir: &Path) -> u64 {
     use std::os::unix::ffi::OsStrExt;
     let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else { return 0 };
+    // SAFETY: statvfs is a plain C struct of integers; all-zero is a valid value.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `c` is a NUL-terminated path and `st` a valid out-pointer.
     if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {

@@ -109,6 +109,7 @@ impl ReplicaFile {
 }
 
 /// Turn direct I/O off for `file` (for the unaligned tail).
+#[allow(unsafe_code)] // see the SAFETY comments
 fn clear_direct(file: &File) -> std::io::Result<()> {
     #[cfg(target_os = "linux")]
     {
@@ -127,6 +128,7 @@ fn clear_direct(file: &File) -> std::io::Result<()> {
 }
 
 /// Start writing `len` bytes of `file` from `offset` to disk, without waiting.
+#[allow(unsafe_code)] // see the SAFETY comments
 fn start_writeback(file: &File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     {

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use tonic::transport::server::TcpIncoming;
 
@@ -29,14 +29,17 @@ pub struct Running {
     pub addr: SocketAddr,
     pub server: tokio::task::JoinHandle<()>,
     pub service: Arc<server::NameNodeService>,
+    /// Cleared by `kill` (tests): every call is refused from then on.
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     alive: Arc<AtomicBool>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl Running {
     /// Stop at once (as if the process died): every call is refused from
     /// now on, and the monitor stops.
     pub fn kill(&self) {
-        self.alive.store(false, Ordering::Relaxed);
+        self.alive.store(false, std::sync::atomic::Ordering::Relaxed);
         self.server.abort();
     }
 }

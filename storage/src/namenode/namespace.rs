@@ -310,15 +310,23 @@ impl Namespace {
                 if self.get(&d).is_some() {
                     return Err(StorageError::AlreadyExists(dst.clone()));
                 }
-                let (dname, dparent) = d.split_last().unwrap();
+                let Some((dname, dparent)) = d.split_last() else {
+                    return Err(StorageError::Invalid(format!("cannot rename onto the root: {dst}")));
+                };
                 match self.get(dparent) {
                     Some(INode::Dir { .. }) => {}
                     Some(INode::File(_)) => return Err(StorageError::NotDirectory(format!("parent of {dst}"))),
                     None => return Err(StorageError::NotFound(format!("parent directory of {dst}"))),
                 }
-                let (sname, sparent) = s.split_last().unwrap();
-                let Some(INode::Dir { children, attrs }) = self.get_mut(sparent) else { unreachable!() };
-                let mut node = children.remove(*sname).unwrap();
+                let Some((sname, sparent)) = s.split_last() else {
+                    return Err(StorageError::Invalid(format!("cannot rename the root: {src}")));
+                };
+                let Some(INode::Dir { children, attrs }) = self.get_mut(sparent) else {
+                    return Err(StorageError::NotFound(src.clone()));
+                };
+                let Some(mut node) = children.remove(*sname) else {
+                    return Err(StorageError::NotFound(src.clone()));
+                };
                 attrs.mtime = *mtime;
                 if let INode::File(f) = &mut node {
                     f.attrs.mtime = (*mtime).max(f.attrs.mtime);

@@ -260,7 +260,7 @@ impl RowParser for JsonParser {
             };
             if !ok {
                 if !self.opts.null_for_invalid {
-                    let (_, s, e) = self.slots[col].unwrap();
+                    let (_, s, e) = self.slots[col].expect("a value that failed to convert was found");
                     let value = String::from_utf8_lossy(&record[s..e]);
                     return Err(HiveError::Data(format!(
                         "value {value} of column {} does not convert to {} in {} (set SerDe property \
@@ -321,7 +321,7 @@ fn append(b: &mut ColumnBuilder, raw: &[u8], kind: Kind, formats: &[String], scr
                     sc.i += 1;
                 }
             }
-            offsets.push(offsets.last().unwrap() + n);
+            offsets.push(offsets.last().expect("offsets start with 0") + n);
             nulls.append_non_null();
             true
         }
@@ -345,7 +345,7 @@ fn append(b: &mut ColumnBuilder, raw: &[u8], kind: Kind, formats: &[String], scr
                     n += 1;
                 }
             });
-            offsets.push(offsets.last().unwrap() + n);
+            offsets.push(offsets.last().expect("offsets start with 0") + n);
             nulls.append_non_null();
             true
         }

@@ -82,7 +82,7 @@ impl ByteClass {
         let class = if members.len() == 1 {
             ByteClass::Eq(members[0] as u8)
         } else if members.len() == 255 {
-            ByteClass::Ne((0..256).find(|&b| !table[b]).unwrap() as u8)
+            ByteClass::Ne((0..256).find(|&b| !table[b]).expect("one byte is outside the class") as u8)
         } else {
             ByteClass::Table(Box::new(table))
         };
@@ -388,6 +388,7 @@ fn build_mask(bytes: &[u8], out: &mut [u64], pred: impl Fn(u8) -> bool) {
 }
 
 /// Set bit `64 w + j` of `out` where `bytes[64 w + j] == c` (negated if `ne`).
+#[allow(unsafe_code)] // see the SAFETY comments
 fn build_eq_mask(bytes: &[u8], out: &mut [u64], c: u8, ne: bool) {
     #[cfg(target_arch = "x86_64")]
     {

@@ -256,7 +256,7 @@ impl RowParser for RegexParser {
             && match &m.engine {
                 Engine::Chain(c) => c.captures(line, &mut self.chain, &mut self.slots, self.chain_steps),
                 Engine::Regex(re) => {
-                    let locs = self.locations.as_mut().unwrap();
+                    let locs = self.locations.as_mut().expect("regex engines keep capture locations");
                     let ok = re.captures_read(locs, line).is_some();
                     for (g, slot) in self.slots.iter_mut().enumerate() {
                         *slot = locs.get(g + 1);
