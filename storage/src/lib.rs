@@ -1,9 +1,10 @@
 //! hiveql-storage: hiveql's replicated block store, following the HDFS
 //! design summarised in `../shared/DESIGN.md` ("Block store").
 //!
-//! - [`checksum`]: CRC32C per 512-byte chunk;
-//! - [`datanode`]: block replicas and their checksum files on disk
-//!   ([`datanode::blocks`]), the write pipeline and checksum-verified reads
+//! - [`block`]: a replica on disk, shared by datanode and client: CRC32C
+//!   per 512-byte chunk ([`block::checksum`]) and verified reads;
+//! - [`datanode`]: where replicas live on disk ([`datanode::blocks`]), the
+//!   write pipeline and checksum-verified reads
 //!   ([`datanode::server`]), registration, heartbeats and the namenode's
 //!   commands;
 //! - [`namenode`]: the namespace ([`namenode::namespace`]), its fsynced edit
@@ -21,7 +22,7 @@
 //!   nodes' `kill` switches (test machinery: only with the `testing`
 //!   feature, which tests and benchmarks turn on; not in the release binary).
 
-pub mod checksum;
+pub mod block;
 pub mod client;
 #[cfg(any(test, feature = "testing"))]
 pub mod cluster;

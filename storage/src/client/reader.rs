@@ -15,7 +15,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
-use crate::datanode::blocks::read_verified;
+use crate::block::read_verified;
 use crate::error::{Result, StorageError};
 use crate::rpc::NameNodeConn;
 use crate::rpc::messages::{CorruptRequest, Located, PathRequest, ReadRequest};

@@ -1,6 +1,6 @@
 //! Block replicas on a datanode's disk, as HDFS lays them out: each block is
 //! a data file `blk_<id>` and a checksum file `blk_<id>.meta`
-//! ([`crate::checksum`]) in a fan-out of subdirectories
+//! ([`crate::block::checksum`]) in a fan-out of subdirectories
 //! (`current/subdirA/subdirB/`), so no directory grows too large.
 //!
 //! A replica being written lives in `rbw/` ("replica being written") and is
@@ -13,11 +13,12 @@
 //! store.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::replica_file::{ReplicaFile, write_error};
-use crate::checksum::{self, BYTES_PER_CHECKSUM, HEADER_LEN};
+use crate::block::checksum::{self, BYTES_PER_CHECKSUM};
+use crate::block::read_verified;
 use crate::error::{Result, StorageError, io};
 
 /// The replicas of one datanode data directory.
@@ -174,44 +175,6 @@ impl BlockStore {
     pub fn used(&self) -> Result<u64> {
         Ok(self.report()?.iter().map(|r| r.len).sum())
     }
-}
-
-/// Bytes `[offset, offset + len)` of the replica in `data` (of `size`
-/// bytes), verified against its checksums in `meta`; `what` names it in
-/// errors. Shared by the datanode and short-circuit readers.
-pub fn read_verified(data: &Path, meta: &Path, what: &str, size: u64, offset: u64, len: u64) -> Result<Vec<u8>> {
-    if offset > size {
-        return Err(StorageError::Invalid(format!("offset {offset} is past the end of {what} ({size} bytes)")));
-    }
-    let end = offset.saturating_add(len).min(size);
-    let chunk = BYTES_PER_CHECKSUM as u64;
-    let (first, last) = (offset / chunk, end.div_ceil(chunk));
-    let mut m = File::open(meta).map_err(|_| StorageError::Corrupt(format!("{what}: no checksums")))?;
-    let mut header = [0u8; HEADER_LEN];
-    m.read_exact(&mut header).map_err(|_| StorageError::Corrupt(format!("{what}: short checksum file")))?;
-    let bpc = checksum::parse_header(&header, what)?;
-    if bpc != BYTES_PER_CHECKSUM {
-        return Err(StorageError::Corrupt(format!("{what}: {bpc} bytes per checksum")));
-    }
-    let mut sums = vec![0u8; ((last - first) * 4) as usize];
-    m.seek(SeekFrom::Start(HEADER_LEN as u64 + first * 4)).map_err(io(format!("reading {what}")))?;
-    m.read_exact(&mut sums).map_err(|_| StorageError::Corrupt(format!("{what}: checksums missing")))?;
-    let want = (last * chunk).min(size) - first * chunk;
-    let mut f = File::open(data).map_err(io(format!("opening {what}")))?;
-    f.seek(SeekFrom::Start(first * chunk)).map_err(io(format!("reading {what}")))?;
-    // read_to_end fills spare capacity without zeroing it first
-    let mut buf = Vec::with_capacity(want as usize);
-    f.take(want).read_to_end(&mut buf).map_err(io(format!("reading {what}")))?;
-    if buf.len() as u64 != want {
-        return Err(StorageError::Corrupt(format!("{what}: {} of {want} bytes on disk", buf.len())));
-    }
-    checksum::verify(&buf, &sums, first as usize, what)?;
-    let from = (offset - first * chunk) as usize;
-    buf.truncate(from + (end - offset) as usize);
-    if from > 0 {
-        buf.drain(..from);
-    }
-    Ok(buf)
 }
 
 /// A replica being written: data is checksummed as it arrives and the
