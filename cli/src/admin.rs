@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use hiveql_storage::rpc::messages::{ClusterReport, NodeReport, SafeModeAction};
+use hiveql_storage::client::{ClusterReport, NodeReport, SafeModeAction};
 
 use crate::args::NamenodeArg;
 use crate::conf::{connect, split_path};

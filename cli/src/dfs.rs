@@ -9,8 +9,7 @@ use std::process::ExitCode;
 use bytes::Bytes;
 use futures::TryStreamExt;
 use hiveql_storage::StorageError;
-use hiveql_storage::client::DfsClient;
-use hiveql_storage::rpc::messages::PathStatus;
+use hiveql_storage::client::{DfsClient, FileStatus};
 
 use crate::args::NamenodeArg;
 use crate::conf::{connect, split_path};
@@ -34,7 +33,7 @@ pub fn human(n: u64) -> String {
     format!("{v:.1} {}", units[u])
 }
 
-fn print_status(s: &PathStatus, readable: bool) {
+fn print_status(s: &FileStatus, readable: bool) {
     let kind = if s.is_dir { 'd' } else { '-' };
     let mut perm = String::new();
     for shift in [6, 3, 0] {
@@ -90,10 +89,10 @@ async fn put(client: &mut DfsClient, local: &str, dst: &str, overwrite: bool) ->
 
 async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: String) -> Result<()> {
     let located = client.locate(src).await.on(src)?;
-    if located.file().is_dir {
+    if located.file.is_dir {
         return Err(StorageError::IsDirectory(src.to_string())).on(src);
     }
-    let progress = crate::progress::transfer(&what, located.file().len);
+    let progress = crate::progress::transfer(&what, located.file.len);
     let mut chunks = std::pin::pin!(client.read_stream(located, 0, u64::MAX));
     while let Some(c) = chunks.try_next().await.on(src)? {
         out.write_all(&c).map_err(|e| CliError::io(format!("writing {src} out"), e))?;
@@ -105,7 +104,7 @@ async fn get(client: &mut DfsClient, src: &str, mut out: impl Write, what: Strin
 }
 
 /// Every file under `path` (itself if a file), with its status.
-async fn files_under(client: &mut DfsClient, path: &str) -> Result<Vec<PathStatus>> {
+async fn files_under(client: &mut DfsClient, path: &str) -> Result<Vec<FileStatus>> {
     let mut out = Vec::new();
     let mut todo = vec![path.to_string()];
     while let Some(p) = todo.pop() {

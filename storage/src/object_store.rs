@@ -24,9 +24,9 @@ use object_store::{
     RenameTargetMode, UploadPart,
 };
 
+use crate::client::FileStatus;
 use crate::client::{DfsClient, FileWriter};
 use crate::error::StorageError;
-use crate::rpc::messages::PathStatus;
 use crate::secret::Secret;
 
 const STORE: &str = "dfs";
@@ -94,7 +94,7 @@ fn in_progress(path: &str) -> bool {
     matches!(kind, "tmp" | "upload") && !nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn meta(s: &PathStatus) -> ObjectMeta {
+fn meta(s: &FileStatus) -> ObjectMeta {
     ObjectMeta {
         location: object_path(&s.path),
         last_modified: chrono::DateTime::from_timestamp_millis(s.mtime as i64).unwrap_or_default(),
@@ -105,7 +105,7 @@ fn meta(s: &PathStatus) -> ObjectMeta {
 }
 
 impl DfsObjectStore {
-    async fn file_status(&self, location: &Path) -> object_store::Result<PathStatus> {
+    async fn file_status(&self, location: &Path) -> object_store::Result<FileStatus> {
         let s = self.client.clone().stat(&dfs_path(location)).await.map_err(|e| err(location, e))?;
         if s.is_dir {
             return Err(object_store::Error::NotFound {
@@ -246,7 +246,7 @@ impl ObjectStore for DfsObjectStore {
             }
             Err(e) => return Err(err(location, e)),
         };
-        let s = located.file();
+        let s = &located.file;
         let meta = meta(s);
         options.check_preconditions(&meta)?;
         let range: Range<u64> = match &options.range {
@@ -354,7 +354,7 @@ impl ObjectStore for DfsObjectStore {
 
     async fn copy_opts(&self, from: &Path, to: &Path, options: CopyOptions) -> object_store::Result<()> {
         let located = self.client.clone().locate(&dfs_path(from)).await.map_err(|e| err(from, e))?;
-        if located.file().is_dir {
+        if located.file.is_dir {
             return Err(object_store::Error::NotFound { path: from.to_string(), source: "a directory".into() });
         }
         let (tmp, mut writer) = self.create_temporary(to).await?;

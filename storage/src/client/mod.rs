@@ -14,6 +14,7 @@
 //! before the error reaches the caller.
 
 pub mod reader;
+pub mod status;
 pub mod writer;
 
 use std::future::Future;
@@ -23,10 +24,11 @@ use bytes::Bytes;
 use futures::{Stream, TryStreamExt};
 
 use crate::error::{Result, StorageError};
-use crate::rpc::messages::*;
+use crate::rpc::messages::{DeleteRequest, Empty, PathRequest, RenameRequest, SafeModeRequest, SetReplicationRequest};
 use crate::rpc::pool::DataNodes;
 use crate::rpc::{NameNodeConn, namenode_client};
 use crate::secret::Secret;
+pub use status::{BlockLocation, ClusterReport, FileStatus, Located, NodeReport, SafeModeAction};
 pub use writer::FileWriter;
 
 /// A client of one cluster.
@@ -139,17 +141,19 @@ impl DfsClient {
         Ok(())
     }
 
-    pub async fn stat(&mut self, path: &str) -> Result<PathStatus> {
+    pub async fn stat(&mut self, path: &str) -> Result<FileStatus> {
         let req = PathRequest { path: path.into() };
-        retrying(&self.namenode, self.retry_for, true, "stat", req, |mut nn, r| async move { nn.stat(r).await }).await
+        retrying(&self.namenode, self.retry_for, true, "stat", req, |mut nn, r| async move { nn.stat(r).await })
+            .await
+            .map(FileStatus::from)
     }
 
-    pub async fn list(&mut self, path: &str) -> Result<Vec<PathStatus>> {
+    pub async fn list(&mut self, path: &str) -> Result<Vec<FileStatus>> {
         let req = PathRequest { path: path.into() };
         let listing =
             retrying(&self.namenode, self.retry_for, true, "list", req, |mut nn, r| async move { nn.list(r).await })
                 .await?;
-        Ok(listing.entries)
+        Ok(listing.entries.into_iter().map(FileStatus::from).collect())
     }
 
     /// Rename `src` to `dst` (not sent twice after a lost connection: a
@@ -179,7 +183,7 @@ impl DfsClient {
 
     /// The state of the cluster (`dfsadmin -report`).
     pub async fn report(&mut self) -> Result<ClusterReport> {
-        Ok(self.namenode.report(Empty {}).await?.into_inner())
+        Ok(self.namenode.report(Empty {}).await?.into_inner().into())
     }
 
     /// Safe mode: ask (`Get`), enter or leave it; why it is on, if it is.
@@ -200,10 +204,10 @@ impl DfsClient {
                 |mut nn, r| async move { nn.locate(r).await },
             )
             .await?;
-        if located.status.is_none() {
+        let Some(file) = located.status else {
             return Err(StorageError::Rejected(format!("the namenode's reply for {path} has no file status")));
-        }
-        Ok(located)
+        };
+        Ok(Located { file: file.into(), blocks: located.blocks.into_iter().map(BlockLocation::from).collect() })
     }
 
     /// Create file `path` for writing (replacing it if `overwrite`).
@@ -239,7 +243,7 @@ impl DfsClient {
     /// Bytes `[offset, offset + len)` of file `path` (cut at its end).
     pub async fn read_range(&mut self, path: &str, offset: u64, len: u64) -> Result<Vec<u8>> {
         let located = self.locate(path).await?;
-        let end = offset.saturating_add(len).min(located.file().len);
+        let end = offset.saturating_add(len).min(located.file.len);
         let mut out = Vec::with_capacity(end.saturating_sub(offset) as usize);
         let mut chunks = std::pin::pin!(self.read_stream(located, offset, len));
         while let Some(c) = chunks.try_next().await? {

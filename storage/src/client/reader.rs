@@ -15,10 +15,11 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 
+use super::status::Located;
 use crate::block::read_verified;
 use crate::error::{Result, StorageError};
 use crate::rpc::NameNodeConn;
-use crate::rpc::messages::{CorruptRequest, Located, PathRequest, ReadRequest};
+use crate::rpc::messages::{CorruptRequest, PathRequest, ReadRequest};
 use crate::rpc::pool::DataNodes;
 
 /// Chunks read ahead of the consumer.
@@ -59,7 +60,7 @@ pub fn read_stream(
 ) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
     let (tx, mut rx) = mpsc::channel(READ_AHEAD);
     tokio::spawn(async move {
-        let end = offset.saturating_add(len).min(located.file().len);
+        let end = offset.saturating_add(len).min(located.file.len);
         for b in &located.blocks {
             let (bs, be) = (b.offset, b.offset + b.len);
             if be <= offset || bs >= end {
@@ -75,7 +76,7 @@ pub fn read_stream(
                     Ok(()) => break,
                     Err(e) if e.is_transient() && backoff.pause().await => {
                         tracing::debug!(block = b.block, error = %e, "no replica could be read; locating the block again");
-                        let again = namenode.clone().locate(PathRequest { path: located.file().path.clone() }).await;
+                        let again = namenode.clone().locate(PathRequest { path: located.file.path.clone() }).await;
                         if let Some(found) =
                             again.ok().and_then(|l| l.into_inner().blocks.into_iter().find(|x| x.block == b.block))
                         {

@@ -320,21 +320,12 @@ pub struct CompleteRequest {
 /// The blocks of a file.
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct Located {
-    /// The file itself (always present; optional only because protobuf
-    /// message fields are).
+    /// The file itself (always sent; optional only because protobuf message
+    /// fields are: the client refuses a reply without it).
     #[prost(message, optional, tag = "1")]
     pub status: Option<PathStatus>,
     #[prost(message, repeated, tag = "2")]
     pub blocks: Vec<LocatedBlock>,
-}
-
-impl Located {
-    /// The located file. A reply always carries it (the client refuses one
-    /// that does not); an empty status stands in otherwise.
-    pub fn file(&self) -> &PathStatus {
-        static NONE: std::sync::LazyLock<PathStatus> = std::sync::LazyLock::new(PathStatus::default);
-        self.status.as_ref().unwrap_or(&NONE)
-    }
 }
 
 /// What `stat` tells of a path.
@@ -487,9 +478,7 @@ mod tests {
     }
 
     #[test]
-    fn a_located_file_without_status_reads_as_empty() {
-        let l = Located { status: None, blocks: vec![] };
-        assert_eq!(l.file().len, 0);
+    fn safe_mode_actions_cross_the_wire() {
         let s = SafeModeRequest::decode(SafeModeRequest::from(SafeModeAction::Leave).encode_to_vec().as_slice());
         assert_eq!(s.unwrap().action(), SafeModeAction::Leave);
     }
