@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use hiveql_storage::DfsUrl;
 use hiveql_storage::client::DfsClient;
 use hiveql_storage::secret::Secret;
 
@@ -41,7 +42,11 @@ pub fn set(home: &Path, key: &str, value: &str) -> std::io::Result<()> {
 /// The namenode `host:port` of `fs.defaultFS`.
 pub fn default_namenode(home: &Path) -> Option<String> {
     let fs = get(home, DEFAULT_FS)?;
-    Some(fs.strip_prefix("dfs://").unwrap_or(&fs).trim_end_matches('/').to_string())
+    match DfsUrl::parse(&fs) {
+        Ok(url) => Some(url.namenode),
+        // a bare HOST[:PORT]
+        Err(_) => hiveql_storage::dfs_url::namenode_address(fs.trim_end_matches('/')).ok(),
+    }
 }
 
 /// The namenode to use: a path's own (`dfs://HOST:PORT/...`), else
@@ -63,13 +68,13 @@ pub fn client(arg: &NamenodeArg, namenode: &str) -> Result<DfsClient> {
 
 /// `dfs://host:port/path` -> (Some(host:port), /path); `/path` -> (None, /path).
 pub fn split_path(p: &str) -> Result<(Option<String>, String)> {
-    match p.strip_prefix("dfs://") {
-        Some(rest) => {
-            let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-            Ok((Some(host.to_string()), format!("/{path}")))
-        }
-        None if p.starts_with('/') => Ok((None, p.to_string())),
-        None => Err(CliError::Usage(format!("{p}: give an absolute path or a dfs://HOST:PORT/path URL"))),
+    if p.starts_with("dfs://") {
+        let url = DfsUrl::parse(p).map_err(|e| CliError::Usage(e.to_string()))?;
+        Ok((Some(url.namenode), url.path))
+    } else if p.starts_with('/') {
+        Ok((None, p.to_string()))
+    } else {
+        Err(CliError::Usage(format!("{p}: give an absolute path or a dfs://HOST:PORT/path URL")))
     }
 }
 

@@ -56,12 +56,10 @@ impl Location {
                     })
                 }
                 "dfs" => {
-                    let host = url
-                        .host_str()
-                        .ok_or_else(|| HiveError::Semantic(format!("location '{text}' has no namenode host")))?;
-                    let port = url.port().unwrap_or(8020);
+                    let dfs = hiveql_storage::DfsUrl::parse(text)
+                        .map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))?;
                     Ok(Location {
-                        store_url: ObjectStoreUrl::parse(format!("dfs://{host}:{port}"))?,
+                        store_url: ObjectStoreUrl::parse(format!("dfs://{}", dfs.namenode))?,
                         path: Path::from_url_path(url.path())
                             .map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))?,
                         text: text.trim_end_matches('/').to_string(),
@@ -153,8 +151,11 @@ impl LocationStores {
     }
 }
 
-fn authority(url: &Url) -> String {
-    format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020))
+/// The namenode `HOST:PORT` of a `dfs://` store URL.
+pub(crate) fn authority(url: &Url) -> Result<String> {
+    hiveql_storage::DfsUrl::parse(url.as_str())
+        .map(|u| u.namenode)
+        .map_err(|e| HiveError::Semantic(format!("invalid location '{url}': {e}")))
 }
 
 impl ObjectStoreRegistry for LocationStores {
@@ -175,7 +176,7 @@ impl ObjectStoreRegistry for LocationStores {
                 let bucket = url.host_str().unwrap_or_default();
                 Arc::new(object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?)
             }
-            "dfs" => self.dfs(&authority(url))?,
+            "dfs" => self.dfs(&authority(url)?)?,
             _ => return self.inner.get_store(url),
         };
         self.inner.register_store(url, made.clone());

@@ -27,10 +27,12 @@ pub mod client;
 #[cfg(any(test, feature = "testing"))]
 pub mod cluster;
 pub mod datanode;
+pub mod dfs_url;
 pub mod error;
 pub mod namenode;
 pub mod object_store;
 pub mod rpc;
 pub mod secret;
 
+pub use dfs_url::DfsUrl;
 pub use error::{Result, StorageError};

@@ -128,7 +128,7 @@ async fn block_sizes(
         return Ok(out);
     }
     let Some(stores) = state.config().get_extension::<LocationStores>() else { return Ok(out) };
-    let dfs = stores.dfs(&format!("{}:{}", url.host_str().unwrap_or_default(), url.port().unwrap_or(8020)))?;
+    let dfs = stores.dfs(&crate::location::authority(url)?)?;
     for f in files {
         let b = dfs.block_size(&f.object_meta.location).await.map_err(HiveError::Storage)?;
         out.insert(f.object_meta.location.clone(), b);
