@@ -94,6 +94,14 @@ fn in_progress(path: &str) -> bool {
     matches!(kind, "tmp" | "upload") && !nonce.is_empty() && nonce.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// Clean-up after a failure that is being reported already (or after the
+/// work is done): its own failure is logged, not returned.
+fn cleanup(what: &str, result: crate::Result<()>) {
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "{what} failed");
+    }
+}
+
 fn meta(s: &FileStatus) -> ObjectMeta {
     ObjectMeta {
         location: object_path(&s.path),
@@ -142,7 +150,7 @@ impl DfsObjectStore {
             Err(e) => Err(e),
         };
         if moved.is_err() {
-            let _ = self.client.clone().delete(tmp, false).await;
+            cleanup("removing the temporary file of a failed put", self.client.clone().delete(tmp, false).await);
         }
         moved?;
         let s = self.file_status(location).await?;
@@ -153,7 +161,7 @@ impl DfsObjectStore {
     async fn put_bytes(&self, location: &Path, data: Bytes, create_only: bool) -> object_store::Result<PutResult> {
         let (tmp, mut writer) = self.create_temporary(location).await?;
         if let Err(e) = writer.write(data).await {
-            let _ = writer.abort().await;
+            cleanup("abandoning a failed upload", writer.abort().await);
             return Err(err(location, e));
         }
         self.publish(&tmp, writer, location, create_only).await
@@ -226,7 +234,7 @@ impl ObjectStore for DfsObjectStore {
                 for b in part.iter() {
                     if let Err(e) = writer.write(b.clone()).await {
                         let _ = done.send(Err(e.to_string()));
-                        let _ = writer.abort().await;
+                        cleanup("abandoning a failed upload", writer.abort().await);
                         return Err(err(&path, e));
                     }
                 }
@@ -365,7 +373,7 @@ impl ObjectStore for DfsObjectStore {
                 Err(e) => Err(err(from, e)),
             };
             if let Err(e) = written {
-                let _ = writer.abort().await;
+                cleanup("abandoning a failed upload", writer.abort().await);
                 return Err(e);
             }
         }
@@ -433,13 +441,16 @@ impl MultipartStore for DfsObjectStore {
                     Err(e) => Err(e),
                 };
                 if let Err(e) = written {
-                    let _ = writer.abort().await;
+                    cleanup("abandoning a failed upload", writer.abort().await);
                     return Err(err(path, e));
                 }
             }
         }
         let put = self.publish(&tmp, writer, path, false).await?;
-        let _ = self.client.clone().delete(&self.parts_dir(path, id), true).await;
+        cleanup(
+            "removing the parts of a completed upload",
+            self.client.clone().delete(&self.parts_dir(path, id), true).await,
+        );
         Ok(put)
     }
 

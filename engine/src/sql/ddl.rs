@@ -170,8 +170,11 @@ impl Session {
         }
         let loc = Location::parse(&db.location)?;
         if let Some(p) = loc.local_path() {
-            // Hive removes the database directory; keep anything that is not ours.
-            let _ = std::fs::remove_dir(p);
+            // Hive removes the database directory; keep anything that is not
+            // ours (remove_dir refuses a directory that is not empty).
+            if let Err(e) = std::fs::remove_dir(&p) {
+                tracing::debug!(dir = %p.display(), error = %e, "database directory kept");
+            }
         }
         if self.current_db == name {
             self.current_db = "default".into();
@@ -468,8 +471,12 @@ impl Session {
         if let Err(e) = self.metastore.alter_table(&old.database, &old.name, &t) {
             if let Some((from, to)) = move_dir
                 && let (Some(f), Some(tp)) = (from.local_path(), to.local_path())
+                && let Err(undo) = std::fs::rename(&tp, &f)
             {
-                let _ = std::fs::rename(tp, f);
+                tracing::error!(
+                    from = %tp.display(), to = %f.display(), error = %undo,
+                    "the table's data stays at its new place: moving it back after a failed rename failed"
+                );
             }
             return Err(e.into());
         }

@@ -21,6 +21,16 @@ use crate::block::checksum::{self, BYTES_PER_CHECKSUM};
 use crate::block::read_verified;
 use crate::error::{Result, StorageError, io};
 
+/// Remove a file whose absence is fine; any other failure is logged (a
+/// leftover file is found again by the next block report or restart).
+fn remove_quietly(path: &Path) {
+    if let Err(e) = fs::remove_file(path)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(file = %path.display(), error = %e, "could not remove a replica file");
+    }
+}
+
 /// The replicas of one datanode data directory.
 #[derive(Debug, Clone)]
 pub struct BlockStore {
@@ -146,7 +156,7 @@ impl BlockStore {
             return Err(StorageError::NotFound(format!("block {id}")));
         }
         fs::remove_file(&data).map_err(io(format!("deleting {}", data.display())))?;
-        let _ = fs::remove_file(self.meta_path(id));
+        remove_quietly(&self.meta_path(id));
         Ok(())
     }
 
@@ -245,8 +255,8 @@ impl BlockWriter {
 
     /// Give the replica up (a failed pipeline).
     pub fn abort(self) {
-        let _ = fs::remove_file(&self.data_tmp);
-        let _ = fs::remove_file(&self.meta_tmp);
+        remove_quietly(&self.data_tmp);
+        remove_quietly(&self.meta_tmp);
     }
 }
 
