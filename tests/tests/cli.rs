@@ -283,9 +283,13 @@ struct Terminal {
 }
 
 impl Terminal {
+    /// Run `cmd` on a new pseudo-terminal. `script` starts it through
+    /// `$SHELL -c`; `exec` makes the command the terminal's only process,
+    /// since a shell that stays to wait for it (dash does) is killed by the
+    /// Ctrl-C meant for the command, and `script` then reports 130.
     fn start(cmd: &str) -> Terminal {
         let mut child = Command::new("script")
-            .args(["-q", "-e", "-c", cmd, "/dev/null"])
+            .args(["-q", "-e", "-c", &format!("exec {cmd}"), "/dev/null"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
