@@ -25,6 +25,13 @@
 //! ARRAY/MAP/STRUCT columns) are generated under `--gen` (1 GiB each, seeded)
 //! unless present.
 //!
+//! `functions` times Hive's functions against DataFusion's built-ins for
+//! the same jobs, in one session over one generated table (`functions.rs`):
+//!
+//! ```text
+//! hiveql-bench functions --gen /tmp/hiveql-bench-functions --mib 1024
+//! ```
+//!
 //! `workload` reads `WN.datafusion.sql` (DataFusion's own DDL: what a
 //! DataFusion user registers directly) and `WN.hive.sql` (the Hive DDL hiveql
 //! runs), both with `-- @query NAME` sections, and times each query on both:
@@ -33,6 +40,8 @@
 //! locations divided by the median time; MB = 10^6 bytes.
 
 #![allow(clippy::unwrap_used)] // a benchmark run that fails stops with the failure
+
+mod functions;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -96,7 +105,7 @@ fn input_bytes(wl: &Workload, query: &str) -> u64 {
         .sum()
 }
 
-async fn time<F, Fut>(runs: usize, mut f: F) -> (f64, usize)
+pub(crate) async fn time<F, Fut>(runs: usize, mut f: F) -> (f64, usize)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = usize>,
@@ -158,14 +167,14 @@ async fn run_workload(dir: &Path, data: &str, name: &str, runs: usize) {
 }
 
 /// A seeded generator: the same workload on every run.
-struct Rng(rand::rngs::StdRng);
+pub(crate) struct Rng(rand::rngs::StdRng);
 
 impl Rng {
     fn seeded(seed: u64) -> Rng {
         Rng(rand::SeedableRng::seed_from_u64(seed))
     }
 
-    fn next(&mut self, n: u64) -> u64 {
+    pub(crate) fn next(&mut self, n: u64) -> u64 {
         rand::Rng::random_range(&mut self.0, 0..n)
     }
 }
@@ -184,7 +193,7 @@ const NAMES: [&str; 10] = [
 ];
 
 /// Write about `bytes` bytes of lines made by `line` into `dir/part-0000N` files.
-fn generate(dir: &Path, bytes: u64, mut line: impl FnMut(&mut Rng, &mut String)) {
+pub(crate) fn generate(dir: &Path, bytes: u64, mut line: impl FnMut(&mut Rng, &mut String)) {
     if dir.exists() {
         return;
     }
@@ -572,9 +581,16 @@ fn main() {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
             rt.block_on(run_serde(&dir, &data, &gen_dir, &names, runs));
         }
+        Some("functions") => {
+            let gen_dir = PathBuf::from(flag("--gen", "/tmp/hiveql-bench-functions"));
+            let mb: u64 = flag("--mib", "1024").parse().expect("--mib N");
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(functions::run(&gen_dir, mb, runs));
+        }
         _ => eprintln!(
             "usage: hiveql-bench workload [--workloads DIR] [--data DIR] [--runs N] W4 W5 | startup [--bin PATH] [--runs N] \
-             | serde [--workloads DIR] [--data DIR] [--gen DIR] [--runs N] W1 W2 CSV NESTED"
+             | serde [--workloads DIR] [--data DIR] [--gen DIR] [--runs N] W1 W2 CSV NESTED \
+             | functions [--gen DIR] [--mib N] [--runs N]"
         ),
     }
 }

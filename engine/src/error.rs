@@ -204,23 +204,8 @@ fn unwrap_typed(e: DataFusionError) -> std::result::Result<HiveError, DataFusion
     }
 }
 
-/// The table named by DataFusion's "table 'hive.db.t' not found" (the one
-/// error still recognised by its text: DataFusion's catalog lookup has no
-/// typed "not found", see `catalog.rs`).
-fn table_not_found(msg: &str) -> Option<(String, String)> {
-    let name = msg.strip_prefix("table '")?.strip_suffix("' not found")?;
-    let name = name.strip_prefix("hive.").unwrap_or(name);
-    let (db, table) = name.split_once('.').unwrap_or(("default", name));
-    Some((db.to_string(), table.to_string()))
-}
-
 impl From<DataFusionError> for HiveError {
     fn from(e: DataFusionError) -> Self {
-        if let DataFusionError::Plan(msg) = e.find_root()
-            && let Some((db, table)) = table_not_found(msg)
-        {
-            return HiveError::TableNotFound { db, table };
-        }
         match unwrap_typed(e) {
             Ok(h) => h,
             Err(other) => HiveError::DataFusion(Box::new(other)),

@@ -26,6 +26,9 @@ use crate::sql::{parser, rewrite};
 /// The Hive property naming the warehouse directory.
 pub const WAREHOUSE_DIR: &str = "hive.metastore.warehouse.dir";
 
+/// The Hive property naming the session's time zone (`LOCAL` or unset: the machine's).
+pub const LOCAL_TIME_ZONE: &str = "hive.local.time.zone";
+
 /// How to open a session.
 #[derive(Debug, Clone, Default)]
 pub struct SessionOptions {
@@ -95,20 +98,28 @@ impl Session {
             .with_information_schema(false);
         // Hive sorts NULL before every value.
         config.options_mut().sql_parser.default_null_ordering = "nulls_min".into();
+        // `1.5` is DECIMAL(2,1) in Hive; numbers with an exponent are DOUBLE (see the lexer)
+        config.options_mut().sql_parser.parse_float_as_decimal = true;
         let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(crate::functions::analyzer_rules())
             // Cancelling a statement must not wait for a join to finish.
-            .with_physical_optimizer_rule(Arc::new(crate::cancel::YieldPoints));
+            .with_physical_optimizer_rule(Arc::new(crate::cancel::YieldPoints))
+            // LATERAL VIEW and UDTFs in the select list; TABLESAMPLE
+            .with_relation_planners(vec![
+                Arc::new(crate::sql::lateral_view::LateralViewPlanner),
+                Arc::new(crate::sql::tablesample::TableSamplePlanner),
+            ])
+            .with_type_planner(Arc::new(crate::functions::planner::HiveTypePlanner));
         // Hive's operator typing goes before DataFusion's own planners.
         if let Some(planners) = builder.expr_planners() {
             planners.insert(0, Arc::new(crate::functions::planner::HiveExprPlanner));
         }
         let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
-        ctx.register_udf(crate::functions::div::udf());
+        crate::functions::register(&ctx);
         ctx.register_catalog(CATALOG, Arc::new(HiveCatalog::new(metastore.clone(), Arc::downgrade(&ctx.state_ref()))));
         let mut s = Session {
             ctx,
@@ -210,6 +221,14 @@ impl Session {
         }
         if key == WAREHOUSE_DIR {
             Location::parse(value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
+        }
+        if key == LOCAL_TIME_ZONE {
+            // the functions read the session zone from DataFusion's setting
+            if crate::functions::date::Zone::parse(value).is_none() {
+                return Err(semantic(format!("SET {key}: unknown time zone '{value}'")));
+            }
+            let zone = if value.trim().eq_ignore_ascii_case("LOCAL") { None } else { Some(value.trim().to_string()) };
+            self.ctx.state_ref().write().config_mut().options_mut().execution.time_zone = zone;
         }
         self.hiveconf.insert(key.to_string(), value.to_string());
         Ok(())

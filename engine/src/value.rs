@@ -215,7 +215,7 @@ pub fn write_json_string(s: &str, out: &mut String) {
 
 /// Append a value inside a nested value: strings quoted, NULL as `null`.
 pub fn write_nested_element(array: &dyn Array, row: usize, out: &mut String) {
-    if array.is_null(row) {
+    if array.is_null(row) || array.data_type() == &DataType::Null {
         out.push_str("null");
     } else if is_stringy(array.data_type()) {
         let mut s = String::new();
@@ -254,15 +254,8 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                let key = entries.column(0);
-                if is_stringy(key.data_type()) {
-                    write_nested_element(key.as_ref(), i, out);
-                } else {
-                    // Hive's CLI quotes nothing but strings; JSON needs keys as strings.
-                    let mut k = String::new();
-                    write_value(key.as_ref(), i, &mut k);
-                    write_json_string(&k, out);
-                }
+                // keys print with their own type: `{"k":1}`, `{1:"a"}`
+                write_nested_element(entries.column(0).as_ref(), i, out);
                 out.push(':');
                 write_nested_element(entries.column(1).as_ref(), i, out);
             }
@@ -287,7 +280,7 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
 
 /// The value at `row` as the Hive CLI prints it, `None` for NULL.
 pub fn format_value(array: &dyn Array, row: usize) -> Option<String> {
-    if array.is_null(row) {
+    if array.is_null(row) || array.data_type() == &DataType::Null {
         return None;
     }
     let mut s = String::new();

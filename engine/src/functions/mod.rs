@@ -2,12 +2,28 @@
 //! - [`planner::HiveExprPlanner`] types binary operators as Hive does
 //!   (`/` returns DOUBLE, `DIV`, strings meeting numbers read as DOUBLE) and
 //!   makes array subscripts count from 0;
-//! - [`LenientCasts`] (after type coercion): every cast from a string is a
-//!   `TRY_CAST`, so a value that does not convert is NULL instead of an
-//!   error that kills the query.
+//! - [`LenientCasts`] (after type coercion): casts follow Hive's value
+//!   rules ([`cast`]), so a value that does not convert is NULL instead of
+//!   an error that kills the query;
+//! - Hive's built-in functions where DataFusion's differ or are missing
+//!   (see `../shared/reference/hive-functions.md`), one module per group,
+//!   registered over DataFusion's own by [`register`].
 
+pub mod cast;
+pub mod collection;
+pub mod conditional;
+pub mod date;
+pub mod datetime_pattern;
 pub mod div;
+pub mod hash_crypto;
+pub mod java_regex;
+pub mod json_url_regex;
+pub mod math;
+pub mod misc;
 pub mod planner;
+pub mod string;
+pub(crate) mod udf;
+pub mod udtf;
 
 use std::sync::Arc;
 
@@ -15,10 +31,30 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result};
-use datafusion::logical_expr::expr::{Cast, TryCast};
+use datafusion::logical_expr::expr::Cast;
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::analyzer::AnalyzerRule;
+
+/// Register Hive's built-ins on a context, replacing DataFusion's
+/// functions of the same names.
+pub fn register(ctx: &datafusion::prelude::SessionContext) {
+    let groups = [
+        string::functions(),
+        math::functions(),
+        conditional::functions(),
+        collection::functions(),
+        date::functions(),
+        hash_crypto::functions(),
+        json_url_regex::functions(),
+        misc::functions(),
+        vec![cast::udf()],
+    ];
+    for f in groups.into_iter().flatten() {
+        ctx.register_udf(f);
+    }
+    ctx.register_udf(div::udf());
+}
 
 /// Utf8, LargeUtf8 or Utf8View.
 pub(crate) fn is_string(t: &DataType) -> bool {
@@ -47,7 +83,7 @@ fn rewrite_plan(plan: LogicalPlan, f: &dyn Fn(Expr, &DFSchema) -> Result<Transfo
     .map(|t| t.data)
 }
 
-/// Casts from strings never fail: a value that does not convert is NULL.
+/// Casts never fail on a value and follow Hive's value rules ([`cast`]).
 #[derive(Debug, Default)]
 pub struct LenientCasts;
 
@@ -59,9 +95,10 @@ impl AnalyzerRule for LenientCasts {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         rewrite_plan(plan, &|e, schema| match e {
             Expr::Cast(Cast { expr, field }) => match expr.get_type(schema) {
-                Ok(t) if is_string(&t) && !is_string(field.data_type()) => {
-                    Ok(Transformed::yes(Expr::TryCast(TryCast::new_from_field(expr, field))))
-                }
+                Ok(t) if &t != field.data_type() => match cast::hive_cast(*expr, &t, field.data_type()) {
+                    Ok(hive) => Ok(Transformed::yes(hive)),
+                    Err(expr) => Ok(Transformed::no(Expr::Cast(Cast { expr: Box::new(expr), field }))),
+                },
                 _ => Ok(Transformed::no(Expr::Cast(Cast { expr, field }))),
             },
             other => Ok(Transformed::no(other)),

@@ -64,6 +64,20 @@ impl ExprPlanner for HiveExprPlanner {
         Ok(PlannerResult::Original(RawFieldAccessExpr { field_access, expr }))
     }
 
+    /// `SUBSTRING(s FROM p FOR n)` is Hive's `substr`.
+    fn plan_substring(&self, args: Vec<Expr>) -> Result<PlannerResult<Vec<Expr>>> {
+        Ok(PlannerResult::Planned(super::string::substr_udf().call(args)))
+    }
+
+    /// `struct(a, b)` names its fields `col1`, `col2`, ... as Hive does.
+    fn plan_struct_literal(&self, args: Vec<Expr>, is_named_struct: bool) -> Result<PlannerResult<Vec<Expr>>> {
+        if is_named_struct {
+            return Ok(PlannerResult::Original(args));
+        }
+        let named = args.into_iter().enumerate().flat_map(|(i, v)| [lit(format!("col{}", i + 1)), v]).collect();
+        Ok(PlannerResult::Planned(datafusion::functions::core::expr_fn::named_struct(named)))
+    }
+
     fn plan_binary_op(&self, expr: RawBinaryExpr, schema: &DFSchema) -> Result<PlannerResult<RawBinaryExpr>> {
         if expr.op == BinaryOperator::MyIntegerDivide {
             return Ok(PlannerResult::Planned(super::div::udf().call(vec![expr.left, expr.right])));
@@ -102,5 +116,22 @@ impl ExprPlanner for HiveExprPlanner {
             return Ok(PlannerResult::Original(expr));
         };
         Ok(PlannerResult::Planned(planned))
+    }
+}
+
+/// SQL types (in `CAST`, `CREATE TABLE ... AS` and the like) as Hive means
+/// them: `BINARY`, `DECIMAL` = `DECIMAL(10,0)`, `ARRAY<T>`, `MAP<K,V>`,
+/// `STRUCT<a:T>`, `VARCHAR(n)` and `CHAR(n)` through the metastore's type
+/// parser; a type it does not know is left to DataFusion.
+#[derive(Debug, Default)]
+pub struct HiveTypePlanner;
+
+impl datafusion::logical_expr::planner::TypePlanner for HiveTypePlanner {
+    fn plan_type_field(
+        &self,
+        sql_type: &datafusion::sql::sqlparser::ast::DataType,
+    ) -> Result<Option<datafusion::arrow::datatypes::FieldRef>> {
+        let Ok(t) = hiveql_metastore::HiveType::parse(&sql_type.to_string()) else { return Ok(None) };
+        Ok(Some(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("", crate::types::arrow_type(&t), true))))
     }
 }

@@ -69,16 +69,21 @@ pub fn unescape_hive_string(raw: &str) -> String {
     out
 }
 
-fn typed_literal(word: &str) -> Option<(&str, &'static str)> {
+/// A number with Hive's type suffix (`10Y`, `5S`, `30L`, `1.5BD`) as the
+/// number and the type it has.
+fn typed_literal(word: &str) -> Option<(&str, String)> {
     let upper = word.to_ascii_uppercase();
     let (digits, ty) = if let Some(d) = upper.strip_suffix("BD") {
-        (d.len(), "DECIMAL(38,18)")
+        // the literal's own precision and scale, as Hive types it
+        let frac = d.split_once('.').map_or(0, |(_, f)| f.len());
+        let all = d.chars().filter(char::is_ascii_digit).count().max(1);
+        (d.len(), format!("DECIMAL({},{frac})", all.max(frac).min(38)))
     } else if let Some(d) = upper.strip_suffix('Y') {
-        (d.len(), "TINYINT")
+        (d.len(), "TINYINT".to_string())
     } else if let Some(d) = upper.strip_suffix('S') {
-        (d.len(), "SMALLINT")
+        (d.len(), "SMALLINT".to_string())
     } else if let Some(d) = upper.strip_suffix('L') {
-        (d.len(), "BIGINT")
+        (d.len(), "BIGINT".to_string())
     } else {
         return None;
     };
@@ -100,6 +105,20 @@ pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>> {
         match t.token {
             Token::SingleQuotedString(s) => out.push(with(Token::SingleQuotedString(unescape_hive_string(&s)))),
             Token::DoubleQuotedString(s) => out.push(with(Token::SingleQuotedString(unescape_hive_string(&s)))),
+            // `db.table` names table `table` in database `db`, as Hive and Athena read it
+            Token::Word(w)
+                if w.quote_style == Some('`')
+                    && w.value.contains('.')
+                    && !w.value.starts_with('.')
+                    && !w.value.ends_with('.') =>
+            {
+                for (k, part) in w.value.split('.').enumerate() {
+                    if k > 0 {
+                        out.push(with(Token::Period));
+                    }
+                    out.push(with(Token::Word(Word { value: part.to_ascii_lowercase(), ..w.clone() })));
+                }
+            }
             Token::Word(w) if w.quote_style == Some('`') => {
                 out.push(with(Token::Word(Word { value: w.value.to_ascii_lowercase(), ..w })))
             }
@@ -112,10 +131,84 @@ pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>> {
                 }
                 None => out.push(with(Token::Word(w))),
             },
+            // a number with an exponent is a DOUBLE (others with a point are DECIMAL)
+            Token::Number(n, _) if n.contains(['e', 'E']) => {
+                let cast = format!("CAST({n} AS DOUBLE)");
+                for t in Tokenizer::new(&HiveQl, &cast).tokenize()? {
+                    out.push(with(t));
+                }
+            }
             other => out.push(with(other)),
         }
     }
+    name_lateral_view_columns(&mut out);
     Ok(out)
+}
+
+/// What `LATERAL VIEW f(x) t` without `AS` is given as its column list
+/// (the UDTF's own column names are used for it).
+pub const DEFAULT_COLUMNS: &str = "__hive_default_columns";
+
+fn is_word(t: &Token, w: &str) -> bool {
+    matches!(t, Token::Word(word) if word.quote_style.is_none() && word.value.eq_ignore_ascii_case(w))
+}
+
+/// `LATERAL VIEW f(x) t` may end without `AS c1, ...` (the UDTF's column
+/// names are then used). sqlparser would take the next word (`ORDER` of
+/// `ORDER BY`) for a column name, so an explicit marker list is inserted.
+fn name_lateral_view_columns(tokens: &mut Vec<TokenWithSpan>) {
+    let significant = |tokens: &[TokenWithSpan], from: usize| -> Option<usize> {
+        (from..tokens.len()).find(|&k| !matches!(tokens[k].token, Token::Whitespace(_)))
+    };
+    let mut i = 0;
+    while let Some(k) = significant(tokens, i) {
+        i = k + 1;
+        if !is_word(&tokens[k].token, "lateral") {
+            continue;
+        }
+        let Some(v) = significant(tokens, k + 1).filter(|&v| is_word(&tokens[v].token, "view")) else { continue };
+        let mut at = match significant(tokens, v + 1) {
+            Some(o) if is_word(&tokens[o].token, "outer") => significant(tokens, o + 1),
+            other => other,
+        };
+        // the function name, then its parenthesised arguments
+        while let Some(n) = at.filter(|&n| matches!(tokens[n].token, Token::Word(_) | Token::Period)) {
+            at = significant(tokens, n + 1);
+        }
+        let Some(open) = at.filter(|&o| tokens[o].token == Token::LParen) else { continue };
+        let mut depth = 0usize;
+        let mut close = None;
+        for (j, t) in tokens.iter().enumerate().skip(open) {
+            match t.token {
+                Token::LParen => depth += 1,
+                Token::RParen => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(j);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else { continue };
+        let Some(alias) = significant(tokens, close + 1).filter(|&a| matches!(tokens[a].token, Token::Word(_))) else {
+            continue;
+        };
+        if significant(tokens, alias + 1).is_some_and(|n| is_word(&tokens[n].token, "as")) {
+            continue;
+        }
+        let span = tokens[alias].span;
+        let with = |token: Token| TokenWithSpan { token, span };
+        let marker = [
+            with(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space)),
+            with(Token::make_keyword("AS")),
+            with(Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space)),
+            with(Token::make_word(DEFAULT_COLUMNS, None)),
+        ];
+        tokens.splice(alias + 1..alias + 1, marker);
+        i = alias + 1;
+    }
 }
 
 /// A parser over the Hive-fixed tokens of `sql`.

@@ -296,6 +296,9 @@ impl StatementParser<'_> {
         if self.eat_word("use") {
             return Ok(HiveStatement::Use(self.ident()?));
         }
+        if self.peek_word("with") {
+            return self.with_statement();
+        }
         if self.peek_word("insert") {
             let mut out = Vec::new();
             while self.peek_word("insert") {
@@ -679,8 +682,36 @@ impl StatementParser<'_> {
         Ok(InsertInto::Table(InsertTarget { table, overwrite, partition, columns, if_not_exists }))
     }
 
+    /// `WITH ... SELECT`, and Hive's `WITH ... INSERT ...` and `WITH ...
+    /// FROM ... INSERT ...`: the CTEs are given to every query.
+    fn with_statement(&mut self) -> Result<HiveStatement> {
+        self.expect_word("with")?;
+        let recursive = self.eat_word("recursive");
+        let cte_tables = self.p.parse_comma_separated(Parser::parse_cte)?;
+        let with = datafusion::sql::sqlparser::ast::With {
+            with_token: datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken::empty(),
+            recursive,
+            cte_tables,
+        };
+        let mut stmt = if self.peek_word("insert") || self.peek_word("from") {
+            self.statement()?
+        } else {
+            HiveStatement::Query(self.p.parse_query()?)
+        };
+        match &mut stmt {
+            HiveStatement::Query(q) => q.with = Some(with),
+            HiveStatement::Insert(inserts) => {
+                for (_, q) in inserts.iter_mut() {
+                    q.with = Some(with.clone());
+                }
+            }
+            _ => return Err(HiveError::Parse("WITH must be followed by SELECT, INSERT or FROM".into())),
+        }
+        Ok(stmt)
+    }
+
     /// `FROM src INSERT ... SELECT ... [INSERT ... SELECT ...]`: each SELECT
-    /// gets the shared FROM clause.
+    /// gets the shared FROM clause; `FROM src SELECT ...` is a query.
     fn multi_insert(&mut self) -> Result<HiveStatement> {
         self.expect_word("from")?;
         // The FROM clause ends at the first top-level INSERT; parse it on its
@@ -693,7 +724,7 @@ impl StatementParser<'_> {
                 Token::EOF => break,
                 Token::LParen => depth += 1,
                 Token::RParen => depth -= 1,
-                tok if depth == 0 && word_is(tok, "insert") => break,
+                tok if depth == 0 && (word_is(tok, "insert") || word_is(tok, "select")) => break,
                 _ => {}
             }
             tokens.push(self.p.next_token());
@@ -708,6 +739,15 @@ impl StatementParser<'_> {
                 "unexpected {} in the FROM clause of a multi-insert",
                 sub.peek_token().token
             )));
+        }
+        if self.peek_word("select") {
+            // FROM-first query: `FROM t SELECT ...`
+            let mut query: Box<Query> = self.p.parse_query()?;
+            match query.body.as_mut() {
+                SetExpr::Select(s) if s.from.is_empty() => s.from = from,
+                _ => return Err(HiveError::Parse("a FROM-first query takes a SELECT without FROM".into())),
+            }
+            return Ok(HiveStatement::Query(query));
         }
         let mut out = Vec::new();
         while self.peek_word("insert") {

@@ -13,21 +13,25 @@ use datafusion::common::DataFusionError;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, Expr, Function, FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr,
-    OrderByKind, OrderByOptions, Query, SetExpr, Statement, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query,
+    Select, SelectItem, SetExpr, Statement, UnaryOperator, Value, VisitMut, VisitorMut,
 };
+
+use crate::error::HiveError;
 
 /// Hive function names that DataFusion spells differently.
 const FUNCTION_ALIASES: &[(&str, &str)] = &[
-    ("size", "cardinality"),
     ("array", "make_array"),
     ("map", "make_map"),
     ("collect_list", "array_agg"),
     ("lcase", "lower"),
     ("ucase", "upper"),
     ("nvl", "coalesce"),
-    ("pmod", "mod"),
+    ("sort_array", "array_sort"),
+    ("array_remove", "array_remove_all"),
     ("std", "stddev_pop"),
     ("stddev", "stddev_pop"),
     ("variance", "var_pop"),
@@ -39,6 +43,11 @@ impl VisitorMut for HiveQueryRewriter {
     type Break = ();
 
     fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        for_each_select(query.body.as_mut(), &mut |select| {
+            super::lateral_view::rewrite_select(select);
+            super::grouping::rewrite_select(select);
+            name_unnamed_items(select);
+        });
         if let SetExpr::Select(select) = query.body.as_mut() {
             let mut order: Vec<OrderByExpr> = std::mem::take(&mut select.sort_by);
             if order.is_empty() {
@@ -73,19 +82,127 @@ impl VisitorMut for HiveQueryRewriter {
                 }
             }
         }
-        if let Expr::Function(Function { name, args, .. }) = expr {
+        // `a RLIKE p` / `a REGEXP p`: Java regular expressions, not DataFusion's
+        if let Expr::RLike { negated, expr: subject, pattern, .. } = expr {
+            let call = function_call("rlike", vec![(**subject).clone(), (**pattern).clone()]);
+            *expr = if *negated { Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(call) } } else { call };
+        }
+        if let Expr::Function(Function { name, args, filter, over, .. }) = expr {
             let lower = name.to_string().to_ascii_lowercase();
-            if lower == "collect_set"
+            if lower == "if"
+                && let FunctionArguments::List(list) = args
+                && list.args.len() == 3
+                && let Some(branches) = plain_args(list)
+            {
+                // if(c, a, b) is a CASE: only the branch taken is evaluated
+                let [c, a, b]: [Expr; 3] = match branches.try_into() {
+                    Ok(x) => x,
+                    Err(_) => return ControlFlow::Continue(()),
+                };
+                *expr = Expr::Case {
+                    case_token: AttachedToken::empty(),
+                    end_token: AttachedToken::empty(),
+                    operand: None,
+                    conditions: vec![CaseWhen { condition: c, result: a }],
+                    else_result: Some(Box::new(b)),
+                };
+                return ControlFlow::Continue(());
+            }
+            if lower == "count"
+                && filter.is_none()
+                && let FunctionArguments::List(list) = args
+                && list.duplicate_treatment == Some(datafusion::sql::sqlparser::ast::DuplicateTreatment::Distinct)
+                && list.args.len() > 1
+                && let Some(values) = plain_args(list)
+            {
+                // count(DISTINCT a, b): distinct rows of (a, b) with no NULL in them
+                let fields = values
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(i, v)| [Expr::Value(Value::SingleQuotedString(format!("c{i}")).into()), v.clone()])
+                    .collect();
+                let none_null = values
+                    .into_iter()
+                    .map(|v| Expr::IsNotNull(Box::new(v)))
+                    .reduce(|a, b| Expr::BinaryOp { left: Box::new(a), op: BinaryOperator::And, right: Box::new(b) });
+                list.args = vec![FunctionArg::Unnamed(FunctionArgExpr::Expr(function_call("named_struct", fields)))];
+                *filter = none_null.map(Box::new);
+                return ControlFlow::Continue(());
+            }
+            if matches!(lower.as_str(), "collect_set" | "collect_list")
                 && let FunctionArguments::List(list) = args
             {
+                // Hive's collections skip NULLs
+                if over.is_none()
+                    && filter.is_none()
+                    && let Some([arg]) = plain_args(list).as_deref()
+                {
+                    *filter = Some(Box::new(Expr::IsNotNull(Box::new(arg.clone()))));
+                }
                 *name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new("array_agg"))]);
-                list.duplicate_treatment = Some(datafusion::sql::sqlparser::ast::DuplicateTreatment::Distinct);
+                if lower == "collect_set" {
+                    list.duplicate_treatment = Some(datafusion::sql::sqlparser::ast::DuplicateTreatment::Distinct);
+                }
             } else if let Some((_, df)) = FUNCTION_ALIASES.iter().find(|(h, _)| *h == lower) {
                 *name = ObjectName(vec![ObjectNamePart::Identifier(Ident::new(*df))]);
             }
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Hive names a select item that is not a column `_c<position>`; naming
+/// them here (rather than after planning) also lets a select list repeat
+/// an expression (`SELECT '|', trim(s), '|'`), which DataFusion refuses.
+fn name_unnamed_items(select: &mut Select) {
+    for (i, item) in select.projection.iter_mut().enumerate() {
+        if let SelectItem::UnnamedExpr(e) = item
+            && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+        {
+            *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new(format!("_c{i}")) };
+        }
+    }
+}
+
+/// Apply `f` to every SELECT of a query body (both sides of UNIONs).
+fn for_each_select(body: &mut SetExpr, f: &mut dyn FnMut(&mut Select)) {
+    match body {
+        SetExpr::Select(s) => f(s),
+        SetExpr::SetOperation { left, right, .. } => {
+            for_each_select(left, f);
+            for_each_select(right, f);
+        }
+        _ => {}
+    }
+}
+
+/// The arguments of a call when all are plain expressions.
+fn plain_args(list: &FunctionArgumentList) -> Option<Vec<Expr>> {
+    list.args
+        .iter()
+        .map(|a| match a {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A call of the function `name`.
+pub(crate) fn function_call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args.into_iter().map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e))).collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
 }
 
 /// Apply Hive's query rewrites to the AST.
@@ -98,7 +215,9 @@ pub fn rewrite_query(query: &mut Query) {
 /// by position, as Hive names them.
 pub async fn plan_query(state: &SessionState, mut query: Query) -> Result<LogicalPlan, DataFusionError> {
     rewrite_query(&mut query);
-    let plan = state.statement_to_plan(DfStatement::Statement(Box::new(Statement::Query(Box::new(query))))).await?;
+    let statement = DfStatement::Statement(Box::new(Statement::Query(Box::new(query))));
+    check_tables(state, &statement)?;
+    let plan = state.statement_to_plan(statement).await?;
     let names: Vec<String> = plan
         .schema()
         .fields()
@@ -107,6 +226,35 @@ pub async fn plan_query(state: &SessionState, mut query: Query) -> Result<Logica
         .map(|(i, f)| if is_plain_name(f.name()) { f.name().clone() } else { format!("_c{i}") })
         .collect();
     rename_columns(plan, &names).map_err(DataFusionError::from)
+}
+
+/// Every table the statement reads exists (or is a CTE or a table
+/// function); otherwise a typed "table not found" or "database does not
+/// exist", which DataFusion's planner would report only as text.
+fn check_tables(state: &SessionState, statement: &DfStatement) -> Result<(), DataFusionError> {
+    let (tables, _ctes) = datafusion::sql::resolve::resolve_table_references(statement, true)?;
+    let options = state.config().options();
+    let (catalog_name, default_db) = (&options.catalog.default_catalog, &options.catalog.default_schema);
+    for t in tables {
+        let (Some(catalog), db) = (
+            state.catalog_list().catalog(t.catalog().unwrap_or(catalog_name)),
+            t.schema().unwrap_or(default_db).to_string(),
+        ) else {
+            continue;
+        };
+        if t.schema().is_none() && state.table_functions().contains_key(t.table()) {
+            continue;
+        }
+        let missing = match catalog.schema(&db) {
+            None => Some(HiveError::DatabaseNotFound(db)),
+            Some(schema) if schema.table_exist(t.table()) => None,
+            Some(_) => Some(HiveError::TableNotFound { db, table: t.table().to_string() }),
+        };
+        if let Some(e) = missing {
+            return Err(DataFusionError::External(Box::new(e)));
+        }
+    }
+    Ok(())
 }
 
 fn is_plain_name(name: &str) -> bool {
@@ -143,7 +291,7 @@ mod tests {
         assert_eq!(rewritten("SELECT a FROM t DISTRIBUTE BY a"), "SELECT a FROM t");
         assert_eq!(
             rewritten("SELECT size(x), collect_set(y) FROM t"),
-            "SELECT cardinality(x), array_agg(DISTINCT y) FROM t"
+            "SELECT size(x) AS _c0, array_agg(DISTINCT y) FILTER (WHERE y IS NOT NULL) AS _c1 FROM t"
         );
     }
 }

@@ -135,6 +135,9 @@ impl Session {
                 let mut names: Vec<String> = state.scalar_functions().keys().cloned().collect();
                 names.extend(state.aggregate_functions().keys().cloned());
                 names.extend(state.window_functions().keys().cloned());
+                names.extend(crate::functions::udtf::UDTFS.iter().map(|s| s.to_string()));
+                // internal helpers are not the user's to call
+                names.retain(|n| !n.starts_with("__"));
                 names.sort();
                 names.dedup();
                 one_col("tab_name", names, &like)

@@ -1,0 +1,92 @@
+//! Hive's session and miscellaneous functions: `current_database`,
+//! `current_user`, `version`, `typeof` (Hive's type names), `in_file`; and
+//! the functions hiveql does not provide, registered under their names so
+//! a user learns why (the JVM's reflection, geospatial `ST_*` and
+//! DataSketches `ds_*` families, XPath).
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::udf::{Arg, Args, HiveScalar, bools, exactly, strings, unsupported};
+
+/// The version `version()` reports: Hive's language level and hiveql's own.
+pub const VERSION: &str = concat!("4.0.0 hiveql-", env!("CARGO_PKG_VERSION"));
+
+/// The functions of this module.
+pub(crate) fn functions() -> Vec<ScalarUDF> {
+    use Arg::*;
+    use DataType::*;
+    let mut out = vec![
+        HiveScalar::new(
+            "current_database",
+            exactly(&[]),
+            |_, _| Ok(Utf8),
+            |a| {
+                let db = a.config().catalog.default_schema.clone();
+                Ok(strings(1, |_| Some(db.clone())))
+            },
+        )
+        .aliases(&["current_schema"])
+        .stable()
+        .udf(),
+        HiveScalar::new("current_user", exactly(&[]), |_, _| Ok(Utf8), |_| Ok(strings(1, |_| Some(user()))))
+            .aliases(&["logged_in_user", "session_user"])
+            .stable()
+            .udf(),
+        HiveScalar::new("current_catalog", exactly(&[]), |_, _| Ok(Utf8), |_| Ok(strings(1, |_| Some("hive".into()))))
+            .udf(),
+        HiveScalar::new("version", exactly(&[]), |_, _| Ok(Utf8), |_| Ok(strings(1, |_| Some(VERSION.into()))))
+            .aliases(&["buildversion"])
+            .udf(),
+        HiveScalar::new(
+            "typeof",
+            exactly(&[Any]),
+            |_, _| Ok(Utf8),
+            |a| {
+                let name = crate::types::hive_type(a.data_type(0))
+                    .map_or_else(|_| a.data_type(0).to_string(), |t| t.to_string());
+                Ok(strings(1, |_| Some(name.clone())))
+            },
+        )
+        .udf(),
+        HiveScalar::new("in_file", exactly(&[Str, Str]), |_, _| Ok(Boolean), in_file).udf(),
+    ];
+    for name in ["reflect", "reflect2", "java_method"] {
+        out.push(unsupported(name, "it calls Java methods, and hiveql has no JVM"));
+    }
+    for name in [
+        "xpath",
+        "xpath_string",
+        "xpath_boolean",
+        "xpath_int",
+        "xpath_short",
+        "xpath_long",
+        "xpath_float",
+        "xpath_double",
+        "xpath_number",
+    ] {
+        out.push(unsupported(name, "XPath over XML text is not implemented"));
+    }
+    out
+}
+
+fn user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "hive".into())
+}
+
+fn in_file(a: &Args) -> Result<ArrayRef> {
+    let (s, path) = (a.str(0), a.str(1));
+    if !a.is_const(1) {
+        return exec_err!("in_file: the file name must be a constant");
+    }
+    let Some(p) = path.get(0) else { return Ok(bools(a.rows(), |_| None)) };
+    // read for each batch: the file may change between statements
+    let text = match std::fs::read_to_string(p) {
+        Ok(text) => text,
+        Err(e) => return exec_err!("in_file: cannot read {p}: {e}"),
+    };
+    let lines: std::collections::HashSet<&str> = text.lines().collect();
+    Ok(bools(a.rows(), |i| Some(lines.contains(s.get(i)?))))
+}
