@@ -319,6 +319,7 @@ impl Session {
             HiveStatement::Show(show) => self.show(show),
             HiveStatement::Describe { table, style } => self.describe(&table, style),
             HiveStatement::DescribeDatabase { name, extended } => self.describe_database(&name, extended),
+            HiveStatement::DescribeFunction { name, extended } => self.describe_function(&name, extended),
             HiveStatement::CreateDatabase { name, if_not_exists, comment, location, properties } => {
                 self.create_database(name, if_not_exists, comment, location, properties).await
             }

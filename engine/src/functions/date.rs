@@ -84,6 +84,14 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             |a| shift_zone(a, false),
         )
         .udf(),
+        HiveScalar::new("floor_year", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Year)).udf(),
+        HiveScalar::new("floor_quarter", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Quarter)).udf(),
+        HiveScalar::new("floor_month", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Month)).udf(),
+        HiveScalar::new("floor_week", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Week)).udf(),
+        HiveScalar::new("floor_day", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Day)).udf(),
+        HiveScalar::new("floor_hour", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Hour)).udf(),
+        HiveScalar::new("floor_minute", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Minute)).udf(),
+        HiveScalar::new("floor_second", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Second)).udf(),
         HiveScalar::new(
             "to_epoch_milli",
             exactly(&[DateLike]),
@@ -657,6 +665,44 @@ fn shift_zone(a: &Args, from_utc: bool) -> Result<ArrayRef> {
         let zone = if matches!(zone, Zone::Local) { Zone::Fixed(Utc.fix()) } else { zone };
         let out = if from_utc { zone.wall(ts).0 } else { zone.instant(ts)? };
         out.and_utc().timestamp_nanos_opt()
+    })
+}
+
+/// The units `floor_<unit>(ts)` truncates to.
+#[derive(Clone, Copy)]
+enum Unit {
+    Year,
+    Quarter,
+    Month,
+    Week,
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+fn floor_type(_: &[DataType], _: &[Option<&datafusion::common::ScalarValue>]) -> Result<DataType> {
+    Ok(DataType::Timestamp(TimeUnit::Nanosecond, None))
+}
+
+/// `floor_year(ts)` ... `floor_second(ts)`: the start of the unit holding
+/// ts (weeks start on Monday).
+fn floor_time(a: &Args, unit: Unit) -> Result<ArrayRef> {
+    let t = a.ret().clone();
+    prims_as::<TimestampNanosecondType>(a.rows(), &t, |i| {
+        let ts = timestamp_at(a, 0, i)?;
+        let d = ts.date();
+        let floored = match unit {
+            Unit::Year => NaiveDate::from_ymd_opt(d.year(), 1, 1)?.and_time(NaiveTime::MIN),
+            Unit::Quarter => NaiveDate::from_ymd_opt(d.year(), d.month0() / 3 * 3 + 1, 1)?.and_time(NaiveTime::MIN),
+            Unit::Month => d.with_day(1)?.and_time(NaiveTime::MIN),
+            Unit::Week => (d - Duration::days(d.weekday().num_days_from_monday() as i64)).and_time(NaiveTime::MIN),
+            Unit::Day => d.and_time(NaiveTime::MIN),
+            Unit::Hour => d.and_hms_opt(ts.hour(), 0, 0)?,
+            Unit::Minute => d.and_hms_opt(ts.hour(), ts.minute(), 0)?,
+            Unit::Second => d.and_hms_opt(ts.hour(), ts.minute(), ts.second())?,
+        };
+        floored.and_utc().timestamp_nanos_opt()
     })
 }
 

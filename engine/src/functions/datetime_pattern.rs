@@ -216,10 +216,10 @@ impl Pattern {
         if i != b.len() {
             return None;
         }
-        if let Some(p) = pm {
-            if hour12 || hour < 12 {
-                hour = hour % 12 + if p { 12 } else { 0 };
-            }
+        if let Some(p) = pm
+            && (hour12 || hour < 12)
+        {
+            hour = hour % 12 + if p { 12 } else { 0 };
         }
         let date = match doy {
             Some(d) => NaiveDate::from_yo_opt(year, d)?,

@@ -253,7 +253,7 @@ fn ecb<C: KeyInit + BlockEncrypt + BlockDecrypt>(key: &[u8], input: &[u8], encry
         }
         Some(data)
     } else {
-        if input.is_empty() || input.len() % 16 != 0 {
+        if input.is_empty() || !input.len().is_multiple_of(16) {
             return None;
         }
         let mut data = input.to_vec();

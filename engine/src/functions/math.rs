@@ -63,6 +63,9 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         .udf(),
         HiveScalar::new("sign", exactly(&[Any]), sign_type, sign).aliases(&["signum"]).udf(),
         HiveScalar::new("pmod", exactly(&[Any, Any]), same_as::<0>, pmod).coerce_with(numeric_pair).udf(),
+        HiveScalar::new("mod", exactly(&[Any, Any]), same_as::<0>, |a| remainder(a, false))
+            .coerce_with(numeric_pair)
+            .udf(),
         HiveScalar::new("factorial", exactly(&[Int]), |_, _| Ok(Int64), factorial).udf(),
         HiveScalar::new("conv", exactly(&[Str, Int, Int]), |_, _| Ok(Utf8), conv).udf(),
         HiveScalar::new("bin", exactly(&[Long]), |_, _| Ok(Utf8), bin).udf(),
@@ -167,8 +170,11 @@ fn round_double(x: f64, d: i32, half_even: bool) -> f64 {
 
 /// Round an integer at `d` < 0 places (`round(125, -1)` is 130).
 fn round_int(v: i64, d: i32, half_even: bool) -> i64 {
-    if d >= 0 || d < -18 {
-        return if d < -18 { 0 } else { v };
+    if d >= 0 {
+        return v;
+    }
+    if d < -18 {
+        return 0;
     }
     let p = 10i64.pow((-d) as u32);
     let q = v / p;
@@ -327,6 +333,12 @@ fn numeric_pair(name: &str, types: &[DataType]) -> Result<Vec<DataType>> {
 }
 
 fn pmod(a: &Args) -> Result<ArrayRef> {
+    remainder(a, true)
+}
+
+/// `a % b` with the sign of a (`mod`), or made positive as
+/// `((a % b) + b) % b` (`pmod`); b = 0 is NULL.
+fn remainder(a: &Args, positive: bool) -> Result<ArrayRef> {
     let rows = a.rows();
     macro_rules! int_pmod {
         ($t:ty) => {{
@@ -336,7 +348,8 @@ fn pmod(a: &Args) -> Result<ArrayRef> {
                 if y == 0 {
                     return None;
                 }
-                Some(x.wrapping_rem(y).wrapping_add(y).wrapping_rem(y))
+                let r = x.wrapping_rem(y);
+                Some(if positive { r.wrapping_add(y).wrapping_rem(y) } else { r })
             })
         }};
     }
@@ -349,14 +362,14 @@ fn pmod(a: &Args) -> Result<ArrayRef> {
             let (x, y) = (a.prim::<Float32Type>(0), a.prim::<Float32Type>(1));
             prims::<Float32Type>(rows, |i| {
                 let (x, y) = (x.get(i)?, y.get(i)?);
-                (y != 0.0).then(|| ((x % y) + y) % y)
+                (y != 0.0).then(|| if positive { ((x % y) + y) % y } else { x % y })
             })
         }
         DataType::Decimal128(..) => {
             let (x, y) = (a.prim::<Decimal128Type>(0), a.prim::<Decimal128Type>(1));
             prims_as::<Decimal128Type>(rows, a.ret(), |i| {
                 let (x, y) = (x.get(i)?, y.get(i)?);
-                (y != 0).then(|| ((x % y) + y) % y)
+                (y != 0).then(|| if positive { ((x % y) + y) % y } else { x % y })
             })?
         }
         _ => {
@@ -365,7 +378,7 @@ fn pmod(a: &Args) -> Result<ArrayRef> {
             let (x, y) = (x.as_primitive::<Float64Type>(), y.as_primitive::<Float64Type>());
             let out = prims::<Float64Type>(rows, |i| {
                 let (x, y) = (nth(x, a.at(0, i))?, nth(y, a.at(1, i))?);
-                (y != 0.0).then(|| ((x % y) + y) % y)
+                (y != 0.0).then(|| if positive { ((x % y) + y) % y } else { x % y })
             });
             cast(&out, a.ret())?
         }
@@ -398,10 +411,7 @@ fn conv_one(s: &str, from: i32, to: i32) -> Option<String> {
     for c in digits.chars() {
         let Some(d) = c.to_digit(36).filter(|d| *d < fb) else { break };
         any = true;
-        v = match v.checked_mul(fb as u64).and_then(|x| x.checked_add(d as u64)) {
-            Some(x) => x,
-            None => u64::MAX,
-        };
+        v = v.checked_mul(fb as u64).and_then(|x| x.checked_add(d as u64)).unwrap_or(u64::MAX);
     }
     if !any {
         return Some("0".to_string());

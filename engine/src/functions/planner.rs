@@ -4,7 +4,10 @@
 //!   ([`super::div`]); division and modulo by zero are NULL;
 //! - a string meeting a number in arithmetic or a comparison is read as
 //!   DOUBLE (a string that is not a number is NULL);
-//! - `arr[i]` counts from 0.
+//! - `arr[i]` counts from 0;
+//! - FLOAT with an integer stays FLOAT;
+//! - `SUBSTRING(... FROM ... FOR ...)` is Hive's `substr`, `struct(...)`
+//!   names its fields `col1`, `col2`, ...
 //!
 //! It must come before DataFusion's own planners (see `Session`).
 
@@ -112,6 +115,14 @@ impl ExprPlanner for HiveExprPlanner {
         } else if (op == Operator::Divide || op == Operator::Modulo) && numeric(&lt) && numeric(&rt) {
             let zero = if is_decimal(&rt) || rt.is_floating() { lit(0f64) } else { lit(0i64) };
             binary(l, op, nullif(r, zero))
+        } else if matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply)
+            && ((lt == DataType::Float32 && rt.is_integer()) || (lt.is_integer() && rt == DataType::Float32))
+        {
+            // FLOAT with an integer stays FLOAT in Hive (and prints as a float: 3.0, not 3.0000001192092896)
+            let f32 = |e: Expr, t: &DataType| {
+                if t.is_integer() { Expr::Cast(Cast::new(Box::new(e), DataType::Float32)) } else { e }
+            };
+            binary(f32(l, &lt), op, f32(r, &rt))
         } else {
             return Ok(PlannerResult::Original(expr));
         };

@@ -469,7 +469,7 @@ fn soundex_of(s: &str) -> Option<String> {
     out.push(first.to_ascii_uppercase());
     let mut last = code(first);
     for &c in &letters[1..] {
-        let Some(d) = code(c) else { return None };
+        let d = code(c)?;
         let u = c.to_ascii_uppercase();
         if d != b'0' && Some(d) != last {
             out.push(d as char);
@@ -591,7 +591,7 @@ fn str_to_map(a: &Args) -> Result<ArrayRef> {
 fn group_digits(int: &str, out: &mut String) {
     let n = int.len();
     for (j, c) in int.chars().enumerate() {
-        if j > 0 && (n - j) % 3 == 0 {
+        if j > 0 && (n - j).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -126,6 +126,9 @@ pub(crate) const fn variadic(kinds: &'static [Arg], required: usize) -> Params {
 /// the values of its constant arguments.
 pub(crate) type ReturnType = fn(&[DataType], &[Option<&ScalarValue>]) -> Result<DataType>;
 
+/// Converts argument types (for functions whose arguments share a type).
+pub(crate) type Coerce = fn(&str, &[DataType]) -> Result<Vec<DataType>>;
+
 /// The body of a function: arguments in, one array of `args.rows()` values out.
 pub(crate) type Body = fn(&Args) -> Result<ArrayRef>;
 
@@ -139,7 +142,7 @@ pub(crate) struct HiveScalar {
     params: Params,
     /// Converts argument types itself (for functions whose arguments share
     /// a common type, such as `greatest`); `params` still counts them.
-    coerce: Option<fn(&str, &[DataType]) -> Result<Vec<DataType>>>,
+    coerce: Option<Coerce>,
     ret: ReturnType,
     body: Body,
     /// A new value on every row even with no arguments (`rand()`).
@@ -196,7 +199,7 @@ impl HiveScalar {
     }
 
     /// Converts the argument types with `f` instead of `params`' kinds.
-    pub(crate) fn coerce_with(mut self, f: fn(&str, &[DataType]) -> Result<Vec<DataType>>) -> Self {
+    pub(crate) fn coerce_with(mut self, f: Coerce) -> Self {
         self.coerce = Some(f);
         self
     }
@@ -204,6 +207,36 @@ impl HiveScalar {
     /// The DataFusion function.
     pub(crate) fn udf(self) -> ScalarUDF {
         ScalarUDF::new_from_impl(self)
+    }
+
+    /// The usage line `DESCRIBE FUNCTION` prints: the arguments it takes
+    /// (optional ones in brackets, repeating ones with `...`).
+    pub(crate) fn usage(&self) -> String {
+        let p = &self.params;
+        let mut text = String::new();
+        for (i, kind) in p.kinds.iter().enumerate() {
+            let name = match kind {
+                Arg::Str => "STRING",
+                Arg::Int => "INT",
+                Arg::Long => "BIGINT",
+                Arg::Double => "DOUBLE",
+                Arg::Bool => "BOOLEAN",
+                Arg::DateLike => "DATE|TIMESTAMP|STRING",
+                Arg::StrOrBin => "STRING|BINARY",
+                Arg::Any => "ANY",
+            };
+            let sep = if i == 0 { "" } else { ", " };
+            if i < p.required {
+                text.push_str(&format!("{sep}{name}"));
+            } else {
+                text.push_str(&format!("[{sep}{name}"));
+            }
+        }
+        text.push_str(&"]".repeat(p.kinds.len().saturating_sub(p.required)));
+        if p.variadic {
+            text.push_str(", ...");
+        }
+        format!("{}({text}) - Hive's {} (see README, Hive functions)", self.name, self.name)
     }
 
     fn check_count(&self, n: usize) -> Result<()> {

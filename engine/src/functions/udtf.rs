@@ -75,6 +75,9 @@ fn stack_width(args: &[Expr]) -> Result<usize> {
     Ok(values.div_ceil(n))
 }
 
+/// How the unnested columns become the UDTF's output columns.
+type Outputs<'a> = Box<dyn Fn(Vec<Expr>) -> Vec<Expr> + 'a>;
+
 /// The input joined with the rows `name(args)` makes of each input row;
 /// the new columns are qualified by `alias` and named `names` (Hive's
 /// defaults when empty).
@@ -105,7 +108,7 @@ pub fn lateral_view(
         Ok(())
     };
     // lists to unnest side by side, and how the unnested columns become the outputs
-    let (lists, outputs): (Vec<Expr>, Box<dyn Fn(Vec<Expr>) -> Vec<Expr>>) = match name.as_str() {
+    let (lists, outputs): (Vec<Expr>, Outputs) = match name.as_str() {
         "explode" => {
             if args.len() != 1 {
                 return plan_err!("explode takes one argument, got {}", args.len());

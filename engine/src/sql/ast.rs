@@ -196,6 +196,11 @@ pub enum HiveStatement {
         name: String,
         extended: bool,
     },
+    /// `DESCRIBE FUNCTION [EXTENDED] f`.
+    DescribeFunction {
+        name: String,
+        extended: bool,
+    },
     Show(Show),
     LoadData {
         local: bool,

@@ -573,6 +573,10 @@ impl StatementParser<'_> {
             let extended = self.eat_word("extended");
             return Ok(HiveStatement::DescribeDatabase { name: self.ident()?, extended });
         }
+        if self.eat_word("function") {
+            let extended = self.eat_word("extended");
+            return Ok(HiveStatement::DescribeFunction { name: self.ident()?, extended });
+        }
         let style = if self.eat_word("extended") {
             DescribeStyle::Extended
         } else if self.eat_word("formatted") {

@@ -31,11 +31,30 @@ const FUNCTION_ALIASES: &[(&str, &str)] = &[
     ("ucase", "upper"),
     ("nvl", "coalesce"),
     ("sort_array", "array_sort"),
+    ("percentile", "percentile_cont"),
+    ("percentile_approx", "approx_percentile_cont"),
     ("array_remove", "array_remove_all"),
     ("std", "stddev_pop"),
     ("stddev", "stddev_pop"),
     ("variance", "var_pop"),
 ];
+
+/// The Hive function names this module plans itself (aliases of DataFusion
+/// functions, `if`, `collect_list`/`collect_set`), for `SHOW FUNCTIONS`.
+pub fn rewritten_function_names() -> impl Iterator<Item = &'static str> {
+    FUNCTION_ALIASES.iter().map(|(hive, _)| *hive).chain(["if", "collect_list", "collect_set", "struct"])
+}
+
+/// The function a Hive name this module rewrites is planned as.
+pub fn rewritten_target(hive: &str) -> Option<&'static str> {
+    match hive {
+        "if" => Some("CASE WHEN"),
+        "collect_list" => Some("array_agg"),
+        "collect_set" => Some("array_agg(DISTINCT ...)"),
+        "struct" => Some("named_struct"),
+        _ => FUNCTION_ALIASES.iter().find(|(h, _)| *h == hive).map(|(_, df)| *df),
+    }
+}
 
 struct HiveQueryRewriter;
 

@@ -136,6 +136,7 @@ impl Session {
                 names.extend(state.aggregate_functions().keys().cloned());
                 names.extend(state.window_functions().keys().cloned());
                 names.extend(crate::functions::udtf::UDTFS.iter().map(|s| s.to_string()));
+                names.extend(super::rewrite::rewritten_function_names().map(str::to_string));
                 // internal helpers are not the user's to call
                 names.retain(|n| !n.starts_with("__"));
                 names.sort();
@@ -144,6 +145,50 @@ impl Session {
             }
             Show::CurrentDatabase => string_rows(&["database_name"], vec![vec![Some(self.current_db.clone())]]),
         })
+    }
+
+    /// `DESCRIBE FUNCTION [EXTENDED] f`: its usage, and with EXTENDED its
+    /// other names and where its semantics come from.
+    pub(crate) fn describe_function(&self, name: &str, extended: bool) -> Result<StatementOutput> {
+        let state = self.state();
+        let lower = name.to_ascii_lowercase();
+        let mut lines = Vec::new();
+        if let Some(f) = state.scalar_functions().get(&lower) {
+            let hive = (f.inner().as_ref() as &dyn std::any::Any).downcast_ref::<crate::functions::udf::HiveScalar>();
+            match hive {
+                Some(h) => lines.push(h.usage()),
+                None => lines.push(datafusion_usage(&lower, f.documentation())),
+            }
+            if extended {
+                if !f.aliases().is_empty() {
+                    lines.push(format!("Synonyms: {}", f.aliases().join(", ")));
+                }
+                lines.push(if hive.is_some() {
+                    "Function type: hiveql built-in with Hive's semantics".to_string()
+                } else {
+                    "Function type: DataFusion built-in (the same as Hive's)".to_string()
+                });
+            }
+        } else if let Some(f) = state.aggregate_functions().get(&lower) {
+            lines.push(datafusion_usage(&lower, f.documentation()));
+            if extended {
+                lines.push("Function type: aggregate".to_string());
+            }
+        } else if let Some(f) = state.window_functions().get(&lower) {
+            lines.push(datafusion_usage(&lower, f.documentation()));
+            if extended {
+                lines.push("Function type: window".to_string());
+            }
+        } else if crate::functions::udtf::is_udtf(&lower) {
+            lines.push(format!(
+                "{lower}(...) - a table-generating function: LATERAL VIEW [OUTER] {lower}(...) t AS c1, ..."
+            ));
+        } else if let Some(df) = super::rewrite::rewritten_target(&lower) {
+            lines.push(format!("{lower}(...) - Hive's name for {df}(...)"));
+        } else {
+            lines.push(format!("Function '{name}' does not exist."));
+        }
+        Ok(string_rows(&["tab_name"], lines.into_iter().map(|l| vec![Some(l)]).collect()))
     }
 
     pub(crate) fn describe_database(&self, name: &str, extended: bool) -> Result<StatementOutput> {
@@ -306,6 +351,14 @@ pub fn show_create_table(t: &Table) -> String {
         let _ = writeln!(s, "TBLPROPERTIES (\n{})", props.join(",\n"));
     }
     s.trim_end().to_string()
+}
+
+/// The usage line of a DataFusion function, from its documentation.
+fn datafusion_usage(name: &str, doc: Option<&datafusion::logical_expr::Documentation>) -> String {
+    match doc {
+        Some(d) => format!("{} - {}", d.syntax_example, d.description.trim()),
+        None => format!("{name}(...)"),
+    }
 }
 
 #[cfg(test)]
