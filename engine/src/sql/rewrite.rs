@@ -106,8 +106,20 @@ impl VisitorMut for HiveQueryRewriter {
             let call = function_call("rlike", vec![(**subject).clone(), (**pattern).clone()]);
             *expr = if *negated { Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(call) } } else { call };
         }
-        if let Expr::Function(Function { name, args, filter, over, .. }) = expr {
+        if let Expr::Function(Function { name, args, filter, over, null_treatment, .. }) = expr {
             let lower = name.to_string().to_ascii_lowercase();
+            // first_value(x, true) / last_value(x, true): Hive's skip-NULLs argument
+            if matches!(lower.as_str(), "first_value" | "last_value")
+                && let FunctionArguments::List(list) = args
+                && list.args.len() == 2
+                && let Some(FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(v)))) = list.args.last()
+                && let Value::Boolean(skip) = v.value
+            {
+                list.args.pop();
+                if skip {
+                    *null_treatment = Some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls);
+                }
+            }
             if lower == "if"
                 && let FunctionArguments::List(list) = args
                 && list.args.len() == 3
