@@ -61,6 +61,13 @@ struct HiveQueryRewriter;
 impl VisitorMut for HiveQueryRewriter {
     type Break = ();
 
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let Some(with) = query.with.as_mut() {
+            order_ctes(&mut with.cte_tables);
+        }
+        ControlFlow::Continue(())
+    }
+
     fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         for_each_select(query.body.as_mut(), &mut |select| {
             super::lateral_view::rewrite_select(select);
@@ -193,6 +200,47 @@ fn name_unnamed_items(select: &mut Select) {
             *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new(format!("_c{i}")) };
         }
     }
+}
+
+/// Hive resolves the CTEs of a `WITH` by name, so one may use a CTE defined
+/// after it; DataFusion resolves them in order. Put each CTE after those it
+/// uses (keeping the written order otherwise; a cycle is left as written).
+fn order_ctes(ctes: &mut Vec<datafusion::sql::sqlparser::ast::Cte>) {
+    let names: Vec<String> = ctes.iter().map(|c| c.alias.name.value.to_ascii_lowercase()).collect();
+    let uses: Vec<Vec<usize>> = ctes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let mut deps = Vec::new();
+            let _ = datafusion::sql::sqlparser::ast::visit_relations(&c.query, |r| {
+                if let Some(last) = r.0.last().and_then(|p| p.as_ident()) {
+                    let n = last.value.to_ascii_lowercase();
+                    if let Some(j) = names.iter().position(|x| *x == n)
+                        && j != i
+                    {
+                        deps.push(j);
+                    }
+                }
+                ControlFlow::<()>::Continue(())
+            });
+            deps
+        })
+        .collect();
+    let mut placed = vec![false; ctes.len()];
+    let mut order = Vec::with_capacity(ctes.len());
+    while order.len() < ctes.len() {
+        let Some(next) = (0..ctes.len()).find(|&i| !placed[i] && uses[i].iter().all(|&d| placed[d])) else {
+            return; // a cycle: DataFusion reports it
+        };
+        placed[next] = true;
+        order.push(next);
+    }
+    if order.iter().enumerate().all(|(k, &i)| k == i) {
+        return;
+    }
+    let mut old: Vec<Option<datafusion::sql::sqlparser::ast::Cte>> =
+        std::mem::take(ctes).into_iter().map(Some).collect();
+    ctes.extend(order.into_iter().filter_map(|i| old[i].take()));
 }
 
 /// Apply `f` to every SELECT of a query body (both sides of UNIONs).
