@@ -17,13 +17,13 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 use sha2::Digest;
 
-use super::udf::{Arg, Args, HiveScalar, binaries, exactly, optional, prims, strings, variadic};
+use super::udf::{Arg, Args, Body, HiveScalar, Params, binaries, exactly, optional, prims, strings, variadic};
 
 /// The hashing and masking functions of this module.
 pub(crate) fn functions() -> Vec<ScalarUDF> {
     use Arg::*;
     use DataType::*;
-    vec![
+    let mut out = vec![
         HiveScalar::new("hash", variadic(&[Any], 0), |_, _| Ok(Int32), hash).udf(),
         HiveScalar::new("crc32", exactly(&[StrOrBin]), |_, _| Ok(Int64), crc32).udf(),
         HiveScalar::new(
@@ -46,42 +46,19 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         HiveScalar::new("unbase64", exactly(&[Str]), |_, _| Ok(Binary), unbase64).udf(),
         HiveScalar::new("aes_encrypt", exactly(&[StrOrBin, StrOrBin]), |_, _| Ok(Binary), |a| aes(a, true)).udf(),
         HiveScalar::new("aes_decrypt", exactly(&[StrOrBin, StrOrBin]), |_, _| Ok(Binary), |a| aes(a, false)).udf(),
-        HiveScalar::new(
-            "mask",
-            optional(&[Any, Any, Any, Any, Any, Any], 1),
-            |t, _| Ok(t[0].clone()),
-            |a| mask(a, Part::All),
-        )
-        .udf(),
-        HiveScalar::new(
-            "mask_first_n",
-            optional(&[Any, Int, Any, Any, Any, Any], 1),
-            |t, _| Ok(t[0].clone()),
-            |a| mask(a, Part::First),
-        )
-        .udf(),
-        HiveScalar::new(
-            "mask_last_n",
-            optional(&[Any, Int, Any, Any, Any, Any], 1),
-            |t, _| Ok(t[0].clone()),
-            |a| mask(a, Part::Last),
-        )
-        .udf(),
-        HiveScalar::new(
-            "mask_show_first_n",
-            optional(&[Any, Int, Any, Any, Any, Any], 1),
-            |t, _| Ok(t[0].clone()),
-            |a| mask(a, Part::ShowFirst),
-        )
-        .udf(),
-        HiveScalar::new(
-            "mask_show_last_n",
-            optional(&[Any, Int, Any, Any, Any, Any], 1),
-            |t, _| Ok(t[0].clone()),
-            |a| mask(a, Part::ShowLast),
-        )
-        .udf(),
-    ]
+    ];
+    // mask(v, upper, lower, digit, other, number) and the n-variants (n second)
+    let masks: [(&'static str, Params, Body); 5] = [
+        ("mask", optional(&[Any, Any, Any, Any, Any, Any], 1), |a| mask(a, Part::All)),
+        ("mask_first_n", optional(&[Any, Int, Any, Any, Any, Any], 1), |a| mask(a, Part::First)),
+        ("mask_last_n", optional(&[Any, Int, Any, Any, Any, Any], 1), |a| mask(a, Part::Last)),
+        ("mask_show_first_n", optional(&[Any, Int, Any, Any, Any, Any], 1), |a| mask(a, Part::ShowFirst)),
+        ("mask_show_last_n", optional(&[Any, Int, Any, Any, Any, Any], 1), |a| mask(a, Part::ShowLast)),
+    ];
+    for (name, params, body) in masks {
+        out.push(HiveScalar::new(name, params, |t, _| Ok(t[0].clone()), body).udf());
+    }
+    out
 }
 
 /// Java's `(int)(v ^ (v >>> 32))`.

@@ -10,7 +10,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::java_regex::Cache;
-use super::udf::{Arg, Args, HiveScalar, bools, exactly, optional, strings};
+use super::udf::{Arg, Args, HiveScalar, bools, exactly, optional, strings, try_strings};
 use crate::serde::json::scan::{Kind, Scanner, unescape};
 
 /// The functions of this module.
@@ -379,25 +379,18 @@ fn parse_url(a: &Args) -> Result<ArrayRef> {
     let (u, part) = (a.str(0), a.str(1));
     let key = (a.len() > 2).then(|| a.str(2));
     let mut cache = Cache::default();
-    let mut err = None;
-    let out = strings(a.rows(), |i| {
-        let url = split_url(u.get(i)?.trim())?;
+    try_strings(a.rows(), |i| {
+        let (Some(u), Some(part)) = (u.get(i), part.get(i)) else { return Ok(None) };
+        let Some(url) = split_url(u.trim()) else { return Ok(None) };
         let k = match &key {
-            Some(k) => Some(k.get(i)?),
+            Some(k) => match k.get(i) {
+                Some(k) => Some(k),
+                None => return Ok(None),
+            },
             None => None,
         };
-        match url_part(&url, part.get(i)?, k, &mut cache) {
-            Ok(v) => v,
-            Err(e) => {
-                err = Some(e);
-                None
-            }
-        }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+        url_part(&url, part, k, &mut cache)
+    })
 }
 
 // ---- regular expressions ----
@@ -406,57 +399,33 @@ fn regexp_extract(a: &Args) -> Result<ArrayRef> {
     let (s, p) = (a.str(0), a.str(1));
     let idx = (a.len() > 2).then(|| a.prim::<Int32Type>(2));
     let mut cache = Cache::default();
-    let mut err = None;
-    let out = strings(a.rows(), |i| {
-        let (s, p) = (s.get(i)?, p.get(i)?);
+    try_strings(a.rows(), |i| {
+        let (Some(s), Some(p)) = (s.get(i), p.get(i)) else { return Ok(None) };
         let n = match &idx {
-            Some(x) => x.get(i)?,
+            Some(x) => match x.get(i) {
+                Some(n) => n,
+                None => return Ok(None),
+            },
             None => 1,
         };
-        let re = match cache.get(p) {
-            Ok(re) => re,
-            Err(e) => {
-                err = Some(e);
-                return None;
-            }
-        };
+        let re = cache.get(p)?;
         if n < 0 || n as usize > re.groups() {
-            err = Some(datafusion::error::DataFusionError::Execution(format!(
-                "regexp_extract: group {n} does not exist in '{p}' ({} groups)",
-                re.groups()
-            )));
-            return None;
+            return exec_err!("regexp_extract: group {n} does not exist in '{p}' ({} groups)", re.groups());
         }
-        match re.captures(s) {
+        Ok(match re.captures(s) {
             None => Some(String::new()),
             Some(groups) => groups[n as usize].map(str::to_string),
-        }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+        })
+    })
 }
 
 fn regexp_replace(a: &Args) -> Result<ArrayRef> {
     let (s, p, r) = (a.str(0), a.str(1), a.str(2));
     let mut cache = Cache::default();
-    let mut err = None;
-    let out = strings(a.rows(), |i| {
-        let (s, p, r) = (s.get(i)?, p.get(i)?, r.get(i)?);
-        let res = cache.get(p).and_then(|re| re.replace_all(s, r));
-        match res {
-            Ok(v) => Some(v),
-            Err(e) => {
-                err = Some(e);
-                None
-            }
-        }
-    });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
-    }
+    try_strings(a.rows(), |i| {
+        let (Some(s), Some(p), Some(r)) = (s.get(i), p.get(i), r.get(i)) else { return Ok(None) };
+        cache.get(p)?.replace_all(s, r).map(Some)
+    })
 }
 
 fn rlike(a: &Args) -> Result<ArrayRef> {

@@ -13,7 +13,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::java_regex::JavaRegex;
-use super::udf::{Arg, Args, HiveScalar, exactly, optional, strings, strings_into, variadic};
+use super::udf::{Arg, Args, HiveScalar, exactly, optional, strings, strings_into, try_strings, variadic};
 use crate::value;
 
 /// The string functions of this module.
@@ -305,32 +305,29 @@ fn chr(a: &Args) -> Result<ArrayRef> {
 fn pad(a: &Args, left: bool) -> Result<ArrayRef> {
     let (s, n) = (a.str(0), a.prim::<Int32Type>(1));
     let p = (a.len() > 2).then(|| a.str(2));
-    let mut err = None;
-    let out = strings(a.rows(), |i| {
-        let (s, n) = (s.get(i)?, n.get(i)?);
+    try_strings(a.rows(), |i| {
+        let (Some(s), Some(n)) = (s.get(i), n.get(i)) else { return Ok(None) };
         let pad = match &p {
-            Some(p) => p.get(i)?,
+            Some(p) => match p.get(i) {
+                Some(p) => p,
+                None => return Ok(None),
+            },
             None => " ",
         };
         if n < 0 {
-            err = Some(n);
-            return None;
+            return exec_err!("{}: negative length {n}", if left { "lpad" } else { "rpad" });
         }
         let n = n as usize;
         let chars: Vec<char> = s.chars().collect();
         if chars.len() >= n {
-            return Some(chars[..n].iter().collect());
+            return Ok(Some(chars[..n].iter().collect()));
         }
         if pad.is_empty() {
-            return None;
+            return Ok(None);
         }
         let fill: String = pad.chars().cycle().take(n - chars.len()).collect();
-        Some(if left { fill + s } else { s.to_string() + &fill })
-    });
-    if let Some(n) = err {
-        return exec_err!("{}: negative length {n}", if left { "lpad" } else { "rpad" });
-    }
-    Ok(out)
+        Ok(Some(if left { fill + s } else { s.to_string() + &fill }))
+    })
 }
 
 fn lpad(a: &Args) -> Result<ArrayRef> {
@@ -836,21 +833,14 @@ fn decode(a: &Args) -> Result<ArrayRef> {
 /// width and precision, and `%n$` argument indexes.
 fn printf(a: &Args) -> Result<ArrayRef> {
     let fmt = a.str(0);
-    let mut err = None;
-    let out = strings_into(a.rows(), |i, out| {
-        let Some(f) = fmt.get(i) else { return false };
-        match format_java(f, a, i, out) {
-            Ok(()) => true,
-            Err(e) => {
-                err = Some(e);
-                false
-            }
+    try_strings(a.rows(), |i| {
+        let Some(f) = fmt.get(i) else { return Ok(None) };
+        let mut out = String::new();
+        match format_java(f, a, i, &mut out) {
+            Ok(()) => Ok(Some(out)),
+            Err(e) => exec_err!("printf: {e}"),
         }
-    });
-    match err {
-        Some(e) => exec_err!("printf: {e}"),
-        None => Ok(out),
-    }
+    })
 }
 
 fn format_java(f: &str, a: &Args, row: usize, out: &mut String) -> std::result::Result<(), String> {

@@ -507,6 +507,15 @@ pub(crate) fn strings(rows: usize, mut f: impl FnMut(usize) -> Option<String>) -
     Arc::new(b.finish())
 }
 
+/// Text results from a body that may fail: the first error ends the call.
+pub(crate) fn try_strings(rows: usize, mut f: impl FnMut(usize) -> Result<Option<String>>) -> Result<ArrayRef> {
+    let mut b = datafusion::arrow::array::StringBuilder::with_capacity(rows, rows * 8);
+    for i in 0..rows {
+        b.append_option(f(i)?);
+    }
+    Ok(Arc::new(b.finish()))
+}
+
 /// Text results written into a reused buffer: the closure appends the value
 /// to the buffer and returns false for NULL.
 pub(crate) fn strings_into(rows: usize, mut f: impl FnMut(usize, &mut String) -> bool) -> ArrayRef {
