@@ -196,6 +196,11 @@ fn unwrap_typed(e: DataFusionError) -> std::result::Result<HiveError, DataFusion
             Ok(h) => Ok(h),
             Err(inner) => Err(DataFusionError::Context(ctx, Box::new(inner))),
         },
+        DataFusionError::Diagnostic(_, inner) => unwrap_typed(*inner),
+        // the statement is wrong (unknown function or column, bad argument types ...)
+        DataFusionError::Plan(m) => Ok(HiveError::Semantic(m)),
+        DataFusionError::SchemaError(e, _) => Ok(HiveError::Semantic(e.to_string())),
+        DataFusionError::NotImplemented(m) => Ok(HiveError::Unsupported(m)),
         DataFusionError::Shared(shared) => match std::sync::Arc::try_unwrap(shared) {
             Ok(inner) => unwrap_typed(inner),
             Err(shared) => Err(DataFusionError::Shared(shared)),

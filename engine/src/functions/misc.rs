@@ -54,7 +54,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         HiveScalar::new("in_file", exactly(&[Str, Str]), |_, _| Ok(Boolean), in_file).udf(),
     ];
     for name in ["reflect", "reflect2", "java_method"] {
-        out.push(unsupported(name, "it calls Java methods, and hiveql has no JVM"));
+        out.push(unsupported(name, "not supported by hiveql: it calls Java methods, and hiveql has no JVM"));
     }
     for name in [
         "xpath",
@@ -67,7 +67,14 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         "xpath_double",
         "xpath_number",
     ] {
-        out.push(unsupported(name, "XPath over XML text is not implemented"));
+        out.push(unsupported(name, "not supported by hiveql yet: XPath over XML text is not implemented"));
+    }
+    // a UDTF anywhere but alone in the select list or in LATERAL VIEW
+    for name in super::udtf::UDTFS {
+        out.push(unsupported(
+            name,
+            "a table-generating function must be the only expression in the select list, or be used in LATERAL VIEW",
+        ));
     }
     out
 }

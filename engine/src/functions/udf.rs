@@ -564,8 +564,8 @@ pub(crate) fn binaries(rows: usize, mut f: impl FnMut(usize) -> Option<Vec<u8>>)
     Arc::new(b.finish())
 }
 
-/// A function hiveql does not provide, registered under its Hive name so the
-/// user learns why rather than that it does not exist.
+/// A name that is not a scalar function here, registered so the user
+/// learns why (`why` completes "NAME: ...") rather than that it does not exist.
 pub(crate) fn unsupported(name: &'static str, why: &'static str) -> ScalarUDF {
     #[derive(Debug, PartialEq, Eq, Hash)]
     struct Unsupported {
@@ -581,10 +581,10 @@ pub(crate) fn unsupported(name: &'static str, why: &'static str) -> ScalarUDF {
             &self.signature
         }
         fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-            plan_err!("function {} is not supported by hiveql: {}", self.name, self.why)
+            plan_err!("{}: {}", self.name, self.why)
         }
         fn invoke_with_args(&self, _: ScalarFunctionArgs) -> Result<ColumnarValue> {
-            plan_err!("function {} is not supported by hiveql: {}", self.name, self.why)
+            plan_err!("{}: {}", self.name, self.why)
         }
     }
     ScalarUDF::new_from_impl(Unsupported { name, why, signature: Signature::variadic_any(Volatility::Volatile) })
