@@ -68,6 +68,12 @@ impl JavaRegex {
     /// Every match replaced as Java's `Matcher.replaceAll` does: `$n` is
     /// group n, `\x` is a literal x.
     pub fn replace_all(&self, s: &str, replacement: &str) -> Result<String> {
+        // a replacement without `$` or `\\` is literal: the regex crate's own loop
+        if let JavaRegex::Plain(r) = self
+            && !replacement.contains(['$', '\\'])
+        {
+            return Ok(r.replace_all(s, regex::NoExpand(replacement)).into_owned());
+        }
         let mut out = String::with_capacity(s.len());
         let mut last = 0;
         let caps: Vec<Vec<Option<(usize, usize)>>> = match self {

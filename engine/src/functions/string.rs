@@ -119,7 +119,15 @@ fn concat(a: &Args) -> Result<ArrayRef> {
             Some(out)
         }));
     }
-    Ok(strings_into(a.rows(), |i, out| (0..a.len()).all(|k| push_text(a, k, i, out))))
+    // text arguments read straight from their arrays; others as Hive prints them
+    let texts: Vec<Option<super::udf::Strs>> =
+        (0..a.len()).map(|k| super::is_string(a.data_type(k)).then(|| a.str(k))).collect();
+    Ok(strings_into(a.rows(), |i, out| {
+        texts.iter().enumerate().all(|(k, t)| match t {
+            Some(t) => t.get(i).map(|v| out.push_str(v)).is_some(),
+            None => push_text(a, k, i, out),
+        })
+    }))
 }
 
 fn concat_ws(a: &Args) -> Result<ArrayRef> {
@@ -233,11 +241,16 @@ fn substr(a: &Args) -> Result<ArrayRef> {
         }));
     }
     let s = a.str(0);
-    Ok(strings(a.rows(), |i| {
-        let v = s.get(i)?;
-        let (p, c) = bounds(i)?;
-        let (x, y) = substr_range(p, c, utf16_len(v))?;
-        Some(utf16_slice(v, x, y))
+    Ok(strings_into(a.rows(), |i, out| {
+        let (Some(v), Some((p, c))) = (s.get(i), bounds(i)) else { return false };
+        if v.is_ascii() {
+            if let Some((x, y)) = substr_range(p, c, v.len()) {
+                out.push_str(&v[x..y]);
+            }
+        } else if let Some((x, y)) = substr_range(p, c, utf16_len(v)) {
+            out.push_str(&utf16_slice(v, x, y));
+        }
+        true
     }))
 }
 
