@@ -255,6 +255,21 @@ enum Part {
     ShowLast,
 }
 
+impl Part {
+    /// The positions of a value of `len` characters that are masked, with
+    /// `n` the count of the `_n` variants.
+    fn range(self, len: usize, n: usize) -> std::ops::Range<usize> {
+        let n = n.min(len);
+        match self {
+            Part::All => 0..len,
+            Part::First => 0..n,
+            Part::Last => len - n..len,
+            Part::ShowFirst => n..len,
+            Part::ShowLast => 0..len - n,
+        }
+    }
+}
+
 /// The replacement characters of a `mask*` call: a one-character string
 /// (its first character), or -1 to keep the original.
 struct MaskChars {
@@ -295,15 +310,7 @@ fn mask(a: &Args, part: Part) -> Result<ArrayRef> {
     let n = if base == 2 && a.len() > 1 { Some(a.prim::<Int32Type>(1)) } else { None };
     let count = |i: usize| -> usize { n.as_ref().map_or(Some(4), |n| n.get(i)).unwrap_or(4).max(0) as usize };
     let masked = |s: &str, i: usize| -> String {
-        let len = s.chars().count();
-        let c = count(i).min(len);
-        let range = match part {
-            Part::All => 0..len,
-            Part::First => 0..c,
-            Part::Last => len - c..len,
-            Part::ShowFirst => c..len,
-            Part::ShowLast => 0..len - c,
-        };
+        let range = part.range(s.chars().count(), count(i));
         s.chars()
             .enumerate()
             .map(|(j, ch)| {
@@ -341,15 +348,7 @@ fn mask(a: &Args, part: Part) -> Result<ArrayRef> {
             }
             let text = v.value(r).to_string();
             let m: String = {
-                let len = text.trim_start_matches('-').len();
-                let c = count(i).min(len);
-                let range = match part {
-                    Part::All => 0..len,
-                    Part::First => 0..c,
-                    Part::Last => len - c..len,
-                    Part::ShowFirst => c..len,
-                    Part::ShowLast => 0..len - c,
-                };
+                let range = part.range(text.trim_start_matches('-').len(), count(i));
                 let neg = text.starts_with('-');
                 let body: String = text
                     .trim_start_matches('-')
