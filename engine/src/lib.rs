@@ -8,6 +8,7 @@
 
 pub mod cancel;
 pub mod catalog;
+pub mod datetime_pattern;
 pub mod dist;
 pub mod error;
 pub mod functions;

@@ -2,7 +2,7 @@
 //! rules ([`parse_date`], [`parse_timestamp`]: trimmed, a `y-M-d` prefix,
 //! invalid calendar dates NULL) rather than DataFusion's casts, which raise
 //! errors; formats are `DateTimeFormatter` patterns
-//! ([`super::datetime_pattern`]); conversions between instants and wall
+//! ([`crate::datetime_pattern`]); conversions between instants and wall
 //! time use the session zone (`SET hive.local.time.zone=...`, which sets
 //! `datafusion.execution.time_zone`; the machine's zone when unset).
 
@@ -16,8 +16,8 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::datetime_pattern::Pattern;
 use super::udf::{Arg, Args, HiveScalar, exactly, optional, prims, prims_as, strings};
+use crate::datetime_pattern::Pattern;
 
 /// The date and time functions of this module.
 pub(crate) fn functions() -> Vec<ScalarUDF> {

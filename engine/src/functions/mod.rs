@@ -13,7 +13,6 @@ pub mod cast;
 pub mod collection;
 pub mod conditional;
 pub mod date;
-pub mod datetime_pattern;
 pub mod div;
 pub mod hash_crypto;
 pub mod java_regex;

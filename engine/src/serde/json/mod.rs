@@ -96,7 +96,7 @@ impl JsonOptions {
 
     fn check_formats(&self) -> Result<()> {
         for f in &self.timestamp_formats {
-            timestamp::java_to_strftime(f)
+            timestamp::TimestampFormat::new(f)
                 .map_err(|e| HiveError::Semantic(format!("SerDe property timestamp.formats: '{f}': {e}")))?;
         }
         Ok(())
@@ -109,8 +109,8 @@ pub struct JsonParser {
     opts: Arc<JsonOptions>,
     /// The key each output column is read from, its column name and type.
     keys: Vec<(Vec<u8>, String, DataType)>,
-    /// strftime forms of `timestamp.formats`.
-    formats: Vec<String>,
+    /// `timestamp.formats`, compiled.
+    formats: Vec<timestamp::TimestampFormat>,
     slots: Vec<Option<(Kind, usize, usize)>>,
     key: Vec<u8>,
     scratch: Vec<u8>,
@@ -129,7 +129,7 @@ impl JsonParser {
         let formats = opts
             .timestamp_formats
             .iter()
-            .map(|f| timestamp::java_to_strftime(f).map_err(HiveError::Semantic))
+            .map(|f| timestamp::TimestampFormat::new(f).map_err(HiveError::Semantic))
             .collect::<Result<_>>()?;
         Ok(JsonParser {
             slots: vec![None; projection.len()],
@@ -294,7 +294,13 @@ fn scalar_text<'a>(raw: &'a [u8], kind: Kind, scratch: &'a mut Vec<u8>) -> &'a [
 /// Append the JSON value `raw` of `kind`; false (nothing appended) if it
 /// does not fit the column's type. Parts of nested values that do not fit
 /// are NULL.
-fn append(b: &mut ColumnBuilder, raw: &[u8], kind: Kind, formats: &[String], scratch: &mut Vec<u8>) -> bool {
+fn append(
+    b: &mut ColumnBuilder,
+    raw: &[u8],
+    kind: Kind,
+    formats: &[timestamp::TimestampFormat],
+    scratch: &mut Vec<u8>,
+) -> bool {
     if kind == Kind::Null {
         b.append_null();
         return true;

@@ -1,7 +1,8 @@
 //! `java.time.DateTimeFormatter` patterns (what Hive's `date_format`,
-//! `unix_timestamp`, `from_unixtime` and `to_unix_timestamp` take, such as
-//! `yyyy-MM-dd HH:mm:ss` or `dd/MMM/yyyy:HH:mm:ss Z`), compiled once and
-//! used to print and to read wall-clock times. Letters: `G y u Y M L d D
+//! `unix_timestamp`, `from_unixtime` and `to_unix_timestamp` take, and the
+//! JSON SerDes' `timestamp.formats` property, such as `yyyy-MM-dd HH:mm:ss`
+//! or `dd/MMM/yyyy:HH:mm:ss Z`), compiled once and used to print and to
+//! read wall-clock times. Letters: `G y u Y M L d D
 //! Q q E e c a h K k H m s S n A N w W F V z O X x Z`, `'quoted'` text and
 //! `''`; any other letter is an error naming it, as Java's is. Reading
 //! follows the SMART resolver: fields not in the pattern default to
