@@ -6,12 +6,14 @@
 //! shared metastore service without touching the engine.
 
 pub mod error;
+pub mod filter;
 pub mod model;
 pub mod sqlite;
 pub mod store;
 pub mod types;
 
 pub use error::{MetastoreError, Result};
+pub use filter::{CompareOp, FilterValue, PartitionFilter};
 pub use model::{Column, Database, Partition, SerdeInfo, SortColumn, StorageDescriptor, Table, TableType};
 pub use sqlite::SqliteMetastore;
 pub use store::Metastore;
