@@ -102,12 +102,9 @@ impl SchemaProvider for HiveSchema {
             let plan = rewrite::rename_columns(plan, &names).map_err(df)?;
             return Ok(Some(Arc::new(ViewTable::new(plan, Some(text)))));
         }
-        let partitions = if table.partition_keys.is_empty() {
-            Vec::new()
-        } else {
-            self.metastore.list_partitions(&self.db, name).map_err(df)?
-        };
-        Ok(Some(Arc::new(HiveTableProvider::try_new(table, partitions, self.statistics.clone()).map_err(df)?)))
+        let provider =
+            HiveTableProvider::try_new(table, self.metastore.clone(), self.statistics.clone()).map_err(df)?;
+        Ok(Some(Arc::new(provider)))
     }
 
     fn table_exist(&self, name: &str) -> bool {

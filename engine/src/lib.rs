@@ -13,6 +13,7 @@ pub mod dist;
 pub mod error;
 pub mod functions;
 pub mod location;
+pub mod partition;
 pub mod serde;
 pub mod session;
 pub mod sql;

@@ -13,7 +13,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use hiveql_storage::object_store::DfsObjectStore;
 use hiveql_storage::secret::Secret;
 use object_store::ObjectStore;
-use object_store::path::Path;
+use object_store::path::{Path, PathPart};
 use url::Url;
 
 use crate::error::{HiveError, Result};
@@ -50,8 +50,7 @@ impl Location {
                         .ok_or_else(|| HiveError::Semantic(format!("location '{text}' has no bucket")))?;
                     Ok(Location {
                         store_url: ObjectStoreUrl::parse(format!("s3://{bucket}"))?,
-                        path: Path::from_url_path(url.path())
-                            .map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))?,
+                        path: raw_path(text)?,
                         text: text.trim_end_matches('/').to_string(),
                     })
                 }
@@ -60,8 +59,7 @@ impl Location {
                         .map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))?;
                     Ok(Location {
                         store_url: ObjectStoreUrl::parse(format!("dfs://{}", dfs.namenode))?,
-                        path: Path::from_url_path(url.path())
-                            .map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))?,
+                        path: raw_path(text)?,
                         text: text.trim_end_matches('/').to_string(),
                     })
                 }
@@ -103,9 +101,12 @@ impl Location {
 
     /// A location below this one.
     pub fn child(&self, name: &str) -> Location {
+        // The name as it is (Hive's `%XX` escapes stay `%XX` on storage);
+        // only a name object_store cannot hold is encoded.
+        let part = PathPart::parse(name).unwrap_or_else(|_| PathPart::from(name));
         Location {
             store_url: self.store_url.clone(),
-            path: self.path.clone().join(name),
+            path: self.path.clone().join(part),
             text: format!("{}/{}", self.text.trim_end_matches('/'), name),
         }
     }
@@ -191,6 +192,15 @@ impl std::fmt::Display for Location {
 }
 
 /// Collapse `//`, `.` and `..` in an absolute path and drop a trailing `/`.
+/// The path of a `scheme://authority/path` location as written: Hive
+/// (Hadoop's `Path`) takes location text literally, so `dt=a%2Fb` names a
+/// directory called `dt=a%2Fb`, not `dt=a/b`.
+fn raw_path(text: &str) -> Result<Path> {
+    let after_scheme = text.split_once("://").map_or(text, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+    Path::parse(path).map_err(|e| HiveError::Semantic(format!("invalid location '{text}': {e}")))
+}
+
 fn normalize(p: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for seg in p.split('/') {
@@ -223,5 +233,17 @@ mod tests {
         assert_eq!(l.path.as_ref(), "a/b");
         assert!(Location::parse("ftp://x/y").is_err());
         assert_eq!(Location::parse("/a").unwrap().child("b").text, "/a/b");
+    }
+
+    /// Hive's escaped partition names are names, not URL escapes: they
+    /// reach storage as written, and parse back to the same path.
+    #[test]
+    fn escaped_partition_names_stay_as_written() {
+        for root in ["/wh/t", "s3://bucket/wh/t", "dfs://nn:9000/wh/t"] {
+            let child = Location::parse(root).unwrap().child("dt=a%2Fb%3Ac");
+            assert_eq!(child.path.as_ref().rsplit('/').next(), Some("dt=a%2Fb%3Ac"), "{root}");
+            let again = Location::parse(&child.text).unwrap();
+            assert_eq!(again.path, child.path, "{root}");
+        }
     }
 }

@@ -22,6 +22,7 @@ use crate::location::Location;
 use crate::sql::ast::{HiveStatement, TableRef};
 use crate::sql::script::{Command, Variables, parse_command};
 use crate::sql::{parser, rewrite};
+use crate::table::provider::PruningLog;
 
 /// The Hive property naming the warehouse directory.
 pub const WAREHOUSE_DIR: &str = "hive.metastore.warehouse.dir";
@@ -93,6 +94,7 @@ impl Session {
             .build_arc()?;
         let mut config = SessionConfig::new()
             .with_extension(stores)
+            .with_extension(Arc::new(PruningLog::default()))
             .with_default_catalog_and_schema(CATALOG, "default")
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false);
@@ -300,9 +302,33 @@ impl Session {
             }
             HiveStatement::Explain { analyze, verbose, query } => {
                 let state = self.state();
+                let log = state.config().get_extension::<PruningLog>();
+                if let Some(log) = &log {
+                    log.take();
+                }
                 let plan = rewrite::plan_query(&state, *query).await?;
                 let df = DataFrame::new(state, plan).explain(verbose, analyze)?;
-                Ok(StatementOutput::Rows(df.execute_stream().await?))
+                let mut batches = df.collect().await?;
+                // What partition pruning chose, after the plan.
+                let pruned: Vec<String> = log
+                    .map(|l| l.take())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| format!("{}: {} of {} partitions read", e.table, e.selected, e.total))
+                    .collect();
+                if let Some(schema) = batches.first().map(|b| b.schema())
+                    && !pruned.is_empty()
+                {
+                    let kinds: StringArray = pruned.iter().map(|_| Some("partitions")).collect();
+                    let lines: StringArray = pruned.iter().map(Some).collect();
+                    batches.push(
+                        RecordBatch::try_new(schema, vec![Arc::new(kinds), Arc::new(lines)])
+                            .map_err(datafusion::error::DataFusionError::from)?,
+                    );
+                }
+                let schema = batches.first().map(|b| b.schema()).unwrap_or_else(|| Arc::new(Schema::empty()));
+                let stream = futures::stream::iter(batches.into_iter().map(Ok));
+                Ok(StatementOutput::Rows(Box::pin(RecordBatchStreamAdapter::new(schema, stream))))
             }
             HiveStatement::Use(db) => {
                 if self.metastore.get_database(&db)?.is_none() {
@@ -317,7 +343,7 @@ impl Session {
                 Ok(StatementOutput::Done(Some(format!("Ignored '{head} ...': not needed by hiveql"))))
             }
             HiveStatement::Show(show) => self.show(show),
-            HiveStatement::Describe { table, style } => self.describe(&table, style),
+            HiveStatement::Describe { table, style, partition } => self.describe(&table, style, partition.as_ref()),
             HiveStatement::DescribeDatabase { name, extended } => self.describe_database(&name, extended),
             HiveStatement::DescribeFunction { name, extended } => self.describe_function(&name, extended),
             HiveStatement::CreateDatabase { name, if_not_exists, comment, location, properties } => {
@@ -331,7 +357,15 @@ impl Session {
             HiveStatement::DropTable { name, if_exists, purge: _, view } => {
                 self.drop_table(&name, if_exists, view).await
             }
-            HiveStatement::Truncate(name) => self.truncate(&name).await,
+            HiveStatement::Truncate { table, partition: None } => self.truncate(&table).await,
+            HiveStatement::Truncate { table, partition: Some(spec) } => {
+                let t = self.get_table(&table)?;
+                self.truncate_partition(&t, &spec).await
+            }
+            HiveStatement::Msck { table, add, drop } => {
+                let t = self.get_table(&table)?;
+                self.msck(&t, add, drop).await
+            }
             HiveStatement::AlterTable { name, op } => self.alter_table(&name, op).await,
             HiveStatement::LoadData { local, path, overwrite, table, partition } => {
                 self.load_data(local, &path, overwrite, &table, &partition).await

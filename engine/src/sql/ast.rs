@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use datafusion::sql::sqlparser::ast::{ObjectName, Query};
 use hiveql_metastore::Column;
 
+pub use crate::partition::spec::SpecPredicate;
+
 /// A table reference `[db.]name`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableRef {
@@ -91,6 +93,10 @@ pub struct CreateView {
     pub query: Box<Query>,
 }
 
+/// A `PARTITION (k='v', k2, ...)` clause: each key with its constant, or
+/// `None` for a dynamic partition column.
+pub type PartitionSpec = Vec<(String, Option<String>)>;
+
 /// The forms of `ALTER TABLE`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlterTable {
@@ -100,8 +106,31 @@ pub enum AlterTable {
     SetProperties(BTreeMap<String, String>),
     UnsetProperties(Vec<String>),
     SetLocation(String),
-    SetSerdeProperties { class: Option<String>, properties: BTreeMap<String, String> },
+    SetSerdeProperties {
+        class: Option<String>,
+        properties: BTreeMap<String, String>,
+    },
     SetFileFormat(StoredAs),
+    /// `ADD [IF NOT EXISTS] PARTITION (...) [LOCATION 'p'] [PARTITION ...]`.
+    AddPartitions {
+        if_not_exists: bool,
+        partitions: Vec<(PartitionSpec, Option<String>)>,
+    },
+    /// `DROP [IF EXISTS] PARTITION (k op v, ...) [, PARTITION (...)] [PURGE]`.
+    DropPartitions {
+        if_exists: bool,
+        specs: Vec<Vec<SpecPredicate>>,
+    },
+    /// `PARTITION (...) RENAME TO PARTITION (...)`.
+    RenamePartition {
+        from: PartitionSpec,
+        to: PartitionSpec,
+    },
+    /// `PARTITION (...) SET LOCATION | SET FILEFORMAT | SET SERDE[PROPERTIES]`.
+    AlterPartition {
+        spec: PartitionSpec,
+        op: Box<AlterTable>,
+    },
 }
 
 /// How `DESCRIBE` prints.
@@ -115,14 +144,28 @@ pub enum DescribeStyle {
 /// `SHOW ...`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Show {
-    Databases { like: Option<String> },
-    Tables { database: Option<String>, like: Option<String> },
-    Views { database: Option<String>, like: Option<String> },
+    Databases {
+        like: Option<String>,
+    },
+    Tables {
+        database: Option<String>,
+        like: Option<String>,
+    },
+    Views {
+        database: Option<String>,
+        like: Option<String>,
+    },
     CreateTable(TableRef),
-    TblProperties { table: TableRef, key: Option<String> },
+    TblProperties {
+        table: TableRef,
+        key: Option<String>,
+    },
     Columns(TableRef),
-    Partitions(TableRef),
-    Functions { like: Option<String> },
+    /// `SHOW PARTITIONS t [PARTITION (k='v', ...)]`.
+    Partitions(TableRef, Vec<SpecPredicate>),
+    Functions {
+        like: Option<String>,
+    },
     CurrentDatabase,
 }
 
@@ -132,7 +175,7 @@ pub struct InsertTarget {
     pub table: TableRef,
     pub overwrite: bool,
     /// `PARTITION (k='v', k2)` specs; a `None` value is a dynamic partition.
-    pub partition: Vec<(String, Option<String>)>,
+    pub partition: PartitionSpec,
     pub columns: Vec<String>,
     pub if_not_exists: bool,
 }
@@ -183,7 +226,16 @@ pub enum HiveStatement {
         purge: bool,
         view: bool,
     },
-    Truncate(TableRef),
+    Truncate {
+        table: TableRef,
+        partition: Option<PartitionSpec>,
+    },
+    /// `MSCK [REPAIR] TABLE t [ADD | DROP | SYNC PARTITIONS]`.
+    Msck {
+        table: TableRef,
+        add: bool,
+        drop: bool,
+    },
     AlterTable {
         name: TableRef,
         op: AlterTable,
@@ -191,6 +243,7 @@ pub enum HiveStatement {
     Describe {
         table: TableRef,
         style: DescribeStyle,
+        partition: Option<PartitionSpec>,
     },
     DescribeDatabase {
         name: String,
@@ -207,7 +260,7 @@ pub enum HiveStatement {
         path: String,
         overwrite: bool,
         table: TableRef,
-        partition: Vec<(String, Option<String>)>,
+        partition: PartitionSpec,
     },
     /// One or more inserts fed from queries (`INSERT ... SELECT`, `INSERT ... VALUES`,
     /// `FROM src INSERT ... SELECT ... INSERT ... SELECT ...`).

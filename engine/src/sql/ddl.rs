@@ -397,6 +397,18 @@ impl Session {
 
     pub(crate) async fn alter_table(&mut self, name: &TableRef, op: AlterTable) -> Result<StatementOutput> {
         let old = self.get_table(name)?;
+        if matches!(
+            op,
+            AlterTable::AddPartitions { .. }
+                | AlterTable::DropPartitions { .. }
+                | AlterTable::RenamePartition { .. }
+                | AlterTable::AlterPartition { .. }
+        ) {
+            if old.table_type == TableType::View {
+                return Err(semantic(format!("{} is a view", old.qualified_name())));
+            }
+            return self.alter_partitions(old, op).await;
+        }
         let mut t = old.clone();
         let is_view = t.table_type == TableType::View;
         if is_view
@@ -449,6 +461,12 @@ impl Session {
                 t.storage.input_format = sd.input_format;
                 t.storage.output_format = sd.output_format;
                 t.storage.serde.serialization_lib = sd.serde.serialization_lib;
+            }
+            AlterTable::AddPartitions { .. }
+            | AlterTable::DropPartitions { .. }
+            | AlterTable::RenamePartition { .. }
+            | AlterTable::AlterPartition { .. } => {
+                return Err(HiveError::Internal("partition forms of ALTER TABLE are handled above".into()));
             }
         }
         if !is_view {

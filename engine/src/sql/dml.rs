@@ -15,27 +15,13 @@ use object_store::path::Path;
 
 use super::ast::{DirectoryTarget, InsertInto, InsertTarget, RowFormat, TableRef};
 use super::ddl::storage_descriptor;
-use crate::error::{HiveError, Result, semantic};
+use crate::error::{Result, semantic};
 use crate::location::Location;
 use crate::serde::TableFormat;
 use crate::session::{Session, StatementOutput};
 use crate::table::listing::list_data_files;
-use crate::table::provider::DEFAULT_PARTITION;
-use crate::table::writer::{self, WriteResult};
+use crate::table::writer::{self, DynamicLimits, PartitionValues, WriteResult};
 use crate::types::{arrow_type, parse_column_type};
-
-/// Hive's escaping of a partition value in a directory name.
-pub fn escape_partition_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        if (c as u32) < 0x20 || "\"#%'*/:=?\\\x7f{[]^".contains(c) {
-            out.push_str(&format!("%{:02X}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 impl Session {
     /// Run `plan` and write its rows into `dir`.
@@ -71,22 +57,204 @@ impl Session {
         if table.table_type == TableType::View {
             return Err(semantic(format!("Cannot insert into a view: {}", table.qualified_name())));
         }
-        let (dir, partition) = self.partition_target(&table, &target.partition)?;
-        if target.if_not_exists
-            && let Some(partition) = &partition
-        {
-            let values = partition.values.clone();
-            if self.metastore.list_partitions(&table.database, &table.name)?.iter().any(|p| p.values == values) {
-                return Ok(format!("Partition exists; nothing written to {}", table.qualified_name()));
+        if !table.partition_keys.is_empty() {
+            let spec = self.insert_spec(&table, &target.partition)?;
+            if spec.iter().any(Option::is_none) {
+                return self.insert_dynamic(&table, &target, &spec, plan).await;
             }
         }
-        let plan = conform_to_table(plan, &table, &target.columns)?;
+        let (dir, partition) = self.partition_target(&table, &target.partition)?;
+        if let Some(existing) = &partition
+            && let Some(p) = self.metastore.get_partition(&table.database, &table.name, &existing.values)?
+        {
+            if target.if_not_exists {
+                return Ok(format!("Partition exists; nothing written to {}", table.qualified_name()));
+            }
+            // Into the partition where it is (it may have a location of its own).
+            let dir = Location::parse(&p.storage.location)?;
+            let format = self.partition_format(&table, &p)?;
+            let plan = conform_to_table(plan, &table, &target.columns, &[])?;
+            let result = self.write_to_location(plan, &dir, &format, target.overwrite).await?;
+            return Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()));
+        }
+        let plan = conform_to_table(plan, &table, &target.columns, &[])?;
         let format = TableFormat::of(&table.storage, &table.properties)?;
+        if let Some(p) = dir.local_path() {
+            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
+        }
         let result = self.write_to_location(plan, &dir, &format, target.overwrite).await?;
         if let Some(p) = partition {
             self.metastore.add_partitions(&table.database, &table.name, &[p], true)?;
         }
         Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()))
+    }
+
+    /// The format a partition's data is in (its own SerDe, or the table's).
+    fn partition_format(&self, table: &Table, p: &Partition) -> Result<TableFormat> {
+        TableFormat::of(&p.storage, &table.properties)
+    }
+
+    /// The partition spec of an insert, one entry per partition key in order:
+    /// the static value, or `None` for a dynamic key. A table's keys may all
+    /// be left out (all dynamic), as Hive 4 allows.
+    fn insert_spec(&self, table: &Table, spec: &[(String, Option<String>)]) -> Result<Vec<Option<Option<String>>>> {
+        if spec.is_empty() {
+            return Ok(vec![None; table.partition_keys.len()]);
+        }
+        let types = crate::partition::spec::key_types(table)?;
+        let mut out: Vec<Option<Option<Option<String>>>> = vec![None; types.len()];
+        for (k, v) in spec {
+            let i = table.partition_keys.iter().position(|c| c.name.eq_ignore_ascii_case(k)).ok_or_else(|| {
+                semantic(format!(
+                    "Non-Partition column appears in the partition specification: {k} (table {} is partitioned by {})",
+                    table.qualified_name(),
+                    table.partition_keys.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            if out[i].is_some() {
+                return Err(semantic(format!("partition column {k} is given twice in the partition specification")));
+            }
+            out[i] = Some(match v {
+                None => None,
+                Some(v) => Some(crate::partition::spec::normalize(&types[i], v).map_err(|e| {
+                    semantic(format!(
+                        "Partition value for column {k} of {} cannot be converted to {}: {e}",
+                        table.qualified_name(),
+                        types[i]
+                    ))
+                })?),
+            });
+        }
+        let spec: Vec<Option<Option<String>>> = out
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.ok_or_else(|| {
+                    semantic(format!(
+                        "Table {} is partitioned; the PARTITION clause must name {} (with a value, or alone for a dynamic partition)",
+                        table.qualified_name(),
+                        table.partition_keys[i].name
+                    ))
+                })
+            })
+            .collect::<Result<_>>()?;
+        if let Some(first_dynamic) = spec.iter().position(Option::is_none)
+            && let Some(j) = spec[first_dynamic..].iter().position(Option::is_some)
+        {
+            return Err(semantic(format!(
+                "Dynamic partition cannot be the parent of a static partition '{}'",
+                table.partition_keys[first_dynamic + j].name
+            )));
+        }
+        Ok(spec)
+    }
+
+    /// A Hive boolean/number setting, or its default; a clear error for a bad value.
+    fn conf_or<T: std::str::FromStr>(&self, key: &str, default: T) -> Result<T> {
+        match self.hiveconf.get(key) {
+            None => Ok(default),
+            Some(v) => v.trim().parse().map_err(|_| semantic(format!("invalid value '{v}' for {key}"))),
+        }
+    }
+
+    /// `INSERT ... PARTITION (k1='v', k2)`: rows go to the partitions their
+    /// last columns (the dynamic keys, in order) name.
+    async fn insert_dynamic(
+        &mut self,
+        table: &Table,
+        target: &InsertTarget,
+        spec: &[Option<Option<String>>],
+        plan: LogicalPlan,
+    ) -> Result<String> {
+        if !self.conf_or("hive.exec.dynamic.partition", true)? {
+            return Err(semantic(
+                "Dynamic partition is disabled. Either enable it by setting hive.exec.dynamic.partition=true or specify partition column values",
+            ));
+        }
+        let mode = self.hiveconf.get("hive.exec.dynamic.partition.mode").map(|m| m.trim().to_ascii_lowercase());
+        match mode.as_deref() {
+            None | Some("strict") => {
+                if spec.iter().all(Option::is_none) {
+                    return Err(semantic(format!(
+                        "Dynamic partition strict mode requires at least one static partition column ({} has none). To turn this off set hive.exec.dynamic.partition.mode=nonstrict",
+                        table.qualified_name()
+                    )));
+                }
+            }
+            Some("nonstrict") => {}
+            Some(other) => {
+                return Err(semantic(format!(
+                    "invalid value '{other}' for hive.exec.dynamic.partition.mode (strict or nonstrict)"
+                )));
+            }
+        }
+        let limits = DynamicLimits {
+            per_task: self.conf_or("hive.exec.max.dynamic.partitions.pernode", 100usize)?,
+            total: self.conf_or("hive.exec.max.dynamic.partitions", 1000usize)?,
+        };
+        let dynamic: Vec<usize> = (0..spec.len()).filter(|i| spec[*i].is_none()).collect();
+        let plan = conform_to_table(plan, table, &target.columns, &dynamic)?;
+        let format = TableFormat::of(&table.storage, &table.properties)?;
+        let state = self.state();
+        let physical = state.create_physical_plan(&plan).await?;
+        let table_dir = Location::parse(&table.storage.location)?;
+        let store = table_dir.store(self.ctx.runtime_env().as_ref())?;
+        if let Some(p) = table_dir.local_path() {
+            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
+        }
+        let full_values = |dynamic_values: &PartitionValues| -> Vec<Option<String>> {
+            let mut d = dynamic_values.iter();
+            spec.iter()
+                .map(|s| match s {
+                    Some(v) => v.clone(),
+                    None => d.next().cloned().flatten(),
+                })
+                .collect()
+        };
+        // Partitions that exist keep their location; new ones get Hive's.
+        let existing: std::collections::HashMap<Vec<Option<String>>, Partition> = self
+            .metastore
+            .list_partitions(&table.database, &table.name)?
+            .into_iter()
+            .map(|p| (p.values.clone(), p))
+            .collect();
+        let destination = |dynamic_values: &PartitionValues| -> Result<Location> {
+            let values = full_values(dynamic_values);
+            let dir = match existing.get(&values) {
+                Some(p) => Location::parse(&p.storage.location)?,
+                None => super::partitions::default_location(table, &values)?,
+            };
+            if let Some(p) = dir.local_path() {
+                std::fs::create_dir_all(&p)
+                    .map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
+            }
+            Ok(dir)
+        };
+        let data_columns = plan.schema().fields().len() - dynamic.len();
+        let written = writer::write_dynamic_partitions(
+            self.ctx.task_ctx(),
+            physical,
+            store,
+            &table_dir,
+            &format,
+            data_columns,
+            limits,
+            destination,
+            target.overwrite,
+        )
+        .await?;
+        let mut rows = 0;
+        let mut new_parts = Vec::new();
+        for (dynamic_values, w) in &written {
+            rows += w.rows;
+            let values = full_values(dynamic_values);
+            if !existing.contains_key(&values) {
+                let dir = super::partitions::default_location(table, &values)?;
+                new_parts.push(super::partitions::new_partition(table, values, &dir));
+            }
+        }
+        self.metastore.add_partitions(&table.database, &table.name, &new_parts, true)?;
+        Ok(format!("{rows} rows loaded to {} ({} partitions)", table.qualified_name(), written.len()))
     }
 
     /// The directory a (static) partition spec writes to, and the partition to register.
@@ -105,34 +273,9 @@ impl Session {
             }
             return Ok((table_dir, None));
         }
-        let mut values = Vec::new();
-        let mut dir = table_dir;
-        for key in &table.partition_keys {
-            let v = spec.iter().find(|(k, _)| k == &key.name).ok_or_else(|| {
-                semantic(format!(
-                    "Table {} is partitioned; the PARTITION clause must name {}",
-                    table.qualified_name(),
-                    key.name
-                ))
-            })?;
-            let Some(value) = v.1.clone() else {
-                return Err(HiveError::Unsupported(format!(
-                    "dynamic partition column {} (give a value: PARTITION ({}='...'))",
-                    key.name, key.name
-                )));
-            };
-            dir = dir.child(&format!("{}={}", key.name, escape_partition_value(&value)));
-            values.push(if value == DEFAULT_PARTITION { None } else { Some(value) });
-        }
-        if spec.len() != table.partition_keys.len() {
-            return Err(semantic(format!(
-                "Partition spec {spec:?} does not match the partition columns of {}",
-                table.qualified_name()
-            )));
-        }
-        let mut sd = table.storage.clone();
-        sd.location = dir.text.clone();
-        let part = Partition { values, storage: sd, create_time: 0, properties: BTreeMap::new() };
+        let values = crate::partition::spec::full_values(table, spec)?;
+        let dir = super::partitions::default_location(table, &values)?;
+        let part = super::partitions::new_partition(table, values, &dir);
         Ok((dir, Some(part)))
     }
 
@@ -165,7 +308,12 @@ impl Session {
         if t.table_type == TableType::View {
             return Err(semantic(format!("Cannot load data into a view: {}", t.qualified_name())));
         }
-        let (dir, part) = self.partition_target(&t, partition)?;
+        let (mut dir, part) = self.partition_target(&t, partition)?;
+        if let Some(p) = &part
+            && let Some(existing) = self.metastore.get_partition(&t.database, &t.name, &p.values)?
+        {
+            dir = Location::parse(&existing.storage.location)?;
+        }
         let src = Location::parse(path)?;
         if local && !src.is_local() {
             return Err(semantic(format!("LOAD DATA LOCAL INPATH needs a local path, got '{path}'")));
@@ -230,16 +378,24 @@ impl Session {
 }
 
 /// Shape a query's rows to a table's columns: by position (or by the given
-/// column list, others NULL), converted to the column types.
-fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String]) -> Result<LogicalPlan> {
+/// column list, others NULL), converted to the column types; then the
+/// partition keys at `dynamic` (positions in the table's keys), taken from
+/// the query's last columns in order.
+fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String], dynamic: &[usize]) -> Result<LogicalPlan> {
     let input: Vec<_> = plan.schema().columns();
     let targets: Vec<String> =
         if columns.is_empty() { table.columns.iter().map(|c| c.name.clone()).collect() } else { columns.to_vec() };
-    if targets.len() != input.len() {
+    if targets.len() + dynamic.len() != input.len() {
+        let keys: Vec<&str> = dynamic.iter().map(|i| table.partition_keys[*i].name.as_str()).collect();
         return Err(semantic(format!(
-            "Cannot insert into target table {} because column number/types are different: table needs {} columns, the query has {}",
+            "Cannot insert into target table {} because column number/types are different: table needs {} columns{}, the query has {}",
             table.qualified_name(),
-            targets.len(),
+            targets.len() + dynamic.len(),
+            if keys.is_empty() {
+                String::new()
+            } else {
+                format!(" (the last for the dynamic partition columns {})", keys.join(", "))
+            },
             input.len()
         )));
     }
@@ -251,33 +407,27 @@ fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String]) -> Res
             )));
         }
     }
+    let converted = |i: usize, ty: DataType| {
+        let from = plan.schema().field(i).data_type();
+        if from == &ty {
+            col(input[i].clone())
+        } else {
+            Expr::TryCast(TryCast::new(Box::new(col(input[i].clone())), ty))
+        }
+    };
     let mut exprs = Vec::new();
     for c in &table.columns {
         let ty: DataType = arrow_type(&parse_column_type(c)?);
         let e = match targets.iter().position(|t| t == &c.name) {
-            Some(i) => {
-                let from = plan.schema().field(i).data_type();
-                if from == &ty {
-                    col(input[i].clone())
-                } else {
-                    Expr::TryCast(TryCast::new(Box::new(col(input[i].clone())), ty))
-                }
-            }
+            Some(i) => converted(i, ty),
             None => Expr::TryCast(TryCast::new(Box::new(lit(datafusion::common::ScalarValue::Null)), ty)),
         };
         exprs.push(e.alias(&c.name));
     }
-    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_partition_values_like_hive() {
-        assert_eq!(escape_partition_value("2024-01-01"), "2024-01-01");
-        assert_eq!(escape_partition_value("a/b:c"), "a%2Fb%3Ac");
-        assert_eq!(escape_partition_value("x=y"), "x%3Dy");
+    for (j, k) in dynamic.iter().enumerate() {
+        let key = &table.partition_keys[*k];
+        let ty: DataType = arrow_type(&parse_column_type(key)?);
+        exprs.push(converted(targets.len() + j, ty).alias(&key.name));
     }
+    Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
 }

@@ -12,6 +12,7 @@ pub mod grouping;
 pub mod lateral_view;
 pub mod lexer;
 pub mod parser;
+pub mod partitions;
 pub mod rewrite;
 pub mod script;
 pub mod show;

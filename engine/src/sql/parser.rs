@@ -189,29 +189,68 @@ impl StatementParser<'_> {
         Ok(out)
     }
 
+    /// A constant in a partition spec, as its text (`NULL` as the default partition).
+    fn spec_value(&mut self) -> Result<String> {
+        Ok(match self.p.parse_expr()? {
+            Expr::Value(v) => match v.value {
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s,
+                Value::Number(n, _) => n,
+                Value::Null => crate::partition::DEFAULT_PARTITION.to_string(),
+                other => other.to_string(),
+            },
+            Expr::TypedString(t) => match t.value.value {
+                Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s,
+                other => other.to_string(),
+            },
+            Expr::UnaryOp { op, expr } => format!("{op}{expr}"),
+            other => return Err(HiveError::Parse(format!("partition value must be a constant, found {other}"))),
+        })
+    }
+
     /// `PARTITION (k='v', k2)`
-    fn partition_spec(&mut self) -> Result<Vec<(String, Option<String>)>> {
+    fn partition_spec(&mut self) -> Result<PartitionSpec> {
         self.p.expect_token(&Token::LParen)?;
         let mut out = Vec::new();
         loop {
             let k = self.ident()?;
-            let v = if self.p.consume_token(&Token::Eq) {
-                Some(match self.p.parse_expr()? {
-                    Expr::Value(v) => match v.value {
-                        Value::SingleQuotedString(s) | Value::DoubleQuotedString(s) => s,
-                        Value::Number(n, _) => n,
-                        Value::Null => "__HIVE_DEFAULT_PARTITION__".to_string(),
-                        other => other.to_string(),
-                    },
-                    Expr::UnaryOp { op, expr } => format!("{op}{expr}"),
-                    other => {
-                        return Err(HiveError::Parse(format!("partition value must be a constant, found {other}")));
-                    }
-                })
-            } else {
-                None
-            };
+            let v = if self.p.consume_token(&Token::Eq) { Some(self.spec_value()?) } else { None };
             out.push((k, v));
+            if self.p.consume_token(&Token::RParen) {
+                return Ok(out);
+            }
+            self.p.expect_token(&Token::Comma)?;
+        }
+    }
+
+    /// `PARTITION (k='v')` where every key has a constant.
+    fn static_partition_spec(&mut self) -> Result<PartitionSpec> {
+        let spec = self.partition_spec()?;
+        if let Some((k, _)) = spec.iter().find(|(_, v)| v.is_none()) {
+            return Err(HiveError::Parse(format!("partition column {k} needs a value here: PARTITION ({k}='...')")));
+        }
+        Ok(spec)
+    }
+
+    /// `PARTITION (k op 'v', ...)` with `=`, `<>`/`!=`, `<`, `<=`, `>`, `>=`.
+    fn partition_predicates(&mut self) -> Result<Vec<SpecPredicate>> {
+        use hiveql_metastore::CompareOp;
+        self.p.expect_token(&Token::LParen)?;
+        let mut out = Vec::new();
+        loop {
+            let key = self.ident()?;
+            let op = match self.p.next_token().token {
+                Token::Eq | Token::DoubleEq => CompareOp::Eq,
+                Token::Neq => CompareOp::NotEq,
+                Token::Lt => CompareOp::Lt,
+                Token::LtEq => CompareOp::LtEq,
+                Token::Gt => CompareOp::Gt,
+                Token::GtEq => CompareOp::GtEq,
+                _ => {
+                    self.p.prev_token();
+                    return Err(self.expected("a comparison (=, <>, <, <=, >, >=)"));
+                }
+            };
+            out.push(SpecPredicate { key, op, value: self.spec_value()? });
             if self.p.consume_token(&Token::RParen) {
                 return Ok(out);
             }
@@ -322,7 +361,29 @@ impl StatementParser<'_> {
             }
             return Ok(HiveStatement::DropDatabase { name, if_exists, cascade });
         }
-        if self.peek_word("analyze") || self.peek_word("msck") {
+        if self.eat_word("msck") {
+            self.eat_word("repair");
+            self.expect_word("table")?;
+            let table = self.table_ref()?;
+            let (add, drop) = if self.eat_words(&["add", "partitions"]) {
+                (true, false)
+            } else if self.eat_words(&["drop", "partitions"]) {
+                (false, true)
+            } else if self.eat_words(&["sync", "partitions"]) {
+                (true, true)
+            } else {
+                (true, false)
+            };
+            return Ok(HiveStatement::Msck { table, add, drop });
+        }
+        if self.peek_word("truncate") {
+            self.p.next_token();
+            self.eat_word("table");
+            let table = self.table_ref()?;
+            let partition = if self.eat_word("partition") { Some(self.static_partition_spec()?) } else { None };
+            return Ok(HiveStatement::Truncate { table, partition });
+        }
+        if self.peek_word("analyze") {
             let text = self.sql.to_string();
             while self.p.next_token().token != Token::EOF {}
             return Ok(HiveStatement::NoOp(text));
@@ -349,13 +410,6 @@ impl StatementParser<'_> {
                 }
                 HiveStatement::DropTable { name: table_ref(&names[0])?, if_exists, purge, view }
             }
-            Statement::Truncate(t) => {
-                let name = t.table_names.first().ok_or_else(|| HiveError::Parse("TRUNCATE needs a table".into()))?;
-                if t.partitions.is_some() {
-                    return Err(HiveError::Unsupported("TRUNCATE TABLE ... PARTITION".into()));
-                }
-                HiveStatement::Truncate(table_ref(&name.name)?)
-            }
             Statement::LoadData { local, inpath, overwrite, table_name, partitioned, .. } => {
                 let partition = match partitioned {
                     None => Vec::new(),
@@ -378,7 +432,7 @@ impl StatementParser<'_> {
                 };
                 HiveStatement::LoadData { local, path: inpath, overwrite, table: table_ref(&table_name)?, partition }
             }
-            Statement::CreateFunction(_) | Statement::DropFunction(_) | Statement::Analyze(_) | Statement::Msck(_) => {
+            Statement::CreateFunction(_) | Statement::DropFunction(_) | Statement::Analyze(_) => {
                 HiveStatement::NoOp(stmt.to_string())
             }
             other => {
@@ -559,9 +613,58 @@ impl StatementParser<'_> {
             AlterTable::SetSerdeProperties { class: Some(class), properties }
         } else if self.eat_words(&["set", "fileformat"]) {
             AlterTable::SetFileFormat(self.stored_as()?)
+        } else if self.eat_word("add") {
+            let if_not_exists = self.if_not_exists();
+            let mut partitions = Vec::new();
+            while self.eat_word("partition") {
+                let spec = self.static_partition_spec()?;
+                let location = if self.eat_word("location") { Some(self.string()?) } else { None };
+                partitions.push((spec, location));
+            }
+            if partitions.is_empty() {
+                return Err(self.expected("PARTITION or COLUMNS after ADD"));
+            }
+            AlterTable::AddPartitions { if_not_exists, partitions }
+        } else if self.eat_word("drop") {
+            let if_exists = self.if_exists();
+            let mut specs = Vec::new();
+            loop {
+                self.expect_word("partition")?;
+                specs.push(self.partition_predicates()?);
+                if !self.p.consume_token(&Token::Comma) {
+                    break;
+                }
+            }
+            self.eat_word("purge");
+            self.eat_words(&["ignore", "protection"]);
+            AlterTable::DropPartitions { if_exists, specs }
+        } else if self.eat_word("partition") {
+            let spec = self.static_partition_spec()?;
+            if self.eat_words(&["rename", "to", "partition"]) {
+                AlterTable::RenamePartition { from: spec, to: self.static_partition_spec()? }
+            } else {
+                let op = if self.eat_words(&["set", "location"]) {
+                    AlterTable::SetLocation(self.string()?)
+                } else if self.eat_words(&["set", "fileformat"]) {
+                    AlterTable::SetFileFormat(self.stored_as()?)
+                } else if self.eat_words(&["set", "serdeproperties"]) {
+                    AlterTable::SetSerdeProperties { class: None, properties: self.properties()? }
+                } else if self.eat_words(&["set", "serde"]) {
+                    let class = self.string()?;
+                    let properties =
+                        if self.eat_words(&["with", "serdeproperties"]) { self.properties()? } else { BTreeMap::new() };
+                    AlterTable::SetSerdeProperties { class: Some(class), properties }
+                } else {
+                    return Err(HiveError::Unsupported(format!(
+                        "ALTER TABLE ... PARTITION form at '{}' (supported: RENAME TO PARTITION, SET LOCATION, SET FILEFORMAT, SET SERDE[PROPERTIES])",
+                        self.p.peek_token().token
+                    )));
+                };
+                AlterTable::AlterPartition { spec, op: Box::new(op) }
+            }
         } else {
             return Err(HiveError::Unsupported(format!(
-                "ALTER TABLE form at '{}' (supported: RENAME TO, ADD/REPLACE COLUMNS, SET/UNSET TBLPROPERTIES, SET LOCATION, SET SERDE[PROPERTIES], SET FILEFORMAT)",
+                "ALTER TABLE form at '{}' (supported: RENAME TO, ADD/REPLACE COLUMNS, SET/UNSET TBLPROPERTIES, SET LOCATION, SET SERDE[PROPERTIES], SET FILEFORMAT, ADD/DROP PARTITION, PARTITION ...)",
                 self.p.peek_token().token
             )));
         };
@@ -585,7 +688,8 @@ impl StatementParser<'_> {
             DescribeStyle::Plain
         };
         let table = self.table_ref()?;
-        Ok(HiveStatement::Describe { table, style })
+        let partition = if self.eat_word("partition") { Some(self.static_partition_spec()?) } else { None };
+        Ok(HiveStatement::Describe { table, style, partition })
     }
 
     fn like_pattern(&mut self) -> Result<Option<String>> {
@@ -629,7 +733,9 @@ impl StatementParser<'_> {
             }
             Show::Columns(table)
         } else if self.eat_word("partitions") {
-            Show::Partitions(self.table_ref()?)
+            let table = self.table_ref()?;
+            let spec = if self.eat_word("partition") { self.partition_predicates()? } else { Vec::new() };
+            Show::Partitions(table, spec)
         } else if self.eat_word("functions") {
             Show::Functions { like: self.like_pattern()? }
         } else if self.eat_words(&["current", "database"]) || self.eat_words(&["current", "schema"]) {

@@ -5,10 +5,11 @@
 
 use std::fmt::Write;
 
-use hiveql_metastore::{Column, Table, TableType};
+use hiveql_metastore::{Column, StorageDescriptor, Table, TableType};
 
-use super::ast::{DescribeStyle, Show, TableRef};
+use super::ast::{DescribeStyle, PartitionSpec, Show, TableRef};
 use crate::error::{Result, semantic};
+use crate::partition::DEFAULT_PARTITION;
 use crate::session::{Session, StatementOutput, string_rows};
 
 /// Hive's `SHOW ... LIKE` patterns: `*` any text, `|` alternatives, case-insensitive.
@@ -102,33 +103,9 @@ impl Session {
                 let t = self.get_table(&t)?;
                 one_col("field", t.columns.iter().chain(&t.partition_keys).map(|c| c.name.clone()).collect(), &None)
             }
-            Show::Partitions(t) => {
+            Show::Partitions(t, spec) => {
                 let t = self.get_table(&t)?;
-                if t.partition_keys.is_empty() {
-                    return Err(semantic(format!("Table {} is not a partitioned table", t.qualified_name())));
-                }
-                let rows = self
-                    .metastore
-                    .list_partitions(&t.database, &t.name)?
-                    .into_iter()
-                    .map(|p| {
-                        t.partition_keys
-                            .iter()
-                            .zip(&p.values)
-                            .map(|(k, v)| {
-                                format!(
-                                    "{}={}",
-                                    k.name,
-                                    super::dml::escape_partition_value(
-                                        v.as_deref().unwrap_or(crate::table::provider::DEFAULT_PARTITION)
-                                    )
-                                )
-                            })
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    })
-                    .collect();
-                one_col("partition", rows, &None)
+                return self.show_partitions(&t, &spec);
             }
             Show::Functions { like } => {
                 let state = self.state();
@@ -205,8 +182,26 @@ impl Session {
         ))
     }
 
-    pub(crate) fn describe(&self, t: &TableRef, style: DescribeStyle) -> Result<StatementOutput> {
+    pub(crate) fn describe(
+        &self,
+        t: &TableRef,
+        style: DescribeStyle,
+        partition: Option<&PartitionSpec>,
+    ) -> Result<StatementOutput> {
         let table = self.get_table(t)?;
+        let partition = match partition {
+            None => None,
+            Some(spec_items) => {
+                let values = crate::partition::spec::full_values(&table, spec_items)?;
+                Some(self.metastore.get_partition(&table.database, &table.name, &values)?.ok_or_else(|| {
+                    semantic(format!(
+                        "Partition not found: {} of {}",
+                        super::partitions::partition_name(&table, &values),
+                        table.qualified_name()
+                    ))
+                })?)
+            }
+        };
         let mut rows = Vec::new();
         let blank = || vec![Some(String::new()), Some(String::new()), Some(String::new())];
         let kv = |k: &str, v: String| vec![Some(k.to_string()), Some(v), Some(String::new())];
@@ -231,6 +226,23 @@ impl Session {
                     Some(String::new()),
                 ]);
             }
+            DescribeStyle::Formatted if partition.is_some() => {
+                let p = partition.as_ref().expect("checked");
+                rows.push(blank());
+                rows.push(kv("# Detailed Partition Information", String::new()));
+                let values: Vec<&str> = p.values.iter().map(|v| v.as_deref().unwrap_or(DEFAULT_PARTITION)).collect();
+                rows.push(kv("Partition Value:", format!("[{}]", values.join(", "))));
+                rows.push(kv("Database:", table.database.clone()));
+                rows.push(kv("Table:", table.name.clone()));
+                rows.push(kv("CreateTime:", fmt_time(p.create_time)));
+                rows.push(kv("Location:", p.storage.location.clone()));
+                rows.push(kv("Partition Parameters:", String::new()));
+                for (k, v) in &p.properties {
+                    rows.push(vec![Some(String::new()), Some(k.clone()), Some(v.clone())]);
+                }
+                rows.push(blank());
+                storage_rows(&p.storage, &mut rows);
+            }
             DescribeStyle::Formatted => {
                 let sd = &table.storage;
                 rows.push(blank());
@@ -250,35 +262,38 @@ impl Session {
                     rows.push(kv("View Original Text:", table.view_text.clone().unwrap_or_default()));
                 } else {
                     rows.push(blank());
-                    rows.push(kv("# Storage Information", String::new()));
-                    rows.push(kv("SerDe Library:", sd.serde.serialization_lib.clone()));
-                    rows.push(kv("InputFormat:", sd.input_format.clone()));
-                    rows.push(kv("OutputFormat:", sd.output_format.clone()));
-                    rows.push(kv("Compressed:", "No".into()));
-                    rows.push(kv(
-                        "Num Buckets:",
-                        if sd.num_buckets == 0 { "-1".into() } else { sd.num_buckets.to_string() },
-                    ));
-                    rows.push(kv("Bucket Columns:", format!("[{}]", sd.bucket_columns.join(", "))));
-                    rows.push(kv(
-                        "Sort Columns:",
-                        format!(
-                            "[{}]",
-                            sd.sort_columns
-                                .iter()
-                                .map(|s| format!("Order(col:{}, order:{})", s.name, s.ascending as u8))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ));
-                    rows.push(kv("Storage Desc Params:", String::new()));
-                    for (k, v) in &sd.serde.parameters {
-                        rows.push(vec![Some(String::new()), Some(k.clone()), Some(v.escape_default().to_string())]);
-                    }
+                    storage_rows(sd, &mut rows);
                 }
             }
         }
         Ok(string_rows(&["col_name", "data_type", "comment"], rows))
+    }
+}
+
+/// The `# Storage Information` block of `DESCRIBE FORMATTED`.
+fn storage_rows(sd: &StorageDescriptor, rows: &mut Vec<Vec<Option<String>>>) {
+    let kv = |k: &str, v: String| vec![Some(k.to_string()), Some(v), Some(String::new())];
+    rows.push(kv("# Storage Information", String::new()));
+    rows.push(kv("SerDe Library:", sd.serde.serialization_lib.clone()));
+    rows.push(kv("InputFormat:", sd.input_format.clone()));
+    rows.push(kv("OutputFormat:", sd.output_format.clone()));
+    rows.push(kv("Compressed:", "No".into()));
+    rows.push(kv("Num Buckets:", if sd.num_buckets == 0 { "-1".into() } else { sd.num_buckets.to_string() }));
+    rows.push(kv("Bucket Columns:", format!("[{}]", sd.bucket_columns.join(", "))));
+    rows.push(kv(
+        "Sort Columns:",
+        format!(
+            "[{}]",
+            sd.sort_columns
+                .iter()
+                .map(|s| format!("Order(col:{}, order:{})", s.name, s.ascending as u8))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ));
+    rows.push(kv("Storage Desc Params:", String::new()));
+    for (k, v) in &sd.serde.parameters {
+        rows.push(vec![Some(String::new()), Some(k.clone()), Some(v.escape_default().to_string())]);
     }
 }
 

@@ -1,6 +1,8 @@
 //! [`HiveTableProvider`]: a metastore table as a DataFusion `TableProvider`.
-//! Each scan lists the table's (or its partitions') data files afresh, cuts
-//! them into splits and plans a `DataSourceExec` with the table's SerDe.
+//! Each scan chooses the partitions its predicates select (through the
+//! metastore, see [`crate::partition::prune`]), lists their data files
+//! afresh, cuts them into splits and plans a `DataSourceExec` per SerDe
+//! and file system (a partition may have its own), united when there are several.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,18 +10,22 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::Session as DfSession;
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileScanConfigBuilder, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_expr::expressions::{CastExpr, Column as PhysicalColumn};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::union::UnionExec;
 use datafusion_datasource::compute_all_files_statistics;
-use hiveql_metastore::{Partition, Table};
+use hiveql_metastore::{HiveType, Metastore, Partition, Table};
 
 use super::compression::Compression;
 use super::listing::list_data_files;
@@ -28,17 +34,41 @@ use super::statistics::StatisticsCache;
 use super::text_source::HiveTextSource;
 use crate::error::HiveError;
 use crate::location::{Location, LocationStores};
+use crate::partition::{path, prune, spec};
 use crate::serde::TableFormat;
-use crate::types::{arrow_schema, arrow_type, parse_column_type};
+use crate::types::{arrow_schema, arrow_type};
 
-/// Hive's name for a NULL partition value.
-pub const DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+/// What partition pruning chose for the scans of a statement, for `EXPLAIN`.
+#[derive(Debug, Default)]
+pub struct PruningLog {
+    entries: parking_lot::Mutex<Vec<PruningEntry>>,
+}
+
+/// One scan of a partitioned table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PruningEntry {
+    pub table: String,
+    pub selected: usize,
+    pub total: usize,
+}
+
+impl PruningLog {
+    fn record(&self, entry: PruningEntry) {
+        self.entries.lock().push(entry);
+    }
+
+    /// Take what was recorded since the last call.
+    pub fn take(&self) -> Vec<PruningEntry> {
+        std::mem::take(&mut *self.entries.lock())
+    }
+}
 
 /// A table of the metastore, ready to scan.
 #[derive(Debug)]
 pub struct HiveTableProvider {
     table: Table,
-    partitions: Vec<Partition>,
+    metastore: Arc<dyn Metastore>,
+    key_types: Vec<HiveType>,
     data_schema: SchemaRef,
     partition_fields: Vec<FieldRef>,
     schema: SchemaRef,
@@ -46,40 +76,52 @@ pub struct HiveTableProvider {
     statistics: Arc<StatisticsCache>,
 }
 
+/// The schema a format reads `columns` with: Parquet reads strings as
+/// views, as DataFusion itself does (`schema_force_view_types`): no
+/// copies, faster grouping.
+fn data_schema(columns: &[hiveql_metastore::Column], format: &TableFormat) -> crate::Result<SchemaRef> {
+    let schema = arrow_schema(columns)?;
+    if *format != TableFormat::Parquet {
+        return Ok(Arc::new(schema));
+    }
+    Ok(Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
+                DataType::Binary => Arc::new(f.as_ref().clone().with_data_type(DataType::BinaryView)),
+                _ => f.clone(),
+            })
+            .collect::<Vec<_>>(),
+    )))
+}
+
 impl HiveTableProvider {
-    /// A provider for `table`; `partitions` are its partitions (if
-    /// partitioned); file statistics are kept in `statistics`.
-    pub fn try_new(table: Table, partitions: Vec<Partition>, statistics: Arc<StatisticsCache>) -> crate::Result<Self> {
+    /// A provider for `table`, whose partitions (if any) are read from
+    /// `metastore` when it is scanned; file statistics are kept in `statistics`.
+    pub fn try_new(
+        table: Table,
+        metastore: Arc<dyn Metastore>,
+        statistics: Arc<StatisticsCache>,
+    ) -> crate::Result<Self> {
         let format = TableFormat::of(&table.storage, &table.properties)
             .map_err(|e| HiveError::Semantic(format!("table {}: {e}", table.qualified_name())))?;
-        let mut data_schema = arrow_schema(&table.columns)?;
-        if format == TableFormat::Parquet {
-            // Read Parquet strings as views, as DataFusion itself does
-            // (`schema_force_view_types`): no copies, faster grouping.
-            data_schema = Schema::new(
-                data_schema
-                    .fields()
-                    .iter()
-                    .map(|f| match f.data_type() {
-                        DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::Utf8View)),
-                        DataType::Binary => Arc::new(f.as_ref().clone().with_data_type(DataType::BinaryView)),
-                        _ => f.clone(),
-                    })
-                    .collect::<Vec<_>>(),
-            );
-        }
-        let data_schema = Arc::new(data_schema);
+        let data_schema = data_schema(&table.columns, &format)?;
+        let key_types = spec::key_types(&table)?;
         let partition_fields: Vec<FieldRef> = table
             .partition_keys
             .iter()
-            .map(|c| Ok(Arc::new(Field::new(c.name.clone(), arrow_type(&parse_column_type(c)?), true))))
-            .collect::<crate::Result<_>>()?;
+            .zip(&key_types)
+            .map(|(c, t)| Arc::new(Field::new(c.name.clone(), arrow_type(t), true)))
+            .collect();
         let mut fields: Vec<FieldRef> = data_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
         Ok(HiveTableProvider {
             schema: Arc::new(Schema::new(fields)),
             table,
-            partitions,
+            metastore,
+            key_types,
             data_schema,
             partition_fields,
             format,
@@ -92,28 +134,192 @@ impl HiveTableProvider {
         &self.table
     }
 
-    /// Directories to read, with the partition values of their rows.
-    fn directories(&self) -> crate::Result<Vec<(Location, Vec<ScalarValue>)>> {
-        if self.table.partition_keys.is_empty() {
-            return Ok(vec![(Location::parse(&self.table.storage.location)?, vec![])]);
+    /// The partitions `filters` (partition predicates) select: the
+    /// metastore narrows them by SQL, DataFusion checks the rest on the
+    /// partition values, and only the chosen ones are loaded whole.
+    fn partitions(&self, state: &dyn DfSession, filters: &[Expr]) -> Result<Vec<Partition>> {
+        let (db, name) = (&self.table.database, &self.table.name);
+        let ms = |e: hiveql_metastore::MetastoreError| DataFusionError::from(HiveError::from(e));
+        let predicates: Vec<Expr> =
+            filters.iter().filter(|f| prune::is_partition_predicate(f, &self.partition_fields)).cloned().collect();
+        let total = self.metastore.count_partitions(db, name).map_err(ms)?;
+        let parts = if predicates.is_empty() {
+            self.metastore.list_partitions(db, name).map_err(ms)?
+        } else {
+            let filter = prune::metastore_filter(&predicates, &self.partition_fields, &self.key_types);
+            let candidates = self.metastore.list_partition_values(db, name, &filter).map_err(ms)?;
+            let chosen = prune::evaluate(state, &predicates, &self.partition_fields, candidates)?;
+            self.metastore.get_partitions(db, name, &chosen).map_err(ms)?
+        };
+        if let Some(log) = state.config().get_extension::<PruningLog>() {
+            log.record(PruningEntry { table: self.table.qualified_name(), selected: parts.len(), total });
         }
-        self.partitions
-            .iter()
+        Ok(parts)
+    }
+
+    /// Directories to read, with their format and the partition values of their rows.
+    fn directories(&self, state: &dyn DfSession, filters: &[Expr]) -> Result<Vec<Directory>> {
+        if self.table.partition_keys.is_empty() {
+            return Ok(vec![Directory {
+                location: Location::parse(&self.table.storage.location)?,
+                format: self.format.clone(),
+                values: vec![],
+            }]);
+        }
+        self.partitions(state, filters)?
+            .into_iter()
             .map(|p| {
                 let values = p
                     .values
                     .iter()
                     .zip(&self.partition_fields)
-                    .map(|(v, f)| match v.as_deref() {
-                        None | Some(DEFAULT_PARTITION) => ScalarValue::try_from(f.data_type()),
-                        Some(s) => ScalarValue::try_from_string(s.to_string(), f.data_type())
-                            .or_else(|_| ScalarValue::try_from(f.data_type())),
-                    })
+                    .map(|(v, f)| prune::partition_scalar(v.as_deref(), f.data_type()))
                     .collect::<Result<Vec<_>>>()?;
-                Ok((Location::parse(&p.storage.location)?, values))
+                let format = if p.storage.serde == self.table.storage.serde
+                    && p.storage.input_format == self.table.storage.input_format
+                {
+                    self.format.clone()
+                } else {
+                    TableFormat::of(&p.storage, &self.table.properties).map_err(|e| {
+                        HiveError::Semantic(format!(
+                            "partition {} of {}: {e}",
+                            path::partition_name(self.table.partition_keys.iter().map(|k| k.name.as_str()), &p.values),
+                            self.table.qualified_name()
+                        ))
+                    })?
+                };
+                Ok(Directory { location: Location::parse(&p.storage.location)?, format, values })
             })
             .collect()
     }
+
+    /// One scan of the files of directories that share a format and a file system.
+    async fn scan_group(
+        &self,
+        state: &dyn DfSession,
+        group: &ScanGroup,
+        projection: Option<&Vec<usize>>,
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let runtime = state.runtime_env();
+        let store = group.store_url_location.store(runtime)?;
+        let data_schema = if group.format == self.format {
+            self.data_schema.clone()
+        } else {
+            data_schema(&self.table.columns, &group.format)?
+        };
+        let mut files = Vec::new();
+        for dir in &group.directories {
+            for meta in list_data_files(store.as_ref(), &dir.location).await? {
+                let mut file = PartitionedFile::new_from_meta(meta.clone()).with_partition_values(dir.values.clone());
+                if group.format == TableFormat::Parquet && state.config().collect_statistics() {
+                    file =
+                        file.with_statistics(self.statistics.parquet(state, &store, data_schema.clone(), &meta).await?);
+                }
+                files.push(file);
+            }
+        }
+        let mut fields: Vec<FieldRef> = data_schema.fields().iter().cloned().collect();
+        fields.extend(self.partition_fields.iter().cloned());
+        let group_schema = Arc::new(Schema::new(fields));
+        if files.is_empty() {
+            let projected = match projection {
+                Some(p) => Arc::new(group_schema.project(p)?),
+                None => group_schema,
+            };
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        let store_url = group.store_url_location.store_url.clone();
+        let table_schema =
+            TableSchema::builder(data_schema.clone()).with_table_partition_cols(self.partition_fields.clone()).build();
+        let target = state.config().target_partitions();
+        let (source, mut groups): (Arc<dyn FileSource>, _) = match &group.format {
+            TableFormat::Text(format) => {
+                let src = HiveTextSource::new(table_schema, format.clone());
+                let splittable = src.splittable();
+                // DataFusion's knob for cutting files into ranges decides the smallest split.
+                let min_split = state.config_options().optimizer.repartition_file_min_size as u64;
+                let blocks = block_sizes(state, &store_url, &files).await?;
+                let groups = plan_splits(files, target, min_split, |f| {
+                    if !splittable || Compression::of(f.object_meta.location.as_ref()).is_compressed() {
+                        Cut::Whole
+                    } else {
+                        blocks.get(&f.object_meta.location).map_or(Cut::Anywhere, |b| Cut::Blocks(*b))
+                    }
+                });
+                (Arc::new(src), groups)
+            }
+            TableFormat::Parquet => {
+                let groups = plan_splits(files, target, u64::MAX, |_| Cut::Whole);
+                (Arc::new(ParquetSource::new(table_schema)), groups)
+            }
+        };
+        let mut builder = FileScanConfigBuilder::new(store_url, source);
+        if group.format == TableFormat::Parquet && state.config().collect_statistics() {
+            let (with_stats, stats) = compute_all_files_statistics(groups, group_schema, true, false)?;
+            groups = with_stats;
+            builder = builder.with_statistics(stats);
+        }
+        let config =
+            builder.with_file_groups(groups).with_projection_indices(projection.cloned())?.with_limit(limit).build();
+        Ok(DataSourceExec::from_data_source(config))
+    }
+}
+
+/// A directory of data files to scan.
+struct Directory {
+    location: Location,
+    format: TableFormat,
+    values: Vec<ScalarValue>,
+}
+
+/// Directories scanned together: one format, one file system.
+struct ScanGroup {
+    format: TableFormat,
+    /// Any location on the group's file system (to find its object store).
+    store_url_location: Location,
+    directories: Vec<Directory>,
+}
+
+/// Group directories by format and file system, in order of first appearance.
+fn scan_groups(directories: Vec<Directory>) -> Vec<ScanGroup> {
+    let mut groups: Vec<ScanGroup> = Vec::new();
+    for d in directories {
+        match groups.iter_mut().find(|g| g.format == d.format && g.store_url_location.store_url == d.location.store_url)
+        {
+            Some(g) => g.directories.push(d),
+            None => groups.push(ScanGroup {
+                format: d.format.clone(),
+                store_url_location: d.location.clone(),
+                directories: vec![d],
+            }),
+        }
+    }
+    groups
+}
+
+/// `plan` with its columns cast to `schema` (same names and order), so that
+/// partitions in other formats union with the table's own.
+fn conform(plan: Arc<dyn ExecutionPlan>, schema: &SchemaRef) -> Result<Arc<dyn ExecutionPlan>> {
+    if plan.schema().fields().iter().zip(schema.fields()).all(|(a, b)| a.data_type() == b.data_type()) {
+        return Ok(plan);
+    }
+    let input = plan.schema();
+    let exprs: Vec<(Arc<dyn PhysicalExpr>, String)> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let column: Arc<dyn PhysicalExpr> = Arc::new(PhysicalColumn::new(f.name(), i));
+            let e: Arc<dyn PhysicalExpr> = if input.field(i).data_type() == f.data_type() {
+                column
+            } else {
+                Arc::new(CastExpr::new(column, f.data_type().clone(), None))
+            };
+            (e, f.name().clone())
+        })
+        .collect();
+    Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
 }
 
 /// The block sizes of files in the block store (none for other stores).
@@ -146,76 +352,41 @@ impl TableProvider for HiveTableProvider {
         TableType::Base
     }
 
+    /// Partition predicates choose partitions; DataFusion still applies
+    /// them to the rows (`Inexact`), which costs little on constant columns.
+    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if prune::is_partition_predicate(f, &self.partition_fields) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
         state: &dyn DfSession,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let runtime = state.runtime_env();
-        let mut files = Vec::new();
-        let mut store_url = None;
-        for (dir, values) in self.directories()? {
-            let store = dir.store(runtime)?;
-            if store_url.as_ref().is_some_and(|u| u != &dir.store_url) {
-                return Err(HiveError::Unsupported(format!(
-                    "table {} has partitions in different file systems",
-                    self.table.qualified_name()
-                ))
-                .into());
-            }
-            for meta in list_data_files(store.as_ref(), &dir).await? {
-                let mut file = PartitionedFile::new_from_meta(meta.clone()).with_partition_values(values.clone());
-                if self.format == TableFormat::Parquet && state.config().collect_statistics() {
-                    file = file.with_statistics(
-                        self.statistics.parquet(state, &store, self.data_schema.clone(), &meta).await?,
-                    );
-                }
-                files.push(file);
-            }
-            store_url = Some(dir.store_url);
-        }
         let projected = match projection {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => self.schema.clone(),
         };
-        let Some(store_url) = store_url.filter(|_| !files.is_empty()) else {
-            return Ok(Arc::new(EmptyExec::new(projected)));
-        };
-        let table_schema = TableSchema::builder(self.data_schema.clone())
-            .with_table_partition_cols(self.partition_fields.clone())
-            .build();
-        let target = state.config().target_partitions();
-        let (source, mut groups): (Arc<dyn FileSource>, _) = match &self.format {
-            TableFormat::Text(format) => {
-                let src = HiveTextSource::new(table_schema, format.clone());
-                let splittable = src.splittable();
-                // DataFusion's knob for cutting files into ranges decides the smallest split.
-                let min_split = state.config_options().optimizer.repartition_file_min_size as u64;
-                let blocks = block_sizes(state, &store_url, &files).await?;
-                let groups = plan_splits(files, target, min_split, |f| {
-                    if !splittable || Compression::of(f.object_meta.location.as_ref()).is_compressed() {
-                        Cut::Whole
-                    } else {
-                        blocks.get(&f.object_meta.location).map_or(Cut::Anywhere, |b| Cut::Blocks(*b))
-                    }
-                });
-                (Arc::new(src), groups)
-            }
-            TableFormat::Parquet => {
-                let groups = plan_splits(files, target, u64::MAX, |_| Cut::Whole);
-                (Arc::new(ParquetSource::new(table_schema)), groups)
-            }
-        };
-        let mut builder = FileScanConfigBuilder::new(store_url, source);
-        if self.format == TableFormat::Parquet && state.config().collect_statistics() {
-            let (with_stats, stats) = compute_all_files_statistics(groups, self.schema.clone(), true, false)?;
-            groups = with_stats;
-            builder = builder.with_statistics(stats);
+        let groups = scan_groups(self.directories(state, filters)?);
+        let mut plans = Vec::new();
+        for group in &groups {
+            let plan = self.scan_group(state, group, projection, limit).await?;
+            plans.push(conform(plan, &projected)?);
         }
-        let config =
-            builder.with_file_groups(groups).with_projection_indices(projection.cloned())?.with_limit(limit).build();
-        Ok(DataSourceExec::from_data_source(config))
+        if plans.is_empty() {
+            return Ok(Arc::new(EmptyExec::new(projected)));
+        }
+        UnionExec::try_new(plans)
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::RecordBatch;
 use datafusion::execution::TaskContext;
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -45,8 +45,7 @@ pub async fn write_plan(
     format: &TableFormat,
     overwrite: bool,
 ) -> Result<WriteResult> {
-    let location = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
-    let mut staging = Staging { store: store.clone(), location, writers: JoinSet::new(), handed_over: false };
+    let mut staging = Staging::new(store.clone(), dir);
     let staged = staging.write(ctx, plan, format).await?;
     // From here the statement can no longer be cancelled half-way: the files
     // are moved into place by a task of their own, which runs to the end
@@ -62,20 +61,37 @@ pub async fn write_plan(
     publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
 }
 
-/// A hidden staging directory and the writer tasks filling it.
+/// A hidden staging directory and the writer tasks filling it (each
+/// task's result is a `T`).
 ///
 /// Dropped before its files were handed over to publishing (the write
 /// failed, or its statement was cancelled), it aborts the writers and
 /// removes the directory once every writer has stopped: a writer still
 /// running when the directory is removed would create it again.
-struct Staging {
+struct Staging<T: Send + 'static> {
     store: Arc<dyn ObjectStore>,
     location: Location,
-    writers: JoinSet<Result<(usize, Path, u64)>>,
+    writers: JoinSet<Result<T>>,
     handed_over: bool,
 }
 
-impl Staging {
+impl<T: Send + 'static> Staging<T> {
+    fn new(store: Arc<dyn ObjectStore>, dir: &Location) -> Self {
+        let location = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
+        Staging { store, location, writers: JoinSet::new(), handed_over: false }
+    }
+
+    /// Every writer's result, or the first failure.
+    async fn join_all(&mut self) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        while let Some(joined) = self.writers.join_next().await {
+            out.push(joined.map_err(|e| HiveError::Internal(format!("writer task failed: {e}")))??);
+        }
+        Ok(out)
+    }
+}
+
+impl Staging<(usize, Path, u64)> {
     /// Write each output partition of `plan` into its own file here; the
     /// written files (partition, path, rows) in partition order.
     async fn write(
@@ -92,19 +108,13 @@ impl Staging {
                 Ok((part, path, rows))
             });
         }
-        let mut out = Vec::new();
-        while let Some(joined) = self.writers.join_next().await {
-            let (part, path, rows) = joined.map_err(|e| HiveError::Internal(format!("writer task failed: {e}")))??;
-            if rows > 0 {
-                out.push((part, path, rows));
-            }
-        }
+        let mut out: Vec<_> = self.join_all().await?.into_iter().filter(|(.., rows)| *rows > 0).collect();
         out.sort_by_key(|(p, ..)| *p);
         Ok(out)
     }
 }
 
-impl Drop for Staging {
+impl<T: Send + 'static> Drop for Staging<T> {
     fn drop(&mut self) {
         if self.handed_over {
             return;
@@ -128,6 +138,83 @@ fn unique() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
+/// One data file being written, in a table's format.
+// One value per open file: the size of its variants does not matter.
+#[allow(clippy::large_enum_variant)]
+enum FileWriter {
+    Text {
+        text: crate::serde::TextFormat,
+        buf: Vec<u8>,
+        out: Option<BufWriter>,
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+    },
+    Parquet {
+        writer: Option<AsyncArrowWriter<BufWriter>>,
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+    },
+}
+
+impl FileWriter {
+    fn new(format: &TableFormat, store: Arc<dyn ObjectStore>, path: Path) -> FileWriter {
+        match format {
+            TableFormat::Text(text) => {
+                FileWriter::Text { text: text.clone(), buf: Vec::with_capacity(WRITE_BUFFER), out: None, store, path }
+            }
+            TableFormat::Parquet => FileWriter::Parquet { writer: None, store, path },
+        }
+    }
+
+    /// Add rows; the file is created with the first of them.
+    async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        match self {
+            FileWriter::Text { text, buf, out, store, path } => {
+                text.write_batch(batch, buf)?;
+                if buf.len() >= WRITE_BUFFER {
+                    let w = out.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
+                    w.write_all(buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
+                    buf.clear();
+                }
+            }
+            FileWriter::Parquet { writer, store, path } => {
+                let w = match writer {
+                    Some(w) => w,
+                    None => writer.insert(
+                        AsyncArrowWriter::try_new(BufWriter::new(store.clone(), path.clone()), batch.schema(), None)
+                            .map_err(datafusion::error::DataFusionError::from)?,
+                    ),
+                };
+                w.write(batch).await.map_err(datafusion::error::DataFusionError::from)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Complete the file (if any row was written).
+    async fn finish(self) -> Result<()> {
+        match self {
+            FileWriter::Text { buf, mut out, store, path, .. } => {
+                if out.is_none() && buf.is_empty() {
+                    return Ok(());
+                }
+                let w = out.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
+                w.write_all(&buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
+                w.shutdown().await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
+            }
+            FileWriter::Parquet { writer, .. } => {
+                if let Some(w) = writer {
+                    w.close().await.map_err(datafusion::error::DataFusionError::from)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 async fn write_partition(
     ctx: Arc<TaskContext>,
     plan: Arc<dyn ExecutionPlan>,
@@ -137,51 +224,163 @@ async fn write_partition(
     format: &TableFormat,
 ) -> Result<u64> {
     let mut stream = plan.execute(part, ctx)?;
-    let schema: SchemaRef = stream.schema();
     let mut rows = 0u64;
-    match format {
-        TableFormat::Text(text) => {
-            let mut writer: Option<BufWriter> = None;
-            let mut buf = Vec::with_capacity(WRITE_BUFFER);
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                rows += batch.num_rows() as u64;
-                text.write_batch(&batch, &mut buf)?;
-                if buf.len() >= WRITE_BUFFER {
-                    let w = writer.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
-                    w.write_all(&buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
-                    buf.clear();
-                }
-            }
-            if rows > 0 {
-                let w = writer.get_or_insert_with(|| BufWriter::new(store.clone(), path.clone()));
-                w.write_all(&buf).await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
-                w.shutdown().await.map_err(|e| crate::error::io_err(format!("writing {path}"), e))?;
-            }
-        }
-        TableFormat::Parquet => {
-            let mut writer: Option<AsyncArrowWriter<BufWriter>> = None;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                if batch.num_rows() == 0 {
-                    continue;
-                }
-                rows += batch.num_rows() as u64;
-                let w = match &mut writer {
-                    Some(w) => w,
-                    None => writer.insert(
-                        AsyncArrowWriter::try_new(BufWriter::new(store.clone(), path.clone()), schema.clone(), None)
-                            .map_err(datafusion::error::DataFusionError::from)?,
-                    ),
-                };
-                w.write(&batch).await.map_err(datafusion::error::DataFusionError::from)?;
-            }
-            if let Some(w) = writer {
-                w.close().await.map_err(datafusion::error::DataFusionError::from)?;
-            }
+    let mut file = FileWriter::new(format, store, path.clone());
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        file.write(&batch).await?;
+    }
+    file.finish().await?;
+    Ok(rows)
+}
+
+/// The values of the dynamic partition keys of one row.
+pub type PartitionValues = Vec<Option<String>>;
+
+/// Limits of a dynamic-partition insert (Hive's `hive.exec.max.dynamic.partitions[.pernode]`).
+#[derive(Debug, Clone, Copy)]
+pub struct DynamicLimits {
+    /// The most partitions one writer task may create.
+    pub per_task: usize,
+    /// The most partitions the statement may create.
+    pub total: usize,
+}
+
+/// Files one writer task wrote for one partition: (task, file, rows).
+type StagedFile = (usize, Path, u64);
+
+/// Run `plan`, whose last columns are dynamic partition keys, and write
+/// the other columns of each row into the partition its keys name; then
+/// move each partition's files into the directory `destination` gives it
+/// (replacing its data files with `overwrite`). Staging and publishing are
+/// as for [`write_plan`]: nothing is moved unless every writer succeeded.
+/// Returns each written partition's values and result.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_dynamic_partitions(
+    ctx: Arc<TaskContext>,
+    plan: Arc<dyn ExecutionPlan>,
+    store: Arc<dyn ObjectStore>,
+    staging_dir: &Location,
+    format: &TableFormat,
+    data_columns: usize,
+    limits: DynamicLimits,
+    destination: impl Fn(&PartitionValues) -> Result<Location>,
+    overwrite: bool,
+) -> Result<Vec<(PartitionValues, WriteResult)>> {
+    format.check_writable()?;
+    let mut staging: Staging<Vec<(PartitionValues, StagedFile)>> = Staging::new(store.clone(), staging_dir);
+    for part in 0..plan.output_partitioning().partition_count() {
+        let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), store.clone(), format.clone());
+        let dir = staging.location.clone();
+        staging.writers.spawn(async move {
+            write_dynamic_task(ctx, plan, part, store, &dir, &format, data_columns, limits.per_task).await
+        });
+    }
+    let mut by_partition: std::collections::BTreeMap<PartitionValues, Vec<StagedFile>> = Default::default();
+    for task in staging.join_all().await? {
+        for (values, file) in task {
+            by_partition.entry(values).or_default().push(file);
         }
     }
-    Ok(rows)
+    if by_partition.len() > limits.total {
+        return Err(HiveError::Semantic(format!(
+            "Number of dynamic partitions created is {}, which is more than {}. To solve this try to set hive.exec.max.dynamic.partitions to at least {}.",
+            by_partition.len(),
+            limits.total,
+            by_partition.len()
+        )));
+    }
+    let mut targets = Vec::new();
+    for (values, mut files) in by_partition {
+        files.sort_by_key(|(p, ..)| *p);
+        targets.push((destination(&values)?, values, files));
+    }
+    staging.handed_over = true;
+    let location = staging.location.clone();
+    let publishing = tokio::spawn(async move {
+        let mut out = Vec::new();
+        let mut result = Ok(());
+        for (dir, values, files) in targets {
+            match publish(store.as_ref(), &dir, files, overwrite).await {
+                Ok(w) => out.push((values, w)),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        remove_dir(store.as_ref(), &location).await;
+        result.map(|()| out)
+    });
+    publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
+}
+
+/// One writer task of [`write_dynamic_partitions`]: one file per partition
+/// its rows fall into.
+#[allow(clippy::too_many_arguments)]
+async fn write_dynamic_task(
+    ctx: Arc<TaskContext>,
+    plan: Arc<dyn ExecutionPlan>,
+    part: usize,
+    store: Arc<dyn ObjectStore>,
+    staging: &Location,
+    format: &TableFormat,
+    data_columns: usize,
+    max_partitions: usize,
+) -> Result<Vec<(PartitionValues, StagedFile)>> {
+    use datafusion::arrow::array::UInt32Array;
+    use datafusion::arrow::compute::take;
+    let mut stream = plan.execute(part, ctx)?;
+    let data_schema = Arc::new(
+        stream
+            .schema()
+            .project(&(0..data_columns).collect::<Vec<_>>())
+            .map_err(datafusion::error::DataFusionError::from)?,
+    );
+    let mut files: std::collections::HashMap<PartitionValues, (FileWriter, Path, u64)> = Default::default();
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        let keys = &batch.columns()[data_columns..];
+        let mut groups: std::collections::HashMap<PartitionValues, Vec<u32>> = Default::default();
+        for row in 0..batch.num_rows() {
+            // Hive's text of the typed value; NULL and '' go to the default partition.
+            let values: PartitionValues =
+                keys.iter().map(|k| crate::value::format_value(k.as_ref(), row).filter(|s| !s.is_empty())).collect();
+            groups.entry(values).or_default().push(row as u32);
+        }
+        for (values, rows) in groups {
+            let indices = UInt32Array::from(rows);
+            let columns = batch.columns()[..data_columns]
+                .iter()
+                .map(|c| take(c.as_ref(), &indices, None))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(datafusion::error::DataFusionError::from)?;
+            let sub =
+                RecordBatch::try_new(data_schema.clone(), columns).map_err(datafusion::error::DataFusionError::from)?;
+            if !files.contains_key(&values) {
+                if files.len() >= max_partitions {
+                    return Err(HiveError::Semantic(format!(
+                        "Fatal error occurred when node tried to create too many dynamic partitions. The maximum number of dynamic partitions is controlled by hive.exec.max.dynamic.partitions and hive.exec.max.dynamic.partitions.pernode. Maximum was set to {max_partitions} partitions per node, number of dynamic partitions on this node: {}",
+                        files.len() + 1
+                    )));
+                }
+                let path = staging.path.clone().join(format!("t{part}_p{}", files.len())).join(format!("{part:06}_0"));
+                files.insert(values.clone(), (FileWriter::new(format, store.clone(), path.clone()), path, 0));
+            }
+            let (writer, _, rows) = files.get_mut(&values).expect("inserted above");
+            *rows += sub.num_rows() as u64;
+            writer.write(&sub).await?;
+        }
+    }
+    let mut out = Vec::with_capacity(files.len());
+    for (values, (writer, path, rows)) in files {
+        writer.finish().await?;
+        if rows > 0 {
+            out.push((values, (part, path, rows)));
+        }
+    }
+    Ok(out)
 }
 
 /// Move staged files into `dir` (after removing its data files when overwriting).

@@ -1,0 +1,11 @@
+//! Hive partitions: how partition directories are named
+//! ([`path`]), how partition specs are checked ([`spec`]), how a query's
+//! predicate chooses partitions through the metastore ([`prune`]), and how
+//! `MSCK REPAIR TABLE` finds partitions on storage ([`discover`]).
+
+pub mod discover;
+pub mod path;
+pub mod prune;
+pub mod spec;
+
+pub use path::DEFAULT_PARTITION;
