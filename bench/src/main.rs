@@ -32,6 +32,13 @@
 //! hiveql-bench functions --gen /tmp/hiveql-bench-functions --mib 1024
 //! ```
 //!
+//! `partitions` measures partition management at 10,000 partitions,
+//! dynamic-partition inserts and partition pruning (`partitions.rs`):
+//!
+//! ```text
+//! hiveql-bench partitions --dir /tmp/hiveql-bench-partitions --mib 1024
+//! ```
+//!
 //! `workload` reads `WN.datafusion.sql` (DataFusion's own DDL: what a
 //! DataFusion user registers directly) and `WN.hive.sql` (the Hive DDL hiveql
 //! runs), both with `-- @query NAME` sections, and times each query on both:
@@ -42,6 +49,7 @@
 #![allow(clippy::unwrap_used)] // a benchmark run that fails stops with the failure
 
 mod functions;
+mod partitions;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -74,7 +82,7 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn dir_bytes(p: &Path) -> u64 {
+pub(crate) fn dir_bytes(p: &Path) -> u64 {
     match std::fs::metadata(p) {
         Ok(m) if m.is_file() => m.len(),
         Ok(m) if m.is_dir() => {
@@ -587,10 +595,16 @@ fn main() {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
             rt.block_on(functions::run(&gen_dir, mb, runs));
         }
+        Some("partitions") => {
+            let dir = PathBuf::from(flag("--dir", "/tmp/hiveql-bench-partitions"));
+            let mb: u64 = flag("--mib", "1024").parse().expect("--mib N");
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(partitions::run(&dir, mb, runs));
+        }
         _ => eprintln!(
             "usage: hiveql-bench workload [--workloads DIR] [--data DIR] [--runs N] W4 W5 | startup [--bin PATH] [--runs N] \
              | serde [--workloads DIR] [--data DIR] [--gen DIR] [--runs N] W1 W2 CSV NESTED \
-             | functions [--gen DIR] [--mib N] [--runs N]"
+             | functions [--gen DIR] [--mib N] [--runs N] | partitions [--dir DIR] [--mib N] [--runs N]"
         ),
     }
 }

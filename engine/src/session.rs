@@ -224,6 +224,7 @@ impl Session {
         if key == WAREHOUSE_DIR {
             Location::parse(value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
         }
+        check_partition_setting(key, value)?;
         if key == LOCAL_TIME_ZONE {
             // the functions read the session zone from DataFusion's setting
             if crate::functions::date::Zone::parse(value).is_none() {
@@ -383,6 +384,29 @@ impl Session {
     /// `db` of a table reference, defaulting to the current database.
     pub(crate) fn qualify(&self, t: &TableRef) -> (String, String) {
         (t.database.clone().unwrap_or_else(|| self.current_db.clone()), t.name.clone())
+    }
+}
+
+/// Refuse a bad value for one of Hive's partition settings when it is set,
+/// not when a statement later reads it.
+fn check_partition_setting(key: &str, value: &str) -> Result<()> {
+    let v = value.trim().to_ascii_lowercase();
+    let allowed: &[&str] = match key {
+        "hive.exec.dynamic.partition.mode" => &["strict", "nonstrict"],
+        "hive.msck.path.validation" => &["skip", "ignore", "throw"],
+        "hive.exec.dynamic.partition" => &["true", "false"],
+        "hive.exec.max.dynamic.partitions" | "hive.exec.max.dynamic.partitions.pernode" => {
+            return match v.parse::<usize>() {
+                Ok(n) if n > 0 => Ok(()),
+                _ => Err(semantic(format!("SET {key}: '{value}' is not a positive number"))),
+            };
+        }
+        _ => return Ok(()),
+    };
+    if allowed.contains(&v.as_str()) {
+        Ok(())
+    } else {
+        Err(semantic(format!("SET {key}: '{value}' is not one of {}", allowed.join(", "))))
     }
 }
 

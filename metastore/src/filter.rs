@@ -88,13 +88,17 @@ impl PartitionFilter {
     }
 
     /// The filter as an SQL condition on the partition `p` (a row of the
-    /// `partitions` table), with its parameters appended to `params`.
+    /// `partitions` table), with its parameters appended to `params`, which
+    /// must already hold the database (`?1`) and the table (`?2`).
     pub(crate) fn to_sql(&self, params: &mut Vec<rusqlite::types::Value>) -> String {
         use rusqlite::types::Value;
         // The partitions whose key `key` satisfies `cond` (on the column `value`).
+        // The subquery names the table by the statement's parameters ?1 and ?2,
+        // not by `p`: uncorrelated, SQLite runs it once over the value index
+        // (correlated, it ran once per partition: 60 ms at 10,000 partitions).
         let keyed = |key: usize, cond: String| {
             format!(
-                "p.vals IN (SELECT k.vals FROM partition_key_vals k WHERE k.db = p.db AND k.tbl = p.tbl AND k.idx = {key} AND {cond})"
+                "p.vals IN (SELECT k.vals FROM partition_key_vals k WHERE k.db = ?1 AND k.tbl = ?2 AND k.idx = {key} AND {cond})"
             )
         };
         let operand = |v: &FilterValue, params: &mut Vec<Value>| -> &'static str {

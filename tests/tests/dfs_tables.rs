@@ -32,6 +32,16 @@ async fn script(home: &std::path::Path, warehouse: &str, ext: &str, local_file: 
         "CREATE TABLE copy STORED AS PARQUET AS SELECT * FROM sales WHERE amount IS NOT NULL".into(),
         "CREATE TABLE loaded (id INT, region STRING, amount DECIMAL(10,2), sold_on DATE) ROW FORMAT DELIMITED FIELDS TERMINATED BY ','".into(),
         format!("LOAD DATA LOCAL INPATH '{local_file}' INTO TABLE loaded"),
+        // partitions: dynamic insert, an escaped value, ADD/DROP, and MSCK
+        // rediscovering the managed table's directories through an external table
+        "CREATE TABLE parted (id INT, amount DECIMAL(10,2)) PARTITIONED BY (region STRING, y INT)".into(),
+        "SET hive.exec.dynamic.partition.mode=nonstrict".into(),
+        "INSERT INTO parted PARTITION (region, y) SELECT id, amount, region, year(sold_on) FROM sales".into(),
+        "INSERT INTO parted PARTITION (region='a/b', y=1) VALUES (99, 9.99)".into(),
+        format!("CREATE EXTERNAL TABLE found (id INT, amount DECIMAL(10,2)) PARTITIONED BY (region STRING, y INT) LOCATION '{warehouse}/parted'"),
+        "MSCK REPAIR TABLE found".into(),
+        "ALTER TABLE parted ADD PARTITION (region='empty', y=0)".into(),
+        "ALTER TABLE parted DROP PARTITION (y < 1)".into(),
     ];
     for st in &statements {
         s.execute(st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
@@ -42,6 +52,10 @@ async fn script(home: &std::path::Path, warehouse: &str, ext: &str, local_file: 
         "SELECT * FROM totals ORDER BY region",
         "SELECT id, amount FROM copy ORDER BY id",
         "SELECT count(*), sum(amount) FROM loaded WHERE id IS NOT NULL",
+        "SHOW PARTITIONS parted",
+        "SELECT region, count(*), sum(amount) FROM parted WHERE region IN ('east', 'a/b') GROUP BY region ORDER BY region",
+        "SHOW PARTITIONS found",
+        "SELECT * FROM found ORDER BY id",
     ] {
         out.push(rows(&mut s, q).await);
     }
@@ -82,11 +96,16 @@ async fn tables_on_dfs_match_tables_on_local_disk() {
     let on_dfs = script(&dfs_home, &format!("dfs://{addr}/warehouse"), &format!("dfs://{addr}/ext/sales"), &load).await;
     assert_eq!(on_dfs, local);
     assert_eq!(local[0].len(), 5);
+    assert!(local[4].iter().any(|p| p == "region=a%2Fb/y=1"), "{:?}", local[4]);
+    assert_eq!(local[7].len(), local[0].len() + 1);
+    // the escaped name is the directory's name on dfs too
+    let regions: Vec<String> = client.list("/warehouse/parted").await.unwrap().into_iter().map(|s| s.path).collect();
+    assert!(regions.contains(&"/warehouse/parted/region=a%2Fb".to_string()), "{regions:?}");
     // the managed tables' files really are on dfs, the dropped one is gone
     let names: Vec<String> = client.list("/warehouse").await.unwrap().into_iter().map(|s| s.path).collect();
     let left: Vec<String> =
         client.list("/warehouse/copy").await.map(|v| v.into_iter().map(|s| s.path).collect()).unwrap_or_default();
-    assert_eq!(names, vec!["/warehouse/loaded", "/warehouse/totals"], "left in copy: {left:?}");
+    assert_eq!(names, vec!["/warehouse/loaded", "/warehouse/parted", "/warehouse/totals"], "left in copy: {left:?}");
     assert!(!client.list("/warehouse/totals").await.unwrap().is_empty());
     // the external data is untouched
     assert_eq!(client.list("/ext/sales").await.unwrap().len(), 1);

@@ -302,9 +302,43 @@ impl Session {
             }
             columns.push(Column::new(name, hive_type(f.data_type())?.to_string()));
         }
-        table.columns = columns;
-        let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let plan = super::rewrite::rename_columns(plan, &names)?;
+        if !table.partition_keys.is_empty() {
+            // Hive 4: the partition columns are the query's last columns, in order.
+            let keys: Vec<String> = table.partition_keys.iter().map(|k| k.name.clone()).collect();
+            let tail: Vec<String> = names[names.len().saturating_sub(keys.len())..].to_vec();
+            if names.len() <= keys.len() || tail != keys {
+                return Err(semantic(format!(
+                    "CREATE TABLE AS SELECT ... PARTITIONED BY ({}): the partition columns must be the query's last columns, in that order (the query ends with {})",
+                    keys.join(", "),
+                    tail.join(", ")
+                )));
+            }
+            table.partition_keys = columns.split_off(columns.len() - keys.len());
+            table.columns = columns;
+            format.validate(&crate::types::arrow_schema(&table.columns)?)?;
+            self.metastore.create_table(&table)?;
+            let target = super::ast::InsertTarget {
+                table: TableRef { database: Some(table.database.clone()), name: table.name.clone() },
+                overwrite: true,
+                partition: Vec::new(),
+                columns: Vec::new(),
+                if_not_exists: false,
+            };
+            let spec = vec![None; keys.len()];
+            return match self.write_dynamic(&table, &target, &spec, plan).await {
+                Ok(msg) => Ok(StatementOutput::Done(Some(msg))),
+                Err(e) => {
+                    // Nothing of a failed CTAS stays: neither the table nor its files.
+                    let partitions = self.metastore.list_partitions(&table.database, &table.name)?;
+                    self.metastore.drop_table(&table.database, &table.name)?;
+                    self.delete_table_data(&table, &partitions).await?;
+                    Err(e)
+                }
+            };
+        }
+        table.columns = columns;
         let result = self.write_to_location(plan, &location, &format, true).await?;
         if let Err(e) = self.metastore.create_table(&table) {
             let store = location.store(self.ctx.runtime_env().as_ref())?;

@@ -188,6 +188,17 @@ impl Session {
                 )));
             }
         }
+        self.write_dynamic(table, target, spec, plan).await
+    }
+
+    /// The write of a dynamic-partition insert, once its settings allow it.
+    pub(crate) async fn write_dynamic(
+        &mut self,
+        table: &Table,
+        target: &InsertTarget,
+        spec: &[Option<Option<String>>],
+        plan: LogicalPlan,
+    ) -> Result<String> {
         let limits = DynamicLimits {
             per_task: self.conf_or("hive.exec.max.dynamic.partitions.pernode", 100usize)?,
             total: self.conf_or("hive.exec.max.dynamic.partitions", 1000usize)?,

@@ -486,7 +486,13 @@ impl StatementParser<'_> {
             if self.eat_word("comment") {
                 ct.comment = Some(self.string()?);
             } else if self.eat_words(&["partitioned", "by"]) {
-                ct.partition_columns = self.column_list()?;
+                // Hive 4's CTAS names its partition columns without types.
+                let names_only = matches!(self.p.peek_nth_token(2).token, Token::Comma | Token::RParen);
+                ct.partition_columns = if names_only {
+                    self.ident_list()?.into_iter().map(|n| Column::new(n, "")).collect()
+                } else {
+                    self.column_list()?
+                };
             } else if self.eat_words(&["clustered", "by"]) {
                 let columns = self.ident_list()?;
                 let mut sorted_by = Vec::new();
@@ -530,10 +536,16 @@ impl StatementParser<'_> {
                 break;
             }
         }
-        if ct.query.is_some() && (ct.external || !ct.columns.is_empty() || !ct.partition_columns.is_empty()) {
+        let typed_keys = ct.partition_columns.iter().any(|c| !c.data_type.is_empty());
+        if ct.query.is_some() && (ct.external || !ct.columns.is_empty() || typed_keys) {
             return Err(HiveError::Parse(
-                "CREATE TABLE AS SELECT takes neither a column list, PARTITIONED BY, nor EXTERNAL".into(),
+                "CREATE TABLE AS SELECT takes neither a column list, typed PARTITIONED BY columns (name them only: PARTITIONED BY (k)), nor EXTERNAL".into(),
             ));
+        }
+        if ct.query.is_none() && ct.partition_columns.iter().any(|c| c.data_type.is_empty()) {
+            return Err(
+                self.expected("a type for each PARTITIONED BY column (names alone are for CREATE TABLE ... AS SELECT)")
+            );
         }
         if ct.query.is_none() && ct.like.is_none() && ct.columns.is_empty() {
             return Err(self.expected("a column list, LIKE or AS SELECT"));

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
 use datafusion::execution::TaskContext;
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -316,6 +316,31 @@ pub async fn write_dynamic_partitions(
     publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
 }
 
+/// Hive's text of each value of a partition key column: arrow's cast
+/// where it prints as Hive does (integers, strings, dates), Hive's
+/// printing otherwise (doubles, timestamps, decimals, booleans).
+fn key_text(column: &dyn Array) -> Result<StringArray> {
+    use datafusion::arrow::datatypes::DataType;
+    match column.data_type() {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Date32 => {
+            let cast = datafusion::arrow::compute::cast(column, &DataType::Utf8)
+                .map_err(datafusion::error::DataFusionError::from)?;
+            cast.as_any()
+                .downcast_ref::<StringArray>()
+                .cloned()
+                .ok_or_else(|| HiveError::Internal("a cast to Utf8 gave no StringArray".into()))
+        }
+        _ => Ok((0..column.len()).map(|row| crate::value::format_value(column, row)).collect()),
+    }
+}
+
 /// One writer task of [`write_dynamic_partitions`]: one file per partition
 /// its rows fall into.
 #[allow(clippy::too_many_arguments)]
@@ -341,15 +366,19 @@ async fn write_dynamic_task(
     let mut files: std::collections::HashMap<PartitionValues, (FileWriter, Path, u64)> = Default::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let keys = &batch.columns()[data_columns..];
-        let mut groups: std::collections::HashMap<PartitionValues, Vec<u32>> = Default::default();
+        let keys: Vec<StringArray> =
+            batch.columns()[data_columns..].iter().map(|k| key_text(k.as_ref())).collect::<Result<_>>()?;
+        let mut groups: std::collections::HashMap<Vec<Option<&str>>, Vec<u32>> = Default::default();
         for row in 0..batch.num_rows() {
-            // Hive's text of the typed value; NULL and '' go to the default partition.
-            let values: PartitionValues =
-                keys.iter().map(|k| crate::value::format_value(k.as_ref(), row).filter(|s| !s.is_empty())).collect();
+            // NULL and '' go to the default partition.
+            let values: Vec<Option<&str>> = keys
+                .iter()
+                .map(|k| if k.is_null(row) { None } else { Some(k.value(row)) }.filter(|s| !s.is_empty()))
+                .collect();
             groups.entry(values).or_default().push(row as u32);
         }
         for (values, rows) in groups {
+            let values: PartitionValues = values.into_iter().map(|v| v.map(str::to_string)).collect();
             let indices = UInt32Array::from(rows);
             let columns = batch.columns()[..data_columns]
                 .iter()
