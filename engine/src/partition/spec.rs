@@ -92,9 +92,21 @@ fn checked_value(table: &Table, types: &[HiveType], i: usize, value: &str) -> Re
     })
 }
 
-/// The values of one whole partition from a spec that names every key
-/// once with a constant (`ALTER TABLE ... ADD PARTITION`, `LOAD DATA`).
-pub fn full_values(table: &Table, spec: &[(String, Option<String>)]) -> Result<Vec<Option<String>>> {
+/// What a `PARTITION (...)` clause says about one partition key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeySpec {
+    /// The key is not named.
+    Missing,
+    /// The key is named without a value (a dynamic partition column).
+    Dynamic,
+    /// The key's canonical value (`None`: the default partition).
+    Value(Option<String>),
+}
+
+/// Check a `PARTITION (...)` clause against the table's keys: every named
+/// column is a partition key, named once, with a value of its type.
+/// One entry per partition key, in the table's order.
+pub fn resolve(table: &Table, spec: &[(String, Option<String>)]) -> Result<Vec<KeySpec>> {
     if table.partition_keys.is_empty() {
         return Err(semantic(format!(
             "Table {} is not partitioned but a partition spec was given",
@@ -102,29 +114,43 @@ pub fn full_values(table: &Table, spec: &[(String, Option<String>)]) -> Result<V
         )));
     }
     let types = key_types(table)?;
-    let mut values: Vec<Option<Option<String>>> = vec![None; types.len()];
+    let mut keys = vec![KeySpec::Missing; types.len()];
     for (k, v) in spec {
         let i = key_index(table, k)?;
-        if values[i].is_some() {
+        if keys[i] != KeySpec::Missing {
             return Err(semantic(format!("partition column {k} is given twice in the partition specification")));
         }
-        let Some(v) = v else {
-            return Err(semantic(format!("partition column {k} needs a value here: PARTITION ({k}='...')")));
+        keys[i] = match v {
+            None => KeySpec::Dynamic,
+            Some(v) => KeySpec::Value(checked_value(table, &types, i, v)?),
         };
-        values[i] = Some(checked_value(table, &types, i, v)?);
     }
-    values
+    Ok(keys)
+}
+
+/// The error for a partition key a whole-partition spec leaves out.
+pub fn incomplete(table: &Table, i: usize) -> crate::error::HiveError {
+    semantic(format!(
+        "partition specification of {} is incomplete: {} has no value (the partition columns are {})",
+        table.qualified_name(),
+        table.partition_keys[i].name,
+        key_list(table)
+    ))
+}
+
+/// The values of one whole partition from a spec that names every key
+/// once with a constant (`ALTER TABLE ... ADD PARTITION`, `LOAD DATA`).
+pub fn full_values(table: &Table, spec: &[(String, Option<String>)]) -> Result<Vec<Option<String>>> {
+    resolve(table, spec)?
         .into_iter()
         .enumerate()
-        .map(|(i, v)| {
-            v.ok_or_else(|| {
-                semantic(format!(
-                    "partition specification of {} is incomplete: {} has no value (the partition columns are {})",
-                    table.qualified_name(),
-                    table.partition_keys[i].name,
-                    key_list(table)
-                ))
-            })
+        .map(|(i, k)| match k {
+            KeySpec::Value(v) => Ok(v),
+            KeySpec::Dynamic => {
+                let name = &table.partition_keys[i].name;
+                Err(semantic(format!("partition column {name} needs a value here: PARTITION ({name}='...')")))
+            }
+            KeySpec::Missing => Err(incomplete(table, i)),
         })
         .collect()
 }

@@ -17,6 +17,7 @@ use super::ast::{DirectoryTarget, InsertInto, InsertTarget, RowFormat, TableRef}
 use super::ddl::storage_descriptor;
 use crate::error::{Result, semantic};
 use crate::location::Location;
+use crate::partition::spec::KeySpec;
 use crate::serde::TableFormat;
 use crate::session::{Session, StatementOutput};
 use crate::table::listing::list_data_files;
@@ -72,7 +73,7 @@ impl Session {
             }
             // Into the partition where it is (it may have a location of its own).
             let dir = Location::parse(&p.storage.location)?;
-            let format = self.partition_format(&table, &p)?;
+            let format = TableFormat::of(&p.storage, &table.properties)?;
             let plan = conform_to_table(plan, &table, &target.columns, &[])?;
             let result = self.write_to_location(plan, &dir, &format, target.overwrite).await?;
             return Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()));
@@ -89,11 +90,6 @@ impl Session {
         Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()))
     }
 
-    /// The format a partition's data is in (its own SerDe, or the table's).
-    fn partition_format(&self, table: &Table, p: &Partition) -> Result<TableFormat> {
-        TableFormat::of(&p.storage, &table.properties)
-    }
-
     /// The partition spec of an insert, one entry per partition key in order:
     /// the static value, or `None` for a dynamic key. A table's keys may all
     /// be left out (all dynamic), as Hive 4 allows.
@@ -101,41 +97,13 @@ impl Session {
         if spec.is_empty() {
             return Ok(vec![None; table.partition_keys.len()]);
         }
-        let types = crate::partition::spec::key_types(table)?;
-        let mut out: Vec<Option<Option<Option<String>>>> = vec![None; types.len()];
-        for (k, v) in spec {
-            let i = table.partition_keys.iter().position(|c| c.name.eq_ignore_ascii_case(k)).ok_or_else(|| {
-                semantic(format!(
-                    "Non-Partition column appears in the partition specification: {k} (table {} is partitioned by {})",
-                    table.qualified_name(),
-                    table.partition_keys.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
-                ))
-            })?;
-            if out[i].is_some() {
-                return Err(semantic(format!("partition column {k} is given twice in the partition specification")));
-            }
-            out[i] = Some(match v {
-                None => None,
-                Some(v) => Some(crate::partition::spec::normalize(&types[i], v).map_err(|e| {
-                    semantic(format!(
-                        "Partition value for column {k} of {} cannot be converted to {}: {e}",
-                        table.qualified_name(),
-                        types[i]
-                    ))
-                })?),
-            });
-        }
-        let spec: Vec<Option<Option<String>>> = out
+        let spec: Vec<Option<Option<String>>> = crate::partition::spec::resolve(table, spec)?
             .into_iter()
             .enumerate()
-            .map(|(i, v)| {
-                v.ok_or_else(|| {
-                    semantic(format!(
-                        "Table {} is partitioned; the PARTITION clause must name {} (with a value, or alone for a dynamic partition)",
-                        table.qualified_name(),
-                        table.partition_keys[i].name
-                    ))
-                })
+            .map(|(i, k)| match k {
+                KeySpec::Value(v) => Ok(Some(v)),
+                KeySpec::Dynamic => Ok(None),
+                KeySpec::Missing => Err(crate::partition::spec::incomplete(table, i)),
             })
             .collect::<Result<_>>()?;
         if let Some(first_dynamic) = spec.iter().position(Option::is_none)
