@@ -113,6 +113,15 @@ impl Location {
 
     /// The object store of this location (made on first use for S3
     /// buckets and dfs clusters, see [`LocationStores`]).
+    /// Create the directory (and its parents) when it is local; object
+    /// stores have no directories to create.
+    pub fn make_local_dir(&self) -> Result<()> {
+        if let Some(p) = self.local_path() {
+            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
+        }
+        Ok(())
+    }
+
     pub fn store(&self, runtime: &RuntimeEnv) -> Result<Arc<dyn ObjectStore>> {
         Ok(runtime.object_store(&self.store_url)?)
     }

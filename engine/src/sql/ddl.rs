@@ -130,9 +130,7 @@ impl Session {
             Err(MetastoreError::AlreadyExists { .. }) if if_not_exists => return Ok(StatementOutput::Done(None)),
             Err(e) => return Err(e.into()),
         }
-        if let Some(p) = loc.local_path() {
-            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
-        }
+        loc.make_local_dir()?;
         Ok(StatementOutput::Done(None))
     }
 
@@ -276,10 +274,8 @@ impl Session {
             return self.create_table_as_select(table, location, format, *query).await;
         }
         self.metastore.create_table(&table)?;
-        if table.table_type == TableType::Managed
-            && let Some(p) = location.local_path()
-        {
-            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
+        if table.table_type == TableType::Managed {
+            location.make_local_dir()?;
         }
         Ok(StatementOutput::Done(None))
     }

@@ -80,9 +80,7 @@ impl Session {
         }
         let plan = conform_to_table(plan, &table, &target.columns, &[])?;
         let format = TableFormat::of(&table.storage, &table.properties)?;
-        if let Some(p) = dir.local_path() {
-            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
-        }
+        dir.make_local_dir()?;
         let result = self.write_to_location(plan, &dir, &format, target.overwrite).await?;
         if let Some(p) = partition {
             self.metastore.add_partitions(&table.database, &table.name, &[p], true)?;
@@ -178,9 +176,7 @@ impl Session {
         let physical = state.create_physical_plan(&plan).await?;
         let table_dir = Location::parse(&table.storage.location)?;
         let store = table_dir.store(self.ctx.runtime_env().as_ref())?;
-        if let Some(p) = table_dir.local_path() {
-            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
-        }
+        table_dir.make_local_dir()?;
         let full_values = |dynamic_values: &PartitionValues| -> Vec<Option<String>> {
             let mut d = dynamic_values.iter();
             spec.iter()
@@ -312,9 +308,7 @@ impl Session {
         if overwrite {
             writer::truncate_dir(dst_store.as_ref(), &dir).await?;
         }
-        if let Some(p) = dir.local_path() {
-            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
-        }
+        dir.make_local_dir()?;
         let mut taken: std::collections::HashSet<String> = list_data_files(dst_store.as_ref(), &dir)
             .await?
             .into_iter()

@@ -595,6 +595,25 @@ impl StatementParser<'_> {
         })))
     }
 
+    /// The `ALTER TABLE` forms a table and a partition share: `SET LOCATION`,
+    /// `SET FILEFORMAT`, `SET SERDE 'cls' [WITH SERDEPROPERTIES]`, `SET SERDEPROPERTIES`.
+    fn storage_change(&mut self) -> Result<Option<AlterTable>> {
+        Ok(Some(if self.eat_words(&["set", "location"]) {
+            AlterTable::SetLocation(self.string()?)
+        } else if self.eat_words(&["set", "fileformat"]) {
+            AlterTable::SetFileFormat(self.stored_as()?)
+        } else if self.eat_words(&["set", "serdeproperties"]) {
+            AlterTable::SetSerdeProperties { class: None, properties: self.properties()? }
+        } else if self.eat_words(&["set", "serde"]) {
+            let class = self.string()?;
+            let properties =
+                if self.eat_words(&["with", "serdeproperties"]) { self.properties()? } else { BTreeMap::new() };
+            AlterTable::SetSerdeProperties { class: Some(class), properties }
+        } else {
+            return Ok(None);
+        }))
+    }
+
     fn alter_table(&mut self) -> Result<HiveStatement> {
         let name = self.table_ref()?;
         let op = if self.eat_words(&["rename", "to"]) {
@@ -614,17 +633,8 @@ impl StatementParser<'_> {
             }
             self.p.expect_token(&Token::RParen)?;
             AlterTable::UnsetProperties(keys)
-        } else if self.eat_words(&["set", "location"]) {
-            AlterTable::SetLocation(self.string()?)
-        } else if self.eat_words(&["set", "serdeproperties"]) {
-            AlterTable::SetSerdeProperties { class: None, properties: self.properties()? }
-        } else if self.eat_words(&["set", "serde"]) {
-            let class = self.string()?;
-            let properties =
-                if self.eat_words(&["with", "serdeproperties"]) { self.properties()? } else { BTreeMap::new() };
-            AlterTable::SetSerdeProperties { class: Some(class), properties }
-        } else if self.eat_words(&["set", "fileformat"]) {
-            AlterTable::SetFileFormat(self.stored_as()?)
+        } else if let Some(op) = self.storage_change()? {
+            op
         } else if self.eat_word("add") {
             let if_not_exists = self.if_not_exists();
             let mut partitions = Vec::new();
@@ -655,18 +665,7 @@ impl StatementParser<'_> {
             if self.eat_words(&["rename", "to", "partition"]) {
                 AlterTable::RenamePartition { from: spec, to: self.static_partition_spec()? }
             } else {
-                let op = if self.eat_words(&["set", "location"]) {
-                    AlterTable::SetLocation(self.string()?)
-                } else if self.eat_words(&["set", "fileformat"]) {
-                    AlterTable::SetFileFormat(self.stored_as()?)
-                } else if self.eat_words(&["set", "serdeproperties"]) {
-                    AlterTable::SetSerdeProperties { class: None, properties: self.properties()? }
-                } else if self.eat_words(&["set", "serde"]) {
-                    let class = self.string()?;
-                    let properties =
-                        if self.eat_words(&["with", "serdeproperties"]) { self.properties()? } else { BTreeMap::new() };
-                    AlterTable::SetSerdeProperties { class: Some(class), properties }
-                } else {
+                let Some(op) = self.storage_change()? else {
                     return Err(HiveError::Unsupported(format!(
                         "ALTER TABLE ... PARTITION form at '{}' (supported: RENAME TO PARTITION, SET LOCATION, SET FILEFORMAT, SET SERDE[PROPERTIES])",
                         self.p.peek_token().token

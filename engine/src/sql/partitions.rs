@@ -80,14 +80,6 @@ impl Session {
         Ok(values)
     }
 
-    /// Create a local directory (object stores have none to create).
-    fn make_dir(&self, dir: &Location) -> Result<()> {
-        if let Some(p) = dir.local_path() {
-            std::fs::create_dir_all(&p).map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
-        }
-        Ok(())
-    }
-
     /// Delete a partition's data (managed tables only), and the parent
     /// directories this leaves empty up to the table's, as Hive does.
     async fn delete_partition_data(&self, table: &Table, p: &Partition) -> Result<()> {
@@ -147,7 +139,7 @@ impl Session {
             other => other.into(),
         })?;
         for p in &parts {
-            self.make_dir(&Location::parse(&p.storage.location)?)?;
+            Location::parse(&p.storage.location)?.make_local_dir()?;
         }
         Ok(StatementOutput::Done(None))
     }
