@@ -6,6 +6,7 @@
 //! metastore, queries and DML as DataFusion plans over metastore tables
 //! ([`table`]) whose rows are read and written by Hive's SerDes ([`serde`]).
 
+pub mod bucket;
 pub mod cancel;
 pub mod catalog;
 pub mod datetime_pattern;

@@ -315,12 +315,12 @@ impl Session {
                     .map(|l| l.take())
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|e| format!("{}: {} of {} partitions read", e.table, e.selected, e.total))
+                    .map(|e| format!("{}: {} of {} {} read", e.table, e.selected, e.total, e.unit))
                     .collect();
                 if let Some(schema) = batches.first().map(|b| b.schema())
                     && !pruned.is_empty()
                 {
-                    let kinds: StringArray = pruned.iter().map(|_| Some("partitions")).collect();
+                    let kinds: StringArray = pruned.iter().map(|_| Some("pruning")).collect();
                     let lines: StringArray = pruned.iter().map(Some).collect();
                     batches.push(
                         RecordBatch::try_new(schema, vec![Arc::new(kinds), Arc::new(lines)])

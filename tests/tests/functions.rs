@@ -85,8 +85,6 @@ const NOT_YET: &[&str] = &[
     // dates: windows over intervals, the Julian/Gregorian hybrid calendar
     "tumbling_window",
     "datetime_legacy_hybrid_calendar",
-    // the bucketing_version=2 hash (with the bucketed tables)
-    "murmur_hash",
     // the user's groups
     "current_groups",
 ];

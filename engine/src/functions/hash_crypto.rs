@@ -25,6 +25,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
     use DataType::*;
     let mut out = vec![
         HiveScalar::new("hash", variadic(&[Any], 0), |_, _| Ok(Int32), hash).udf(),
+        HiveScalar::new("murmur_hash", variadic(&[Any], 0), |_, _| Ok(Int32), murmur_hash).udf(),
         HiveScalar::new("crc32", exactly(&[StrOrBin]), |_, _| Ok(Int64), crc32).udf(),
         HiveScalar::new(
             "sha1",
@@ -144,6 +145,23 @@ fn hash(a: &Args) -> Result<ArrayRef> {
     Ok(prims::<Int32Type>(a.rows(), |i| {
         Some((0..a.len()).fold(0i32, |r, k| r.wrapping_mul(31).wrapping_add(hive_hash(a.col(k).as_ref(), a.at(k, i)))))
     }))
+}
+
+/// Hive's `murmur_hash(a, ...)`: the `bucketing_version=2` row hash of its arguments.
+fn murmur_hash(a: &Args) -> Result<ArrayRef> {
+    let mut out = Vec::with_capacity(a.rows());
+    for i in 0..a.rows() {
+        let mut h = 0i32;
+        for k in 0..a.len() {
+            let col = a.col(k);
+            let Some(f) = crate::bucket::murmur_field_hash(col.as_ref(), a.at(k, i)) else {
+                return exec_err!("murmur_hash of a {} value is not supported yet", col.data_type());
+            };
+            h = h.wrapping_mul(31).wrapping_add(f);
+        }
+        out.push(h);
+    }
+    Ok(Arc::new(datafusion::arrow::array::Int32Array::from(out)))
 }
 
 fn crc32(a: &Args) -> Result<ArrayRef> {

@@ -258,6 +258,9 @@ impl Session {
             }
             table.storage.bucket_columns = b.columns.clone();
             table.storage.num_buckets = b.buckets;
+            // New bucketed tables hash as Hive 3 and later do, and say so as Hive does.
+            table.properties.entry("bucketing_version".into()).or_insert_with(|| "2".into());
+            crate::bucket::BucketingVersion::of(&table.properties)?;
             table.storage.sort_columns =
                 b.sorted_by.iter().map(|(n, asc)| SortColumn { name: n.clone(), ascending: *asc }).collect();
         }

@@ -15,13 +15,14 @@ use object_store::path::Path;
 
 use super::ast::{DirectoryTarget, InsertInto, InsertTarget, RowFormat, TableRef};
 use super::ddl::storage_descriptor;
+use crate::bucket::{BucketNumber, BucketSpec};
 use crate::error::{Result, semantic};
 use crate::location::Location;
 use crate::partition::spec::KeySpec;
 use crate::serde::TableFormat;
 use crate::session::{Session, StatementOutput};
 use crate::table::listing::list_data_files;
-use crate::table::writer::{self, DynamicLimits, PartitionValues, WriteResult};
+use crate::table::writer::{self, PartitionValues, SplitWrite, WriteResult};
 use crate::types::{arrow_type, parse_column_type};
 
 impl Session {
@@ -58,11 +59,23 @@ impl Session {
         if table.table_type == TableType::View {
             return Err(semantic(format!("Cannot insert into a view: {}", table.qualified_name())));
         }
+        let bucketed = BucketSpec::of(&table)?.is_some();
         if !table.partition_keys.is_empty() {
             let spec = self.insert_spec(&table, &target.partition)?;
             if spec.iter().any(Option::is_none) {
                 return self.insert_dynamic(&table, &target, &spec, plan).await;
             }
+            if bucketed {
+                return self.write_dynamic(&table, &target, &spec, plan).await;
+            }
+        } else if bucketed {
+            if !target.partition.is_empty() {
+                return Err(semantic(format!(
+                    "Table {} is not partitioned but a partition spec was given",
+                    table.qualified_name()
+                )));
+            }
+            return self.write_dynamic(&table, &target, &[], plan).await;
         }
         let (dir, partition) = self.partition_target(&table, &target.partition)?;
         if let Some(existing) = &partition
@@ -165,12 +178,19 @@ impl Session {
         spec: &[Option<Option<String>>],
         plan: LogicalPlan,
     ) -> Result<String> {
-        let limits = DynamicLimits {
+        let dynamic: Vec<usize> = (0..spec.len()).filter(|i| spec[*i].is_none()).collect();
+        let mut plan = conform_to_table(plan, table, &target.columns, &dynamic)?;
+        let data_columns = plan.schema().fields().len() - dynamic.len();
+        let bucketing = BucketSpec::of(table)?;
+        if let Some(b) = &bucketing {
+            plan = bucketed(plan, table, b, self.state().config().target_partitions())?;
+        }
+        let split = SplitWrite {
+            data_columns,
+            bucketed: bucketing.is_some(),
             per_task: self.conf_or("hive.exec.max.dynamic.partitions.pernode", 100usize)?,
             total: self.conf_or("hive.exec.max.dynamic.partitions", 1000usize)?,
         };
-        let dynamic: Vec<usize> = (0..spec.len()).filter(|i| spec[*i].is_none()).collect();
-        let plan = conform_to_table(plan, table, &target.columns, &dynamic)?;
         let format = TableFormat::of(&table.storage, &table.properties)?;
         let state = self.state();
         let physical = state.create_physical_plan(&plan).await?;
@@ -199,21 +219,16 @@ impl Session {
                 Some(p) => Location::parse(&p.storage.location)?,
                 None => super::partitions::default_location(table, &values)?,
             };
-            if let Some(p) = dir.local_path() {
-                std::fs::create_dir_all(&p)
-                    .map_err(|e| crate::error::io_err(format!("creating {}", p.display()), e))?;
-            }
+            dir.make_local_dir()?;
             Ok(dir)
         };
-        let data_columns = plan.schema().fields().len() - dynamic.len();
         let written = writer::write_dynamic_partitions(
             self.ctx.task_ctx(),
             physical,
             store,
             &table_dir,
             &format,
-            data_columns,
-            limits,
+            split,
             destination,
             target.overwrite,
         )
@@ -227,6 +242,9 @@ impl Session {
                 let dir = super::partitions::default_location(table, &values)?;
                 new_parts.push(super::partitions::new_partition(table, values, &dir));
             }
+        }
+        if table.partition_keys.is_empty() {
+            return Ok(format!("{rows} rows loaded to {}", table.qualified_name()));
         }
         self.metastore.add_partitions(&table.database, &table.name, &new_parts, true)?;
         Ok(format!("{rows} rows loaded to {} ({} partitions)", table.qualified_name(), written.len()))
@@ -349,6 +367,40 @@ impl Session {
         ))))
     }
 }
+
+/// `plan` with each row's bucket number as a last column, its rows
+/// repartitioned so that each bucket is written by one task (one file per
+/// bucket), and sorted within buckets for `SORTED BY` tables.
+fn bucketed(plan: LogicalPlan, table: &Table, b: &BucketSpec, tasks: usize) -> Result<LogicalPlan> {
+    use datafusion::logical_expr::{Partitioning, expr::ScalarFunction};
+    let args = b
+        .columns
+        .iter()
+        .map(|c| {
+            if !table.columns.iter().any(|t| &t.name == c) {
+                return Err(semantic(format!("bucket column {c} is not a column of {}", table.qualified_name())));
+            }
+            Ok(col(c.as_str()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let bucket = Expr::ScalarFunction(ScalarFunction::new_udf(BucketNumber::udf(b.version, b.buckets), args));
+    let mut exprs: Vec<Expr> = plan.schema().columns().into_iter().map(col).collect();
+    exprs.push(bucket.alias(BUCKET_COLUMN));
+    let builder = LogicalPlanBuilder::from(plan).project(exprs)?;
+    let sort = &table.storage.sort_columns;
+    let builder = if sort.is_empty() {
+        builder.repartition(Partitioning::Hash(vec![col(BUCKET_COLUMN)], tasks.max(1)))?
+    } else {
+        // A total order by (bucket, sort columns): one writer, every bucket file sorted.
+        let mut keys = vec![col(BUCKET_COLUMN).sort(true, true)];
+        keys.extend(sort.iter().map(|s| col(s.name.as_str()).sort(s.ascending, s.ascending)));
+        builder.sort(keys)?
+    };
+    Ok(builder.build()?)
+}
+
+/// The name of the bucket number column of a bucketed write.
+const BUCKET_COLUMN: &str = "__hive_bucket";
 
 /// Shape a query's rows to a table's columns: by position (or by the given
 /// column list, others NULL), converted to the column types; then the

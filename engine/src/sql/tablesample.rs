@@ -5,8 +5,13 @@
 //! - `TABLESAMPLE (p PERCENT)`: each row with probability p/100 (Hive
 //!   samples whole HDFS blocks, so its share is as approximate).
 //!
-//! The bucket form (`BUCKET x OUT OF y`) and the byte-size form (`100M`)
-//! are refused with a clear error.
+//! - `TABLESAMPLE (BUCKET x OUT OF y [ON cols | ON rand()])`: the rows
+//!   whose bucket among `y` (the table's bucket hash over its bucket
+//!   columns, or over the `ON` columns) is `x - 1`, as Hive samples; so for
+//!   a table in N buckets and y dividing N, buckets x-1, x-1+y, ...;
+//!   `ON rand()` keeps each row with probability 1/y.
+//!
+//! The byte-size form (`100M`) is refused with a clear error.
 
 use datafusion::common::{Result, ScalarValue, not_impl_err, plan_err};
 use datafusion::logical_expr::planner::{PlannedRelation, RelationPlanner, RelationPlannerContext, RelationPlanning};
@@ -42,8 +47,10 @@ impl RelationPlanner for TableSamplePlanner {
             Some(TableSampleKind::BeforeTableAlias(s) | TableSampleKind::AfterTableAlias(s)) => s,
             None => return Ok(RelationPlanning::Original(Box::new(relation))),
         };
-        if sample.bucket.is_some() {
-            return not_impl_err!("TABLESAMPLE (BUCKET x OUT OF y) on {table} is not supported yet");
+        if let Some(bucket) = sample.bucket {
+            let input = ctx.plan(relation)?;
+            let plan = bucket_sample(input, &table, bucket, ctx)?;
+            return Ok(RelationPlanning::Planned(Box::new(PlannedRelation::new(plan, None))));
         }
         let Some(q) = sample.quantity else { return plan_err!("TABLESAMPLE on {table} needs a quantity") };
         let empty = datafusion::common::DFSchema::empty();
@@ -63,5 +70,76 @@ impl RelationPlanner for TableSamplePlanner {
             _ => return plan_err!("TABLESAMPLE on {table}: {} is not a valid sample size", q.value),
         };
         Ok(RelationPlanning::Planned(Box::new(PlannedRelation::new(plan, None))))
+    }
+}
+
+/// The `BUCKET x OUT OF y` sample of `input` (a scan of `table`).
+fn bucket_sample(
+    input: datafusion::logical_expr::LogicalPlan,
+    table: &str,
+    bucket: datafusion::sql::sqlparser::ast::TableSampleBucket,
+    ctx: &mut dyn RelationPlannerContext,
+) -> Result<datafusion::logical_expr::LogicalPlan> {
+    use datafusion::logical_expr::expr::ScalarFunction;
+    use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, Value};
+    let int = |v: &Value| match v {
+        Value::Number(n, _) => n.parse::<u32>().ok(),
+        _ => None,
+    };
+    let (Some(x), Some(y)) = (int(&bucket.bucket.value), int(&bucket.total.value)) else {
+        return plan_err!("TABLESAMPLE (BUCKET x OUT OF y) on {table}: x and y must be positive integers");
+    };
+    if y == 0 || x == 0 || x > y {
+        return plan_err!("TABLESAMPLE (BUCKET {x} OUT OF {y}) on {table}: the bucket must be between 1 and {y}");
+    }
+    let hive_table = scanned_table(&input);
+    let version = match &hive_table {
+        Some(t) => {
+            crate::bucket::BucketingVersion::of(&t.properties).map_err(datafusion::error::DataFusionError::from)?
+        }
+        None => crate::bucket::BucketingVersion::V1,
+    };
+    let keep = match bucket.on {
+        Some(SqlExpr::Function(f))
+            if ["rand", "random"].contains(&f.name.to_string().to_ascii_lowercase().as_str()) =>
+        {
+            let r = datafusion::functions::math::expr_fn::random();
+            datafusion::functions::math::expr_fn::floor(r * lit(y as f64)).eq(lit((x - 1) as f64))
+        }
+        Some(on) => {
+            let schema = input.schema().clone();
+            let columns = match on {
+                SqlExpr::Tuple(items) => items,
+                SqlExpr::Nested(e) => vec![*e],
+                other => vec![other],
+            };
+            let args = columns.into_iter().map(|c| ctx.sql_to_expr(c, &schema)).collect::<Result<Vec<_>>>()?;
+            let udf = crate::bucket::BucketNumber::udf(version, y);
+            DfExpr::ScalarFunction(ScalarFunction::new_udf(udf, args)).eq(lit((x - 1) as i32))
+        }
+        None => {
+            let Some(t) = hive_table.filter(|t| !t.storage.bucket_columns.is_empty()) else {
+                return plan_err!(
+                    "TABLESAMPLE (BUCKET {x} OUT OF {y}) on {table}: the table is not bucketed; name the columns to sample on with ON (col, ...)"
+                );
+            };
+            let args = t.storage.bucket_columns.iter().map(|c| datafusion::prelude::col(c.as_str())).collect();
+            let udf = crate::bucket::BucketNumber::udf(version, y);
+            DfExpr::ScalarFunction(ScalarFunction::new_udf(udf, args)).eq(lit((x - 1) as i32))
+        }
+    };
+    LogicalPlanBuilder::from(input).filter(keep)?.build()
+}
+
+/// The metastore table a plan scans directly (through aliases), if any.
+fn scanned_table(plan: &datafusion::logical_expr::LogicalPlan) -> Option<hiveql_metastore::Table> {
+    use datafusion::logical_expr::LogicalPlan;
+    match plan {
+        LogicalPlan::TableScan(scan) => {
+            let provider = datafusion::datasource::source_as_provider(&scan.source).ok()?;
+            provider.downcast_ref::<crate::table::HiveTableProvider>().map(|p| p.table().clone())
+        }
+        LogicalPlan::SubqueryAlias(a) => scanned_table(&a.input),
+        _ => None,
     }
 }

@@ -32,6 +32,7 @@ use super::listing::list_data_files;
 use super::split::{Cut, plan_splits};
 use super::statistics::StatisticsCache;
 use super::text_source::HiveTextSource;
+use crate::bucket::BucketSpec;
 use crate::error::HiveError;
 use crate::location::{Location, LocationStores};
 use crate::partition::{path, prune, spec};
@@ -44,10 +45,12 @@ pub struct PruningLog {
     entries: parking_lot::Mutex<Vec<PruningEntry>>,
 }
 
-/// One scan of a partitioned table.
+/// What one scan skipped: partitions, or buckets.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PruningEntry {
     pub table: String,
+    /// "partitions" or "buckets".
+    pub unit: &'static str,
     pub selected: usize,
     pub total: usize,
 }
@@ -74,6 +77,8 @@ pub struct HiveTableProvider {
     schema: SchemaRef,
     format: TableFormat,
     statistics: Arc<StatisticsCache>,
+    /// The table's bucketing and its bucket columns' types, if bucketed.
+    bucketing: Option<(BucketSpec, Vec<DataType>)>,
 }
 
 /// The schema a format reads `columns` with: Parquet reads strings as
@@ -117,7 +122,27 @@ impl HiveTableProvider {
             .collect();
         let mut fields: Vec<FieldRef> = data_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
+        let bucketing = match BucketSpec::of(&table)? {
+            None => None,
+            Some(b) => {
+                let types = b
+                    .columns
+                    .iter()
+                    .map(|c| {
+                        let col = table.columns.iter().find(|t| &t.name == c).ok_or_else(|| {
+                            HiveError::Semantic(format!(
+                                "bucket column {c} is not a column of {}",
+                                table.qualified_name()
+                            ))
+                        })?;
+                        Ok(arrow_type(&crate::types::parse_column_type(col)?))
+                    })
+                    .collect::<crate::Result<Vec<_>>>()?;
+                Some((b, types))
+            }
+        };
         Ok(HiveTableProvider {
+            bucketing,
             schema: Arc::new(Schema::new(fields)),
             table,
             metastore,
@@ -152,7 +177,12 @@ impl HiveTableProvider {
             self.metastore.get_partitions(db, name, &chosen).map_err(ms)?
         };
         if let Some(log) = state.config().get_extension::<PruningLog>() {
-            log.record(PruningEntry { table: self.table.qualified_name(), selected: parts.len(), total });
+            log.record(PruningEntry {
+                table: self.table.qualified_name(),
+                unit: "partitions",
+                selected: parts.len(),
+                total,
+            });
         }
         Ok(parts)
     }
@@ -193,6 +223,28 @@ impl HiveTableProvider {
             .collect()
     }
 
+    /// True for a predicate on bucket columns only (which may select buckets).
+    fn is_bucket_predicate(&self, f: &Expr) -> bool {
+        let Some((b, _)) = &self.bucketing else { return false };
+        let columns = f.column_refs();
+        !columns.is_empty() && columns.iter().all(|c| b.columns.contains(&c.name)) && !f.is_volatile()
+    }
+
+    /// The buckets a scan must read (`None`: all), recorded for `EXPLAIN`.
+    fn buckets(&self, state: &dyn DfSession, filters: &[Expr]) -> Result<Option<std::collections::BTreeSet<u32>>> {
+        let Some((spec, types)) = &self.bucketing else { return Ok(None) };
+        let selected = crate::bucket::selected_buckets(spec, types, filters)?;
+        if let (Some(sel), Some(log)) = (&selected, state.config().get_extension::<PruningLog>()) {
+            log.record(PruningEntry {
+                table: self.table.qualified_name(),
+                unit: "buckets",
+                selected: sel.len(),
+                total: spec.buckets as usize,
+            });
+        }
+        Ok(selected)
+    }
+
     /// One scan of the files of directories that share a format and a file system.
     async fn scan_group(
         &self,
@@ -200,6 +252,7 @@ impl HiveTableProvider {
         group: &ScanGroup,
         projection: Option<&Vec<usize>>,
         limit: Option<usize>,
+        buckets: Option<&std::collections::BTreeSet<u32>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let runtime = state.runtime_env();
         let store = group.store_url_location.store(runtime)?;
@@ -211,6 +264,16 @@ impl HiveTableProvider {
         let mut files = Vec::new();
         for dir in &group.directories {
             for meta in list_data_files(store.as_ref(), &dir.location).await? {
+                // A file named for another bucket holds none of the rows sought.
+                if let Some(wanted) = buckets
+                    && meta
+                        .location
+                        .filename()
+                        .and_then(crate::bucket::bucket_of_file)
+                        .is_some_and(|b| !wanted.contains(&b))
+                {
+                    continue;
+                }
                 let mut file = PartitionedFile::new_from_meta(meta.clone()).with_partition_values(dir.values.clone());
                 if group.format == TableFormat::Parquet && state.config().collect_statistics() {
                     file =
@@ -358,7 +421,7 @@ impl TableProvider for HiveTableProvider {
         Ok(filters
             .iter()
             .map(|f| {
-                if prune::is_partition_predicate(f, &self.partition_fields) {
+                if prune::is_partition_predicate(f, &self.partition_fields) || self.is_bucket_predicate(f) {
                     TableProviderFilterPushDown::Inexact
                 } else {
                     TableProviderFilterPushDown::Unsupported
@@ -379,9 +442,10 @@ impl TableProvider for HiveTableProvider {
             None => self.schema.clone(),
         };
         let groups = scan_groups(self.directories(state, filters)?);
+        let buckets = self.buckets(state, filters)?;
         let mut plans = Vec::new();
         for group in &groups {
-            let plan = self.scan_group(state, group, projection, limit).await?;
+            let plan = self.scan_group(state, group, projection, limit, buckets.as_ref()).await?;
             plans.push(conform(plan, &projected)?);
         }
         if plans.is_empty() {

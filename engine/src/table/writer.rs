@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use datafusion::execution::TaskContext;
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
@@ -238,16 +238,23 @@ async fn write_partition(
 /// The values of the dynamic partition keys of one row.
 pub type PartitionValues = Vec<Option<String>>;
 
-/// Limits of a dynamic-partition insert (Hive's `hive.exec.max.dynamic.partitions[.pernode]`).
+/// The shape of a partitioned (or bucketed) write.
 #[derive(Debug, Clone, Copy)]
-pub struct DynamicLimits {
-    /// The most partitions one writer task may create.
+pub struct SplitWrite {
+    /// The plan's first columns are the data; then come the dynamic
+    /// partition keys, then (when `bucketed`) the bucket number (INT).
+    pub data_columns: usize,
+    /// Each row's last column is its bucket: the rows of bucket `b` go to
+    /// the file named `b` (`00000b_0`), as Hive names bucket files.
+    pub bucketed: bool,
+    /// The most partitions one writer task may create (`hive.exec.max.dynamic.partitions.pernode`).
     pub per_task: usize,
-    /// The most partitions the statement may create.
+    /// The most partitions the statement may create (`hive.exec.max.dynamic.partitions`).
     pub total: usize,
 }
 
-/// Files one writer task wrote for one partition: (task, file, rows).
+/// Files one writer task wrote for one partition: (file number: the task,
+/// or the bucket; file; rows).
 type StagedFile = (usize, Path, u64);
 
 /// Run `plan`, whose last columns are dynamic partition keys, and write
@@ -263,8 +270,7 @@ pub async fn write_dynamic_partitions(
     store: Arc<dyn ObjectStore>,
     staging_dir: &Location,
     format: &TableFormat,
-    data_columns: usize,
-    limits: DynamicLimits,
+    split: SplitWrite,
     destination: impl Fn(&PartitionValues) -> Result<Location>,
     overwrite: bool,
 ) -> Result<Vec<(PartitionValues, WriteResult)>> {
@@ -273,9 +279,7 @@ pub async fn write_dynamic_partitions(
     for part in 0..plan.output_partitioning().partition_count() {
         let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), store.clone(), format.clone());
         let dir = staging.location.clone();
-        staging.writers.spawn(async move {
-            write_dynamic_task(ctx, plan, part, store, &dir, &format, data_columns, limits.per_task).await
-        });
+        staging.writers.spawn(async move { write_dynamic_task(ctx, plan, part, store, &dir, &format, split).await });
     }
     let mut by_partition: std::collections::BTreeMap<PartitionValues, Vec<StagedFile>> = Default::default();
     for task in staging.join_all().await? {
@@ -283,11 +287,11 @@ pub async fn write_dynamic_partitions(
             by_partition.entry(values).or_default().push(file);
         }
     }
-    if by_partition.len() > limits.total {
+    if by_partition.len() > split.total {
         return Err(HiveError::Semantic(format!(
             "Number of dynamic partitions created is {}, which is more than {}. To solve this try to set hive.exec.max.dynamic.partitions to at least {}.",
             by_partition.len(),
-            limits.total,
+            split.total,
             by_partition.len()
         )));
     }
@@ -341,9 +345,8 @@ fn key_text(column: &dyn Array) -> Result<StringArray> {
     }
 }
 
-/// One writer task of [`write_dynamic_partitions`]: one file per partition
-/// its rows fall into.
-#[allow(clippy::too_many_arguments)]
+/// One writer task of [`write_dynamic_partitions`]: one file per
+/// partition (and bucket) its rows fall into.
 async fn write_dynamic_task(
     ctx: Arc<TaskContext>,
     plan: Arc<dyn ExecutionPlan>,
@@ -351,11 +354,12 @@ async fn write_dynamic_task(
     store: Arc<dyn ObjectStore>,
     staging: &Location,
     format: &TableFormat,
-    data_columns: usize,
-    max_partitions: usize,
+    split: SplitWrite,
 ) -> Result<Vec<(PartitionValues, StagedFile)>> {
     use datafusion::arrow::array::UInt32Array;
     use datafusion::arrow::compute::take;
+    use datafusion::arrow::datatypes::Int32Type;
+    let data_columns = split.data_columns;
     let mut stream = plan.execute(part, ctx)?;
     let data_schema = Arc::new(
         stream
@@ -363,22 +367,29 @@ async fn write_dynamic_task(
             .project(&(0..data_columns).collect::<Vec<_>>())
             .map_err(datafusion::error::DataFusionError::from)?,
     );
-    let mut files: std::collections::HashMap<PartitionValues, (FileWriter, Path, u64)> = Default::default();
+    type Group = (PartitionValues, Option<u32>);
+    let mut files: std::collections::HashMap<Group, (FileWriter, Path, u64)> = Default::default();
+    let mut partitions: std::collections::HashSet<PartitionValues> = Default::default();
     while let Some(batch) = stream.next().await {
         let batch = batch?;
+        let key_end = batch.num_columns() - split.bucketed as usize;
         let keys: Vec<StringArray> =
-            batch.columns()[data_columns..].iter().map(|k| key_text(k.as_ref())).collect::<Result<_>>()?;
-        let mut groups: std::collections::HashMap<Vec<Option<&str>>, Vec<u32>> = Default::default();
+            batch.columns()[data_columns..key_end].iter().map(|k| key_text(k.as_ref())).collect::<Result<_>>()?;
+        let buckets = split.bucketed.then(|| batch.column(key_end).as_primitive::<Int32Type>().clone());
+        // (partition values as text, bucket) -> rows
+        type BatchGroups<'a> = std::collections::HashMap<(Vec<Option<&'a str>>, Option<u32>), Vec<u32>>;
+        let mut groups: BatchGroups = Default::default();
         for row in 0..batch.num_rows() {
             // NULL and '' go to the default partition.
             let values: Vec<Option<&str>> = keys
                 .iter()
                 .map(|k| if k.is_null(row) { None } else { Some(k.value(row)) }.filter(|s| !s.is_empty()))
                 .collect();
-            groups.entry(values).or_default().push(row as u32);
+            let bucket = buckets.as_ref().map(|b| b.value(row) as u32);
+            groups.entry((values, bucket)).or_default().push(row as u32);
         }
-        for (values, rows) in groups {
-            let values: PartitionValues = values.into_iter().map(|v| v.map(str::to_string)).collect();
+        for ((values, bucket), rows) in groups {
+            let group: Group = (values.into_iter().map(|v| v.map(str::to_string)).collect(), bucket);
             let indices = UInt32Array::from(rows);
             let columns = batch.columns()[..data_columns]
                 .iter()
@@ -387,26 +398,30 @@ async fn write_dynamic_task(
                 .map_err(datafusion::error::DataFusionError::from)?;
             let sub =
                 RecordBatch::try_new(data_schema.clone(), columns).map_err(datafusion::error::DataFusionError::from)?;
-            if !files.contains_key(&values) {
-                if files.len() >= max_partitions {
+            if !files.contains_key(&group) {
+                if partitions.insert(group.0.clone()) && partitions.len() > split.per_task {
                     return Err(HiveError::Semantic(format!(
-                        "Fatal error occurred when node tried to create too many dynamic partitions. The maximum number of dynamic partitions is controlled by hive.exec.max.dynamic.partitions and hive.exec.max.dynamic.partitions.pernode. Maximum was set to {max_partitions} partitions per node, number of dynamic partitions on this node: {}",
-                        files.len() + 1
+                        "Fatal error occurred when node tried to create too many dynamic partitions. The maximum number of dynamic partitions is controlled by hive.exec.max.dynamic.partitions and hive.exec.max.dynamic.partitions.pernode. Maximum was set to {} partitions per node, number of dynamic partitions on this node: {}",
+                        split.per_task,
+                        partitions.len()
                     )));
                 }
-                let path = staging.path.clone().join(format!("t{part}_p{}", files.len())).join(format!("{part:06}_0"));
-                files.insert(values.clone(), (FileWriter::new(format, store.clone(), path.clone()), path, 0));
+                let number = bucket.map_or(part, |b| b as usize);
+                let path =
+                    staging.path.clone().join(format!("t{part}_f{}", files.len())).join(format!("{number:06}_0"));
+                files.insert(group.clone(), (FileWriter::new(format, store.clone(), path.clone()), path, 0));
             }
-            let (writer, _, rows) = files.get_mut(&values).expect("inserted above");
-            *rows += sub.num_rows() as u64;
-            writer.write(&sub).await?;
+            if let Some((writer, _, rows)) = files.get_mut(&group) {
+                *rows += sub.num_rows() as u64;
+                writer.write(&sub).await?;
+            }
         }
     }
     let mut out = Vec::with_capacity(files.len());
-    for (values, (writer, path, rows)) in files {
+    for ((values, bucket), (writer, path, rows)) in files {
         writer.finish().await?;
         if rows > 0 {
-            out.push((values, (part, path, rows)));
+            out.push((values, (bucket.map_or(part, |b| b as usize), path, rows)));
         }
     }
     Ok(out)
