@@ -1,10 +1,12 @@
 //! Hive partitions: how partition directories are named
 //! ([`path`]), how partition specs are checked ([`spec`]), how a query's
 //! predicate chooses partitions through the metastore ([`prune`]), and how
-//! `MSCK REPAIR TABLE` finds partitions on storage ([`discover`]).
+//! `MSCK REPAIR TABLE` finds partitions on storage ([`discover`]), and how
+//! Athena's partition projection computes them instead ([`projection`]).
 
 pub mod discover;
 pub mod path;
+pub mod projection;
 pub mod prune;
 pub mod spec;
 

@@ -269,6 +269,7 @@ impl Session {
                 return Err(semantic(format!("Column repeated in partitioning columns: {}", p.name)));
             }
         }
+        crate::partition::projection::Projection::of(&table)?;
         let format = TableFormat::of(&table.storage, &table.properties)?;
         if ct.query.is_none() {
             format.validate(&crate::types::arrow_schema(&table.columns)?)?;
@@ -504,6 +505,7 @@ impl Session {
         }
         if !is_view {
             TableFormat::of(&t.storage, &t.properties)?.validate(&crate::types::arrow_schema(&t.columns)?)?;
+            crate::partition::projection::Projection::of(&t)?;
         }
         if let Some((from, to)) = &move_dir
             && let (Some(f), Some(tp)) = (from.local_path(), to.local_path())

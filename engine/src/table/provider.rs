@@ -35,6 +35,7 @@ use super::text_source::HiveTextSource;
 use crate::bucket::BucketSpec;
 use crate::error::HiveError;
 use crate::location::{Location, LocationStores};
+use crate::partition::projection::Projection;
 use crate::partition::{path, prune, spec};
 use crate::serde::TableFormat;
 use crate::types::{arrow_schema, arrow_type};
@@ -79,6 +80,8 @@ pub struct HiveTableProvider {
     statistics: Arc<StatisticsCache>,
     /// The table's bucketing and its bucket columns' types, if bucketed.
     bucketing: Option<(BucketSpec, Vec<DataType>)>,
+    /// Athena partition projection, when the table enables it.
+    projection: Option<Projection>,
 }
 
 /// The schema a format reads `columns` with: Parquet reads strings as
@@ -141,7 +144,9 @@ impl HiveTableProvider {
                 Some((b, types))
             }
         };
+        let projection = Projection::of(&table)?;
         Ok(HiveTableProvider {
+            projection,
             bucketing,
             schema: Arc::new(Schema::new(fields)),
             table,
@@ -167,6 +172,18 @@ impl HiveTableProvider {
         let ms = |e: hiveql_metastore::MetastoreError| DataFusionError::from(HiveError::from(e));
         let predicates: Vec<Expr> =
             filters.iter().filter(|f| prune::is_partition_predicate(f, &self.partition_fields)).cloned().collect();
+        if let Some(projection) = &self.projection {
+            let parts = projection.partitions(state, &self.table, &self.partition_fields, &predicates)?;
+            if let Some(log) = state.config().get_extension::<PruningLog>() {
+                log.record(PruningEntry {
+                    table: self.table.qualified_name(),
+                    unit: "projected partitions",
+                    selected: parts.len(),
+                    total: parts.len(),
+                });
+            }
+            return Ok(parts);
+        }
         let total = self.metastore.count_partitions(db, name).map_err(ms)?;
         let parts = if predicates.is_empty() {
             self.metastore.list_partitions(db, name).map_err(ms)?
