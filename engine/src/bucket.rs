@@ -186,6 +186,24 @@ pub fn selected_buckets(
     use datafusion::common::ScalarValue;
     /// More combinations than this are not worth enumerating.
     const MAX_COMBINATIONS: usize = 1024;
+    // Pruning with a hash that is not Hive's would drop rows: only the
+    // types whose hash is checked against Hive's prune.
+    let verified = |t: &DataType| {
+        matches!(
+            t,
+            DataType::Boolean
+                | DataType::Int8
+                | DataType::Int16
+                | DataType::Int32
+                | DataType::Int64
+                | DataType::Float64
+                | DataType::Utf8
+                | DataType::Date32
+        )
+    };
+    if !types.iter().all(verified) {
+        return Ok(None);
+    }
     let mut values: Vec<Option<Vec<ScalarValue>>> = vec![None; spec.columns.len()];
     for f in filters.iter().flat_map(|f| datafusion::logical_expr::utils::split_conjunction(f)) {
         if let Some((i, vs)) = column_values(spec, f)

@@ -192,12 +192,22 @@ impl VisitorMut for HiveQueryRewriter {
 /// Hive names a select item that is not a column `_c<position>`; naming
 /// them here (rather than after planning) also lets a select list repeat
 /// an expression (`SELECT '|', trim(s), '|'`), which DataFusion refuses.
+/// A column named again later in the list (`SELECT id, name, id`) is
+/// named by its position too, as DataFusion needs distinct names.
 fn name_unnamed_items(select: &mut Select) {
+    let mut columns_seen = std::collections::HashSet::new();
     for (i, item) in select.projection.iter_mut().enumerate() {
-        if let SelectItem::UnnamedExpr(e) = item
-            && !matches!(e, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-        {
-            *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new(format!("_c{i}")) };
+        if let SelectItem::UnnamedExpr(e) = item {
+            let column = match e {
+                Expr::Identifier(id) => Some(id.value.to_ascii_lowercase()),
+                Expr::CompoundIdentifier(parts) => {
+                    Some(parts.iter().map(|p| p.value.to_ascii_lowercase()).collect::<Vec<_>>().join("."))
+                }
+                _ => None,
+            };
+            if column.is_none_or(|c| !columns_seen.insert(c)) {
+                *item = SelectItem::ExprWithAlias { expr: e.clone(), alias: Ident::new(format!("_c{i}")) };
+            }
         }
     }
 }
