@@ -204,6 +204,12 @@ pub fn selected_buckets(
     if !types.iter().all(verified) {
         return Ok(None);
     }
+    // TABLESAMPLE (BUCKET x OUT OF y): the table's buckets that hold the sample.
+    for f in filters.iter().flat_map(|f| datafusion::logical_expr::utils::split_conjunction(f)) {
+        if let Some(selected) = sampled_buckets(spec, f) {
+            return Ok(Some(selected));
+        }
+    }
     let mut values: Vec<Option<Vec<ScalarValue>>> = vec![None; spec.columns.len()];
     for f in filters.iter().flat_map(|f| datafusion::logical_expr::utils::split_conjunction(f)) {
         if let Some((i, vs)) = column_values(spec, f)
@@ -234,6 +240,38 @@ pub fn selected_buckets(
         columns.push(ScalarValue::iter_to_array(typed)?);
     }
     Ok(Some(bucket_ids(&columns, spec.version, spec.buckets)?.into_iter().collect()))
+}
+
+/// For `__hive_bucket(bucket columns)[y buckets] = k` (a bucket sample) on
+/// a table in `spec.buckets` buckets hashed the same way: the table's
+/// buckets whose rows can satisfy it. With y dividing N, bucket b's rows
+/// have hash % y == b % y; with N dividing y, the sample lies in bucket
+/// k % N. Otherwise `None` (every bucket).
+fn sampled_buckets(
+    spec: &BucketSpec,
+    expr: &datafusion::logical_expr::Expr,
+) -> Option<std::collections::BTreeSet<u32>> {
+    use datafusion::logical_expr::{BinaryExpr, Expr, Operator};
+    let Expr::BinaryExpr(BinaryExpr { left, op: Operator::Eq, right }) = expr else { return None };
+    let (Expr::ScalarFunction(f), Expr::Literal(k, _)) = (left.as_ref(), right.as_ref()) else { return None };
+    let sample = f.func.inner().downcast_ref::<BucketNumber>()?;
+    let on_bucket_columns = f.args.len() == spec.columns.len()
+        && f.args.iter().zip(&spec.columns).all(|(a, c)| matches!(a, Expr::Column(col) if &col.name == c));
+    if !on_bucket_columns || sample.version != spec.version {
+        return None;
+    }
+    let k = match k {
+        datafusion::common::ScalarValue::Int32(Some(k)) if *k >= 0 => *k as u32,
+        _ => return None,
+    };
+    let (n, y) = (spec.buckets, sample.buckets);
+    if n.is_multiple_of(y) {
+        Some((0..n).filter(|b| b % y == k).collect())
+    } else if y.is_multiple_of(n) {
+        Some(std::iter::once(k % n).collect())
+    } else {
+        None
+    }
 }
 
 /// The bucket column `expr` pins and the constants it allows: `c = v`,
