@@ -154,6 +154,16 @@ impl Projection {
             let key = |s: &str| format!("projection.{col}.{s}");
             let need = |s: &str| get(s).ok_or_else(|| bad(table, &key(s), "missing"));
             let ty = need("type")?.to_ascii_lowercase();
+            let interval = || -> Result<i64> {
+                match get("interval") {
+                    None => Ok(1),
+                    Some(i) => i
+                        .parse()
+                        .ok()
+                        .filter(|i: &i64| *i > 0)
+                        .ok_or_else(|| bad(table, &key("interval"), format!("'{i}' is not a positive integer"))),
+                }
+            };
             let only = |allowed: &[&str]| -> Result<()> {
                 for s in ["range", "interval", "interval.unit", "digits", "format", "values"] {
                     if !allowed.contains(&s) && get(s).is_some() {
@@ -171,13 +181,7 @@ impl Projection {
                     let Some((min, max)) = parsed.filter(|(a, b): &(i64, i64)| a <= b) else {
                         return Err(bad(table, &key("range"), format!("'{range}' is not 'min,max' with min <= max")));
                     };
-                    let interval =
-                        match get("interval") {
-                            None => 1,
-                            Some(i) => i.parse().ok().filter(|i: &i64| *i > 0).ok_or_else(|| {
-                                bad(table, &key("interval"), format!("'{i}' is not a positive integer"))
-                            })?,
-                        };
+                    let interval = interval()?;
                     let digits = match get("digits") {
                         None => 0,
                         Some(d) => d
@@ -212,13 +216,7 @@ impl Projection {
                     if start > end {
                         return Err(bad(table, &key("range"), format!("'{range}' ends before it starts")));
                     }
-                    let interval =
-                        match get("interval") {
-                            None => 1,
-                            Some(i) => i.parse().ok().filter(|i: &i64| *i > 0).ok_or_else(|| {
-                                bad(table, &key("interval"), format!("'{i}' is not a positive integer"))
-                            })?,
-                        };
+                    let interval = interval()?;
                     let unit = match get("interval.unit") {
                         None => Unit::Days,
                         Some(u) => Unit::parse(&u).ok_or_else(|| {
