@@ -37,6 +37,8 @@ async fn aborting_the_task_stops_every_plan_shape() {
     s.execute_collect("CREATE TABLE big (k BIGINT)").await.unwrap();
     s.execute_collect("INSERT INTO big SELECT value FROM range(200000)").await.unwrap();
     s.execute_collect("CREATE TABLE out (k BIGINT)").await.unwrap();
+    s.execute_collect("CREATE TABLE pout (k BIGINT) PARTITIONED BY (p BIGINT)").await.unwrap();
+    s.execute_collect("SET hive.exec.dynamic.partition.mode=nonstrict").await.unwrap();
     let shapes = [
         ("nested-loop join", "SELECT count(*) FROM big a CROSS JOIN big b WHERE a.k * b.k % 7 = 3"),
         ("hash join", "SELECT count(*) FROM big a JOIN big b ON a.k % 20 = b.k % 20"),
@@ -45,6 +47,10 @@ async fn aborting_the_task_stops_every_plan_shape() {
         ("window", "SELECT max(r) FROM (SELECT row_number() OVER (ORDER BY -value) AS r FROM range(300000000)) t"),
         ("scan", "SELECT count(*) FROM big a CROSS JOIN big b CROSS JOIN big c"),
         ("write", "INSERT INTO out SELECT a.k FROM big a CROSS JOIN big b WHERE a.k * b.k % 7 = 3"),
+        (
+            "dynamic-partition write",
+            "INSERT INTO pout PARTITION (p) SELECT a.k, a.k % 5 FROM big a CROSS JOIN big b WHERE a.k * b.k % 7 = 3",
+        ),
     ];
     for (shape, sql) in shapes {
         let before = cpu_seconds();
@@ -71,19 +77,22 @@ async fn aborting_the_task_stops_every_plan_shape() {
         let burnt = cpu_seconds() - idle;
         assert!(burnt < 0.5, "{shape}: {burnt:.2} CPU seconds spent in the second after the cancel");
     }
-    // the cancelled INSERT left no rows and no visible file
-    let rows = s.execute_collect("SELECT count(*) FROM out").await.unwrap();
-    let n = rows[0].column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().unwrap().value(0);
-    assert_eq!(n, 0);
-    let dir = home.path().join("warehouse").join("out");
-    let visible: Vec<String> = std::fs::read_dir(&dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    assert!(visible.iter().all(|n| n.starts_with('.')), "{visible:?}");
-    // and its staging directory is cleaned up
-    let start = Instant::now();
-    while std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0) > 0 {
-        assert!(start.elapsed() < Duration::from_secs(5), "staging left behind in {}", dir.display());
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    // the cancelled INSERTs left no rows, no partition and no visible file
+    for table in ["out", "pout"] {
+        let rows = s.execute_collect(&format!("SELECT count(*) FROM {table}")).await.unwrap();
+        let n = rows[0].column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().unwrap().value(0);
+        assert_eq!(n, 0, "{table}");
+        let dir = home.path().join("warehouse").join(table);
+        let visible: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        assert!(visible.iter().all(|n| n.starts_with('.')), "{table}: {visible:?}");
+        // and its staging directory is cleaned up
+        let start = Instant::now();
+        while std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0) > 0 {
+            assert!(start.elapsed() < Duration::from_secs(5), "staging left behind in {}", dir.display());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
+    assert!(s.execute_collect("SHOW PARTITIONS pout").await.unwrap().iter().all(|b| b.num_rows() == 0));
 }
