@@ -292,12 +292,18 @@ fn partition_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, i64, S
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
-fn decode_partition((vals, create_time, sd, params): (String, i64, String, String)) -> Result<Partition> {
+/// A `partitions` row as a partition; a record that does not decode is
+/// `Corrupt`, naming the table and the partition.
+fn decode_partition(row: (String, i64, String, String), db: &str, table: &str) -> Result<Partition> {
+    let (vals, create_time, sd, params) = row;
+    let corrupt = |what: &str, e: serde_json::Error| {
+        MetastoreError::Corrupt(format!("partition {vals} of {db}.{table}: its {what} does not decode: {e}"))
+    };
     Ok(Partition {
-        values: serde_json::from_str(&vals)?,
-        storage: serde_json::from_str::<StorageDescriptor>(&sd)?,
+        values: serde_json::from_str(&vals).map_err(|e| corrupt("values", e))?,
+        storage: serde_json::from_str::<StorageDescriptor>(&sd).map_err(|e| corrupt("storage descriptor", e))?,
         create_time,
-        properties: serde_json::from_str::<BTreeMap<String, String>>(&params)?,
+        properties: serde_json::from_str::<BTreeMap<String, String>>(&params).map_err(|e| corrupt("parameters", e))?,
     })
 }
 
@@ -465,7 +471,7 @@ impl Metastore for SqliteMetastore {
                     partition_from_row,
                 )
                 .optional()?;
-            row.map(decode_partition).transpose()
+            row.map(|r| decode_partition(r, &db, &table)).transpose()
         })
     }
 
@@ -475,7 +481,7 @@ impl Metastore for SqliteMetastore {
 
     fn list_partitions_by_filter(&self, db: &str, table: &str, filter: &PartitionFilter) -> Result<Vec<Partition>> {
         let (db, table) = (lc(db), lc(table));
-        let mut args: Vec<rusqlite::types::Value> = vec![db.into(), table.into()];
+        let mut args: Vec<rusqlite::types::Value> = vec![db.clone().into(), table.clone().into()];
         let cond = filter.to_sql(&mut args);
         let sql = format!(
             "SELECT p.vals, p.create_time, p.sd, p.params FROM partitions p WHERE p.db = ?1 AND p.tbl = ?2 AND ({cond})"
@@ -485,7 +491,7 @@ impl Metastore for SqliteMetastore {
             let rows = stmt.query_map(rusqlite::params_from_iter(args), partition_from_row)?;
             let mut parts = Vec::new();
             for row in rows {
-                parts.push(decode_partition(row?)?);
+                parts.push(decode_partition(row?, &db, &table)?);
             }
             sort_partitions(&mut parts);
             Ok(parts)
@@ -524,7 +530,7 @@ impl Metastore for SqliteMetastore {
                 if let Some(row) =
                     stmt.query_row(params![db, table, partition_key(v)], partition_from_row).optional()?
                 {
-                    out.push(decode_partition(row)?);
+                    out.push(decode_partition(row, &db, &table)?);
                 }
             }
             Ok(out)
@@ -594,7 +600,7 @@ impl Metastore for SqliteMetastore {
                 match old {
                     Some(row) => {
                         delete_partition(tx, &db, &table, v)?;
-                        dropped.push(decode_partition(row)?);
+                        dropped.push(decode_partition(row, &db, &table)?);
                     }
                     None if if_exists => {}
                     None => {
@@ -850,5 +856,18 @@ mod tests {
             PartitionFilter::Compare { key: 0, op: crate::CompareOp::Eq, value: crate::FilterValue::Text("a".into()) };
         assert_eq!(m.list_partitions_by_filter("d", "t", &f).unwrap().len(), 1);
         assert_eq!(m.list_partitions_by_filter("d", "t", &PartitionFilter::IsNull { key: 0 }).unwrap().len(), 1);
+    }
+
+    /// A partition record altered by hand is an error naming it, and the
+    /// other partitions stay readable one by one.
+    #[test]
+    fn a_corrupt_partition_record_is_named() {
+        let m = SqliteMetastore::in_memory().unwrap();
+        two_key_table(&m);
+        m.conn().execute("UPDATE partitions SET sd = '{broken' WHERE vals = '[\"2024-01-01\",\"1\"]'", []).unwrap();
+        let e = m.list_partitions("d", "t").unwrap_err().to_string();
+        assert!(e.contains("partition [\"2024-01-01\",\"1\"] of d.t: its storage descriptor does not decode"), "{e}");
+        let ok = vec![Some("2024-01-02".to_string()), Some("1".to_string())];
+        assert!(m.get_partition("d", "t", &ok).unwrap().is_some());
     }
 }
