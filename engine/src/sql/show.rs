@@ -216,9 +216,9 @@ impl Session {
             rows.push(vec![Some("# col_name".into()), Some("data_type".into()), Some("comment".into())]);
             rows.extend(column_rows(&table.partition_keys));
         }
-        match style {
-            DescribeStyle::Plain => {}
-            DescribeStyle::Extended => {
+        match (style, &partition) {
+            (DescribeStyle::Plain, _) => {}
+            (DescribeStyle::Extended, _) => {
                 rows.push(blank());
                 rows.push(vec![
                     Some("Detailed Table Information".into()),
@@ -226,8 +226,7 @@ impl Session {
                     Some(String::new()),
                 ]);
             }
-            DescribeStyle::Formatted if partition.is_some() => {
-                let p = partition.as_ref().expect("checked");
+            (DescribeStyle::Formatted, Some(p)) => {
                 rows.push(blank());
                 rows.push(kv("# Detailed Partition Information", String::new()));
                 let values: Vec<&str> = p.values.iter().map(|v| v.as_deref().unwrap_or(DEFAULT_PARTITION)).collect();
@@ -243,7 +242,7 @@ impl Session {
                 rows.push(blank());
                 storage_rows(&p.storage, &mut rows);
             }
-            DescribeStyle::Formatted => {
+            (DescribeStyle::Formatted, None) => {
                 let sd = &table.storage;
                 rows.push(blank());
                 rows.push(kv("# Detailed Table Information", String::new()));
