@@ -48,6 +48,57 @@ def murmur3(data, seed=104729):
     h ^= h >> 16
     return i32(h)
 
+def big_integer_bytes(u):
+    """java.math.BigInteger.toByteArray: two's complement, fewest bytes."""
+    n = 1
+    while not (-(1 << (8 * n - 1)) <= u < (1 << (8 * n - 1))):
+        n += 1
+    return (u & ((1 << (8 * n)) - 1)).to_bytes(n, 'big')
+
+def decimal_parts(text):
+    """HiveDecimal's normal form of a decimal literal: (unscaled, scale), no trailing fractional zeros."""
+    neg = text.startswith('-')
+    text = text.lstrip('-')
+    whole, _, frac = text.partition('.')
+    frac = frac.rstrip('0')
+    u = int(whole + frac) if (whole + frac) else 0
+    if u == 0:
+        return 0, 0
+    return (-u if neg else u), len(frac)
+
+def vlong(v):
+    """org.apache.hadoop.io.WritableUtils.writeVLong."""
+    if -112 <= v <= 127:
+        return struct.pack('>b', v)
+    length = -112
+    if v < 0:
+        v = ~v
+        length = -120
+    tmp = v
+    while tmp != 0:
+        tmp >>= 8
+        length -= 1
+    n = -(length + 120) if length < -120 else -(length + 112)
+    return struct.pack('>b', length) + bytes((v >> (8 * i)) & 0xFF for i in reversed(range(n)))
+
+def timestamp_bytes(seconds, nanos):
+    """TimestampWritableV2.getBytes (convertTimestampToBytes)."""
+    wide = seconds < 0 or seconds > 2147483647
+    dec = 0
+    if nanos:
+        n = nanos
+        for _ in range(9):
+            dec = dec * 10 + n % 10
+            n //= 10
+    first = seconds & 0xFFFFFFFF
+    first = (first | 0x80000000) if (dec or wide) else (first & 0x7FFFFFFF)
+    out = first.to_bytes(4, 'big')
+    if wide or dec:
+        out += vlong(-dec - 1 if wide else dec)
+    if wide:
+        out += vlong(seconds >> 31)
+    return out
+
 def v2(kind, v):
     if v is None: return 0
     if kind == 'boolean': return 1 if v else 0
@@ -63,6 +114,10 @@ def v2(kind, v):
         bits = struct.unpack('>i', struct.pack('>f', v))[0]
         return murmur3(struct.pack('>f', float(bits)))
     if kind == 'string': return murmur3(v.encode('utf-8'))
+    if kind == 'varchar': return murmur3(v.encode('utf-8'))
+    if kind == 'binary': return murmur3(v)
+    if kind == 'decimal': return murmur3(big_integer_bytes(decimal_parts(v)[0]))
+    if kind == 'timestamp': return murmur3(timestamp_bytes(*v))  # (epoch seconds, nanos), UTC
     raise ValueError(kind)
 
 def v1(kind, v):
@@ -73,11 +128,30 @@ def v1(kind, v):
     if kind == 'double':
         a = struct.unpack('>q', struct.pack('>d', v))[0]
         return i32(((a & 0xFFFFFFFFFFFFFFFF) >> 32) ^ a)
-    if kind == 'string':
-        r = 0
-        for b in v.encode('utf-8'):
+    if kind == 'float': return struct.unpack('>i', struct.pack('>f', v))[0]
+    if kind in ('string', 'varchar', 'binary'):
+        # String: from 0 (ObjectInspectorUtils); Text/BytesWritable: from 1 (WritableComparator.hashBytes)
+        r = 0 if kind == 'string' else 1
+        for b in (v if kind == 'binary' else v.encode('utf-8')):
             r = i32(r * 31 + (b - 256 if b > 127 else b))
         return r
+    if kind == 'decimal':
+        # BigDecimal.hashCode: 31 * BigInteger.hashCode + scale
+        u, scale = decimal_parts(v)
+        mag, words = abs(u), []
+        while mag:
+            words.insert(0, mag & 0xFFFFFFFF)
+            mag >>= 32
+        h = 0
+        for w in words:
+            h = i32(31 * h + w)
+        h = i32(h * (1 if u > 0 else -1 if u < 0 else 0))
+        return i32(31 * h + scale)
+    if kind == 'timestamp':
+        # TimestampWritable.hashCode: seconds << 30 | nanos, folded (JVM in UTC)
+        seconds, nanos = v
+        a = ((seconds << 30) | nanos) & 0xFFFFFFFFFFFFFFFF
+        return i32((a >> 32) ^ a)
     raise ValueError(kind)
 
 def row_hash(version, row):
@@ -109,7 +183,15 @@ if __name__ == '__main__':
         ('double', [('double', 1.5)]), ('float', [('float', 2.25)]),
         ('multi', [('int', 42), ('string', 'x')]), ('multi', [('string', 'us'), ('date', 19844), ('bigint', 7)]),
         ('null', [('int', None)]),
+        ('decimal', [('decimal', '1.50')]), ('decimal', [('decimal', '-12345.678')]), ('decimal', [('decimal', '0.00')]),
+        ('decimal', [('decimal', '100')]), ('decimal', [('decimal', '12345678901234567890.5')]),
+        ('timestamp', [('timestamp', (1714521600, 0))]),          # 2024-05-01 00:00:00
+        ('timestamp', [('timestamp', (1714521600, 123000000))]),  # 2024-05-01 00:00:00.123
+        ('timestamp', [('timestamp', (-86400, 500000000))]),      # 1969-12-31 00:00:00.5
+        ('timestamp', [('timestamp', (4102444800, 0))]),          # 2100-01-01 00:00:00
+        ('binary', [('binary', b'\x01\xff\x80')]), ('varchar', [('varchar', 'hive')]),
+        ('multi', [('decimal', '9.99'), ('timestamp', (1714521600, 0))]),
     ]
     for name, row in rows:
         print(f'// {name}: {row}')
-        print(f'(v2 hash {row_hash(2, row)}, bucket/16 {bucket(row_hash(2, row), 16)}; v1 hash {row_hash(1, row) if all(k != "float" for k, _ in row) else "-"})')
+        print(f'(v2 hash {row_hash(2, row)}, bucket/16 {bucket(row_hash(2, row), 16)}; v1 hash {row_hash(1, row) })')

@@ -9,10 +9,7 @@ use std::sync::Arc;
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit, generic_array::GenericArray};
 use base64::Engine as _;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType,
-};
+use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 use sha2::Digest;
@@ -62,88 +59,11 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
     out
 }
 
-/// Java's `(int)(v ^ (v >>> 32))`.
-fn fold_long(v: i64) -> i32 {
-    (v ^ ((v as u64) >> 32) as i64) as i32
-}
-
-/// Hive's `ObjectInspectorUtils.hashCode` of the value at `row`.
-pub(crate) fn hive_hash(col: &dyn Array, row: usize) -> i32 {
-    if col.is_null(row) {
-        return 0;
-    }
-    match col.data_type() {
-        DataType::Boolean => col.as_boolean().value(row) as i32,
-        DataType::Int8 => col.as_primitive::<Int8Type>().value(row) as i32,
-        DataType::Int16 => col.as_primitive::<Int16Type>().value(row) as i32,
-        DataType::Int32 => col.as_primitive::<Int32Type>().value(row),
-        DataType::Int64 => fold_long(col.as_primitive::<Int64Type>().value(row)),
-        DataType::Float32 => {
-            let v = col.as_primitive::<Float32Type>().value(row);
-            (if v.is_nan() { 0x7fc00000u32 } else { v.to_bits() }) as i32
-        }
-        DataType::Float64 => {
-            let v = col.as_primitive::<Float64Type>().value(row);
-            fold_long((if v.is_nan() { 0x7ff8000000000000u64 } else { v.to_bits() }) as i64)
-        }
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Binary | DataType::LargeBinary => {
-            let bytes: &[u8] = match col.data_type() {
-                DataType::Utf8 => col.as_string::<i32>().value(row).as_bytes(),
-                DataType::LargeUtf8 => col.as_string::<i64>().value(row).as_bytes(),
-                DataType::Utf8View => col.as_string_view().value(row).as_bytes(),
-                DataType::Binary => col.as_binary::<i32>().value(row),
-                _ => col.as_binary::<i64>().value(row),
-            };
-            bytes.iter().fold(0i32, |r, &b| r.wrapping_mul(31).wrapping_add(b as i8 as i32))
-        }
-        DataType::Date32 => col.as_primitive::<Date32Type>().value(row),
-        DataType::Timestamp(unit, _) => {
-            let nanos = match unit {
-                TimeUnit::Second => col.as_primitive::<TimestampSecondType>().value(row).saturating_mul(1_000_000_000),
-                TimeUnit::Millisecond => {
-                    col.as_primitive::<TimestampMillisecondType>().value(row).saturating_mul(1_000_000)
-                }
-                TimeUnit::Microsecond => {
-                    col.as_primitive::<TimestampMicrosecondType>().value(row).saturating_mul(1_000)
-                }
-                TimeUnit::Nanosecond => col.as_primitive::<TimestampNanosecondType>().value(row),
-            };
-            // TimestampWritable: seconds << 30 | nanos, folded
-            let secs = nanos.div_euclid(1_000_000_000);
-            let n = nanos.rem_euclid(1_000_000_000);
-            fold_long((secs << 30) | n)
-        }
-        DataType::Decimal128(_, s) => {
-            // the normalised decimal text's Java hash (HiveDecimal; unverified against Hive)
-            let mut t = String::new();
-            crate::value::write_decimal(col.as_primitive::<Decimal128Type>().value(row), *s, &mut t);
-            let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_string() } else { t };
-            super::string::java_string_hash(&t)
-        }
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..) => {
-            let col_ref: ArrayRef = col.slice(row, 1);
-            match super::collection::list_values(&col_ref, 0) {
-                Some(v) => (0..v.len()).fold(0i32, |r, j| r.wrapping_mul(31).wrapping_add(hive_hash(v.as_ref(), j))),
-                None => 0,
-            }
-        }
-        DataType::Map(..) => {
-            let e = col.as_map().value(row);
-            (0..e.len()).fold(0i32, |r, j| {
-                r.wrapping_add(hive_hash(e.column(0).as_ref(), j) ^ hive_hash(e.column(1).as_ref(), j))
-            })
-        }
-        DataType::Struct(_) => {
-            let s = col.as_struct();
-            s.columns().iter().fold(0i32, |r, c| r.wrapping_mul(31).wrapping_add(hive_hash(c.as_ref(), row)))
-        }
-        _ => 0,
-    }
-}
-
 fn hash(a: &Args) -> Result<ArrayRef> {
     Ok(prims::<Int32Type>(a.rows(), |i| {
-        Some((0..a.len()).fold(0i32, |r, k| r.wrapping_mul(31).wrapping_add(hive_hash(a.col(k).as_ref(), a.at(k, i)))))
+        Some((0..a.len()).fold(0i32, |r, k| {
+            r.wrapping_mul(31).wrapping_add(crate::bucket::hash::java_hash(a.col(k).as_ref(), a.at(k, i)))
+        }))
     }))
 }
 
@@ -154,7 +74,7 @@ fn murmur_hash(a: &Args) -> Result<ArrayRef> {
         let mut h = 0i32;
         for k in 0..a.len() {
             let col = a.col(k);
-            let Some(f) = crate::bucket::murmur_field_hash(col.as_ref(), a.at(k, i)) else {
+            let Some(f) = crate::bucket::hash::murmur_hash(col.as_ref(), a.at(k, i)) else {
                 return exec_err!("murmur_hash of a {} value is not supported yet", col.data_type());
             };
             h = h.wrapping_mul(31).wrapping_add(f);
@@ -398,16 +318,6 @@ fn mask(a: &Args, part: Part) -> Result<ArrayRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::arrow::array::{Int64Array, StringArray};
-
-    #[test]
-    fn java_hash_codes() {
-        let s = StringArray::from(vec!["hello"]);
-        // "hello".hashCode() in Java
-        assert_eq!(hive_hash(&s, 0), 99162322);
-        let l = Int64Array::from(vec![1i64 << 32 | 5]);
-        assert_eq!(hive_hash(&l, 0), 4);
-    }
 
     #[test]
     fn aes_round_trip() {

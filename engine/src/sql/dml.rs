@@ -4,6 +4,7 @@
 //! NULL) and written with the target's SerDe ([`crate::table::writer`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::expr::TryCast;
@@ -183,7 +184,7 @@ impl Session {
         let data_columns = plan.schema().fields().len() - dynamic.len();
         let bucketing = BucketSpec::of(table)?;
         if let Some(b) = &bucketing {
-            plan = bucketed(plan, table, b, self.state().config().target_partitions())?;
+            plan = bucketed(plan, table, b)?;
         }
         let split = SplitWrite {
             data_columns,
@@ -193,7 +194,19 @@ impl Session {
         };
         let format = TableFormat::of(&table.storage, &table.properties)?;
         let state = self.state();
-        let physical = state.create_physical_plan(&plan).await?;
+        let mut physical = state.create_physical_plan(&plan).await?;
+        if bucketing.is_some() && table.storage.sort_columns.is_empty() {
+            // Each bucket to one writer task, so one file per bucket. Done on
+            // the optimized plan: DataFusion drops a logical repartition
+            // that nothing above it requires.
+            use datafusion::physical_plan::{Partitioning, expressions::Column, repartition::RepartitionExec};
+            let bucket = Arc::new(Column::new(
+                BUCKET_COLUMN,
+                physical.schema().index_of(BUCKET_COLUMN).map_err(datafusion::error::DataFusionError::from)?,
+            ));
+            let tasks = state.config().target_partitions().max(1);
+            physical = Arc::new(RepartitionExec::try_new(physical, Partitioning::Hash(vec![bucket], tasks))?);
+        }
         let table_dir = Location::parse(&table.storage.location)?;
         let store = table_dir.store(self.ctx.runtime_env().as_ref())?;
         table_dir.make_local_dir()?;
@@ -368,19 +381,20 @@ impl Session {
     }
 }
 
-/// `plan` with each row's bucket number as a last column, its rows
-/// repartitioned so that each bucket is written by one task (one file per
-/// bucket), and sorted within buckets for `SORTED BY` tables.
-fn bucketed(plan: LogicalPlan, table: &Table, b: &BucketSpec, tasks: usize) -> Result<LogicalPlan> {
-    use datafusion::logical_expr::{Partitioning, expr::ScalarFunction};
+/// `plan` with each row's bucket number as a last column, sorted by
+/// bucket and sort columns for `SORTED BY` tables (one writer, every bucket
+/// file sorted). Unsorted tables' rows are repartitioned by bucket on the
+/// physical plan (see `write_dynamic`).
+fn bucketed(plan: LogicalPlan, table: &Table, b: &BucketSpec) -> Result<LogicalPlan> {
+    use datafusion::logical_expr::expr::ScalarFunction;
     let args = b
         .columns
         .iter()
         .map(|c| {
-            if !table.columns.iter().any(|t| &t.name == c) {
+            let Some(column) = table.columns.iter().find(|t| &t.name == c) else {
                 return Err(semantic(format!("bucket column {c} is not a column of {}", table.qualified_name())));
-            }
-            Ok(col(c.as_str()))
+            };
+            Ok(crate::bucket::hashed_column(col(c.as_str()), &crate::types::parse_column_type(column)?))
         })
         .collect::<Result<Vec<_>>>()?;
     let bucket = Expr::ScalarFunction(ScalarFunction::new_udf(BucketNumber::udf(b.version, b.buckets), args));
@@ -389,9 +403,8 @@ fn bucketed(plan: LogicalPlan, table: &Table, b: &BucketSpec, tasks: usize) -> R
     let builder = LogicalPlanBuilder::from(plan).project(exprs)?;
     let sort = &table.storage.sort_columns;
     let builder = if sort.is_empty() {
-        builder.repartition(Partitioning::Hash(vec![col(BUCKET_COLUMN)], tasks.max(1)))?
+        builder
     } else {
-        // A total order by (bucket, sort columns): one writer, every bucket file sorted.
         let mut keys = vec![col(BUCKET_COLUMN).sort(true, true)];
         keys.extend(sort.iter().map(|s| col(s.name.as_str()).sort(s.ascending, s.ascending)));
         builder.sort(keys)?

@@ -123,7 +123,19 @@ fn bucket_sample(
                     "TABLESAMPLE (BUCKET {x} OUT OF {y}) on {table}: the table is not bucketed; name the columns to sample on with ON (col, ...)"
                 );
             };
-            let args = t.storage.bucket_columns.iter().map(|c| datafusion::prelude::col(c.as_str())).collect();
+            let args = t
+                .storage
+                .bucket_columns
+                .iter()
+                .map(|c| {
+                    let column = datafusion::prelude::col(c.as_str());
+                    match t.columns.iter().find(|d| &d.name == c).map(crate::types::parse_column_type) {
+                        Some(ty) => Ok(crate::bucket::hashed_column(column, &ty?)),
+                        None => Ok(column),
+                    }
+                })
+                .collect::<crate::Result<Vec<_>>>()
+                .map_err(datafusion::error::DataFusionError::from)?;
             let udf = crate::bucket::BucketNumber::udf(version, y);
             DfExpr::ScalarFunction(ScalarFunction::new_udf(udf, args)).eq(lit((x - 1) as i32))
         }

@@ -79,7 +79,7 @@ pub struct HiveTableProvider {
     format: TableFormat,
     statistics: Arc<StatisticsCache>,
     /// The table's bucketing and its bucket columns' types, if bucketed.
-    bucketing: Option<(BucketSpec, Vec<DataType>)>,
+    bucketing: Option<(BucketSpec, Vec<HiveType>)>,
     /// Athena partition projection, when the table enables it.
     projection: Option<Projection>,
 }
@@ -138,7 +138,7 @@ impl HiveTableProvider {
                                 table.qualified_name()
                             ))
                         })?;
-                        Ok(arrow_type(&crate::types::parse_column_type(col)?))
+                        crate::types::parse_column_type(col)
                     })
                     .collect::<crate::Result<Vec<_>>>()?;
                 Some((b, types))

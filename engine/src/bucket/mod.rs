@@ -16,87 +16,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array};
-use datafusion::arrow::datatypes::{DataType, Date32Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type};
+use datafusion::arrow::array::{ArrayRef, Int32Array};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature, Volatility,
 };
-use hiveql_metastore::Table;
+use hiveql_metastore::{HiveType, Table};
 
 use crate::error::semantic;
 
-/// Hive's Murmur3 seed.
-const SEED: u32 = 104_729;
-
-/// Hive's `Murmur3.hash32(data, length)`: MurmurHash3 x86 32-bit with
-/// seed 104729, except that the 1-3 tail bytes are sign-extended before
-/// they are combined (Java `byte` arithmetic), which Hive's bucket files
-/// depend on.
-pub fn murmur3_32(data: &[u8]) -> i32 {
-    const C1: u32 = 0xcc9e_2d51;
-    const C2: u32 = 0x1b87_3593;
-    let mut h = SEED;
-    let blocks = data.len() / 4;
-    for i in 0..blocks {
-        let k = u32::from_le_bytes([data[4 * i], data[4 * i + 1], data[4 * i + 2], data[4 * i + 3]]);
-        let k = k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-        h ^= k;
-        h = h.rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64);
-    }
-    let tail = &data[4 * blocks..];
-    if !tail.is_empty() {
-        let signed = |b: u8| b as i8 as i32 as u32;
-        let mut k: u32 = 0;
-        if tail.len() >= 3 {
-            k ^= signed(tail[2]) << 16;
-        }
-        if tail.len() >= 2 {
-            k ^= signed(tail[1]) << 8;
-        }
-        k ^= signed(tail[0]);
-        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-    }
-    h ^= data.len() as u32;
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^= h >> 16;
-    h as i32
-}
-
-/// Hive's `hashCodeMurmur` of the value at `row` (0 for NULL); `None` for
-/// a type whose version-2 hash hiveql does not reproduce.
-pub fn murmur_field_hash(col: &dyn Array, row: usize) -> Option<i32> {
-    if col.is_null(row) {
-        return Some(0);
-    }
-    Some(match col.data_type() {
-        DataType::Null => 0,
-        DataType::Boolean => col.as_boolean().value(row) as i32,
-        DataType::Int8 => col.as_primitive::<datafusion::arrow::datatypes::Int8Type>().value(row) as i32,
-        DataType::Int16 => murmur3_32(&col.as_primitive::<Int16Type>().value(row).to_be_bytes()),
-        DataType::Int32 => murmur3_32(&col.as_primitive::<Int32Type>().value(row).to_be_bytes()),
-        DataType::Int64 => murmur3_32(&col.as_primitive::<Int64Type>().value(row).to_be_bytes()),
-        DataType::Date32 => murmur3_32(&col.as_primitive::<Date32Type>().value(row).to_be_bytes()),
-        // ByteBuffer.putFloat(Float.floatToIntBits(f)): the int bits, converted to a float.
-        DataType::Float32 => {
-            let v = col.as_primitive::<Float32Type>().value(row);
-            let bits = if v.is_nan() { 0x7fc0_0000u32 as i32 } else { v.to_bits() as i32 };
-            murmur3_32(&(bits as f32).to_bits().to_be_bytes())
-        }
-        DataType::Float64 => {
-            let v = col.as_primitive::<Float64Type>().value(row);
-            let bits = if v.is_nan() { 0x7ff8_0000_0000_0000u64 as i64 } else { v.to_bits() as i64 };
-            murmur3_32(&(bits as f64).to_bits().to_be_bytes())
-        }
-        DataType::Utf8 => murmur3_32(col.as_string::<i32>().value(row).as_bytes()),
-        DataType::LargeUtf8 => murmur3_32(col.as_string::<i64>().value(row).as_bytes()),
-        DataType::Utf8View => murmur3_32(col.as_string_view().value(row).as_bytes()),
-        _ => return None,
-    })
-}
+pub mod hash;
 
 /// How a table's rows are hashed to buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,8 +53,8 @@ impl BucketingVersion {
         let mut h = 0i32;
         for c in columns {
             let field = match self {
-                BucketingVersion::V1 => crate::functions::hash_crypto::hive_hash(c.as_ref(), row),
-                BucketingVersion::V2 => match murmur_field_hash(c.as_ref(), row) {
+                BucketingVersion::V1 => hash::java_hash(c.as_ref(), row),
+                BucketingVersion::V2 => match hash::murmur_hash(c.as_ref(), row) {
                     Some(f) => f,
                     None => {
                         return exec_err!(
@@ -174,33 +104,65 @@ impl BucketSpec {
     }
 }
 
+/// The Arrow type Hive's bucket hash sees a column of type `ty` as:
+/// `VARCHAR` and `CHAR` are hashed as Hive's `Text` writable, the way
+/// `BINARY` is (in version 1 that differs from `STRING`); see [`hashed_column`].
+pub fn hashed_type(ty: &HiveType) -> DataType {
+    match ty {
+        HiveType::Varchar(_) | HiveType::Char(_) => DataType::Binary,
+        t => crate::types::arrow_type(t),
+    }
+}
+
+/// Bucket column `column` (of type `ty`) as the bucket hash's argument:
+/// `VARCHAR` as its UTF-8 bytes, `CHAR` as those of its value without
+/// trailing spaces (`HiveChar.getStrippedValue`), other types as they are.
+pub fn hashed_column(column: datafusion::logical_expr::Expr, ty: &HiveType) -> datafusion::logical_expr::Expr {
+    use datafusion::logical_expr::{cast, lit};
+    match ty {
+        HiveType::Varchar(_) => cast(column, DataType::Binary),
+        HiveType::Char(_) => {
+            cast(datafusion::functions::string::expr_fn::rtrim(vec![column, lit(" ")]), DataType::Binary)
+        }
+        _ => column,
+    }
+}
+
 /// The buckets that can hold rows satisfying `filters`: when the
 /// conjuncts pin every bucket column to constants (`c = v`, `c IN (...)`),
 /// the buckets of those values; `None` when they do not (every bucket).
 /// `types` are the bucket columns' types, in the spec's order.
 pub fn selected_buckets(
     spec: &BucketSpec,
-    types: &[DataType],
+    types: &[HiveType],
     filters: &[datafusion::logical_expr::Expr],
 ) -> Result<Option<std::collections::BTreeSet<u32>>> {
     use datafusion::common::ScalarValue;
     /// More combinations than this are not worth enumerating.
     const MAX_COMBINATIONS: usize = 1024;
     // Pruning with a hash that is not Hive's would drop rows: only the
-    // types whose hash is checked against Hive's prune.
-    let verified = |t: &DataType| {
-        matches!(
-            t,
-            DataType::Boolean
-                | DataType::Int8
-                | DataType::Int16
-                | DataType::Int32
-                | DataType::Int64
-                | DataType::Float64
-                | DataType::Utf8
-                | DataType::Date32
-        )
+    // types whose hash is checked against vectors from Hive's source prune.
+    // Version 1 hashes a TIMESTAMP in the Hive server's JVM zone: not known here.
+    let verified = |t: &DataType| match t {
+        DataType::Boolean
+        | DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::Float32
+        | DataType::Float64
+        | DataType::Decimal128(..)
+        | DataType::Utf8
+        | DataType::Binary
+        | DataType::Date32 => true,
+        DataType::Timestamp(..) => spec.version == BucketingVersion::V2,
+        _ => false,
     };
+    // A CHAR constant's trailing spaces are not the column's: not pruned.
+    if types.iter().any(|t| matches!(t, HiveType::Char(_))) {
+        return Ok(None);
+    }
+    let types: Vec<DataType> = types.iter().map(hashed_type).collect();
     if !types.iter().all(verified) {
         return Ok(None);
     }
@@ -367,7 +329,8 @@ impl ScalarUDFImpl for BucketNumber {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{
-        BooleanArray, Date32Array, Float32Array, Float64Array, Int8Array, Int16Array, Int64Array, StringArray,
+        Array, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array, Int8Array,
+        Int16Array, Int64Array, StringArray, TimestampNanosecondArray,
     };
 
     /// Vectors from `tests/data/bucket_vectors.py`, a Python port of Hive's
@@ -389,7 +352,7 @@ mod tests {
             (b"\xff\xfe\xfd", -1962641613),
         ];
         for (input, want) in vectors {
-            assert_eq!(murmur3_32(input), *want, "{input:?}");
+            assert_eq!(hash::murmur3_32(input), *want, "{input:?}");
         }
     }
 
@@ -397,31 +360,48 @@ mod tests {
         vec![Arc::new(a)]
     }
 
-    /// (columns, v2 hash, v2 bucket of 16, v1 hash) as Hive computes them.
+    fn dec(v: i128, precision: u8, scale: i8) -> Decimal128Array {
+        Decimal128Array::from(vec![v]).with_precision_and_scale(precision, scale).unwrap()
+    }
+
+    fn ts(nanos: i64) -> TimestampNanosecondArray {
+        TimestampNanosecondArray::from(vec![nanos])
+    }
+
+    /// (columns, v2 hash, v2 bucket of 16, v1 hash) as Hive computes them
+    /// (`tests/data/bucket_vectors.py`).
     #[test]
     fn bucket_hashes_match_hive_for_each_type() {
-        let cases: Vec<(Vec<ArrayRef>, i32, u32, Option<i32>)> = vec![
-            (one(Int32Array::from(vec![0])), 1362653161, 9, Some(0)),
-            (one(Int32Array::from(vec![1])), 1321152925, 13, Some(1)),
-            (one(Int32Array::from(vec![-1])), 1626716813, 13, Some(-1)),
-            (one(Int32Array::from(vec![i32::MAX])), 1133859967, 15, Some(i32::MAX)),
-            (one(Int64Array::from(vec![3_000_000_000])), 1911009367, 7, Some(-1294967296)),
-            (one(Int64Array::from(vec![-5])), -1904124550, 10, Some(4)),
-            (one(Int16Array::from(vec![7])), -1257352624, 0, Some(7)),
-            (one(Int8Array::from(vec![-3])), -3, 13, Some(-3)),
-            (one(BooleanArray::from(vec![true])), 1, 1, Some(1)),
-            (one(StringArray::from(vec!["hive"])), -1992589179, 5, Some(3202928)),
-            (one(StringArray::from(vec!["café"])), 1332717960, 8, Some(94414350)),
-            (one(StringArray::from(vec!["日本"])), 529705047, 7, Some(-844066782)),
-            (one(Date32Array::from(vec![19844])), 1777049705, 9, Some(19844)),
-            (one(Float64Array::from(vec![1.5])), 76905473, 1, Some(1073217536)),
-            (one(Float32Array::from(vec![2.25])), 45390166, 6, None),
-            (
-                vec![Arc::new(Int32Array::from(vec![42])), Arc::new(StringArray::from(vec!["x"]))],
-                1251119967,
-                15,
-                Some(1422),
-            ),
+        let cases: Vec<(Vec<ArrayRef>, i32, u32, i32)> = vec![
+            (one(Int32Array::from(vec![0])), 1362653161, 9, 0),
+            (one(Int32Array::from(vec![1])), 1321152925, 13, 1),
+            (one(Int32Array::from(vec![-1])), 1626716813, 13, -1),
+            (one(Int32Array::from(vec![i32::MAX])), 1133859967, 15, i32::MAX),
+            (one(Int64Array::from(vec![3_000_000_000])), 1911009367, 7, -1294967296),
+            (one(Int64Array::from(vec![-5])), -1904124550, 10, 4),
+            (one(Int16Array::from(vec![7])), -1257352624, 0, 7),
+            (one(Int8Array::from(vec![-3])), -3, 13, -3),
+            (one(BooleanArray::from(vec![true])), 1, 1, 1),
+            (one(StringArray::from(vec!["hive"])), -1992589179, 5, 3202928),
+            (one(StringArray::from(vec!["café"])), 1332717960, 8, 94414350),
+            (one(StringArray::from(vec!["日本"])), 529705047, 7, -844066782),
+            (one(Date32Array::from(vec![19844])), 1777049705, 9, 19844),
+            (one(Float64Array::from(vec![1.5])), 76905473, 1, 1073217536),
+            (one(Float32Array::from(vec![2.25])), 45390166, 6, 1074790400),
+            (one(dec(150, 5, 2)), 864210675, 3, 466),
+            (one(dec(-12345678, 10, 3)), -1428927624, 8, -382716015),
+            (one(dec(0, 5, 2)), 500407381, 5, 0),
+            (one(dec(100, 5, 0)), 275017581, 13, 3100),
+            (one(dec(123456789012345678905, 38, 1)), 1071851749, 5, 1337890915),
+            (one(ts(1_714_521_600_000_000_000)), -1912946750, 2, 428630400),
+            (one(ts(1_714_521_600_123_000_000)), -694724876, 4, 517518656),
+            (one(ts(-86_399_500_000_000)), 2028032041, 9, -499986784),
+            (one(ts(4_102_444_800_000_000_000)), -836623274, 6, 1025611200),
+            (one(BinaryArray::from(vec![&[1u8, 255, 128][..]])), 106441408, 0, 30593),
+            // a VARCHAR is hashed as its bytes (`hashed_column`)
+            (one(BinaryArray::from(vec![&b"hive"[..]])), -1992589179, 5, 4126449),
+            (vec![Arc::new(dec(999, 3, 2)), Arc::new(ts(1_714_521_600_000_000_000))], 927585160, 8, 429590501),
+            (vec![Arc::new(Int32Array::from(vec![42])), Arc::new(StringArray::from(vec!["x"]))], 1251119967, 15, 1422),
             (
                 vec![
                     Arc::new(StringArray::from(vec!["us"])),
@@ -430,17 +410,15 @@ mod tests {
                 ],
                 -243436575,
                 1,
-                Some(4211233),
+                4211233,
             ),
-            (one(Int32Array::from(vec![None])), 0, 0, Some(0)),
+            (one(Int32Array::from(vec![None])), 0, 0, 0),
         ];
         for (cols, v2, bucket16, v1) in cases {
-            let what = format!("{:?}", cols.iter().map(|c| c.data_type().clone()).collect::<Vec<_>>());
+            let what = format!("{cols:?}");
             assert_eq!(BucketingVersion::V2.row_hash(&cols, 0).unwrap(), v2, "v2 {what}");
             assert_eq!(bucket_ids(&cols, BucketingVersion::V2, 16).unwrap(), vec![bucket16], "bucket {what}");
-            if let Some(v1) = v1 {
-                assert_eq!(BucketingVersion::V1.row_hash(&cols, 0).unwrap(), v1, "v1 {what}");
-            }
+            assert_eq!(BucketingVersion::V1.row_hash(&cols, 0).unwrap(), v1, "v1 {what}");
         }
     }
 
@@ -458,8 +436,8 @@ mod tests {
         let a: ArrayRef = Arc::new(Int16Array::from(vec![Some(1), None]));
         let b: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), Some("y")]));
         let h0 = BucketingVersion::V2.row_hash(&[a.clone(), b.clone()], 0).unwrap();
-        let fa = murmur_field_hash(a.as_ref(), 0).unwrap();
-        let fb = murmur_field_hash(b.as_ref(), 0).unwrap();
+        let fa = hash::murmur_hash(a.as_ref(), 0).unwrap();
+        let fb = hash::murmur_hash(b.as_ref(), 0).unwrap();
         assert_eq!(h0, fa.wrapping_mul(31).wrapping_add(fb));
         // NULL hashes to 0
         assert_eq!(BucketingVersion::V2.row_hash(&[a], 1).unwrap(), 0);
