@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod datetime_pattern;
 pub mod dist;
 pub mod error;
+pub mod explain;
 pub mod functions;
 pub mod location;
 pub mod partition;

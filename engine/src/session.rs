@@ -18,11 +18,11 @@ use hiveql_metastore::{Database, Metastore, SqliteMetastore};
 
 use crate::catalog::{CATALOG, HiveCatalog};
 use crate::error::{Result, semantic};
+use crate::explain::PlanNotes;
 use crate::location::Location;
 use crate::sql::ast::{HiveStatement, TableRef};
 use crate::sql::script::{Command, Variables, parse_command};
 use crate::sql::{parser, rewrite};
-use crate::table::provider::PruningLog;
 
 /// The Hive property naming the warehouse directory.
 pub const WAREHOUSE_DIR: &str = "hive.metastore.warehouse.dir";
@@ -92,9 +92,10 @@ impl Session {
         let runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new()
             .with_object_store_registry(stores.clone())
             .build_arc()?;
+        let notes = Arc::new(PlanNotes::default());
         let mut config = SessionConfig::new()
             .with_extension(stores)
-            .with_extension(Arc::new(PruningLog::default()))
+            .with_extension(notes.clone())
             .with_default_catalog_and_schema(CATALOG, "default")
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false);
@@ -107,6 +108,8 @@ impl Session {
             .with_runtime_env(runtime)
             .with_default_features()
             .with_analyzer_rules(crate::functions::analyzer_rules())
+            // Joins and aggregations on bucket columns run bucket by bucket.
+            .with_physical_optimizer_rule(Arc::new(crate::bucket::wise::BucketWise::new(notes)))
             // Cancelling a statement must not wait for a join to finish.
             .with_physical_optimizer_rule(Arc::new(crate::cancel::YieldPoints))
             // LATERAL VIEW and UDTFs in the select list; TABLESAMPLE
@@ -294,6 +297,10 @@ impl Session {
 
     /// Run a parsed statement.
     pub async fn execute_statement(&mut self, stmt: HiveStatement) -> Result<StatementOutput> {
+        // Notes are for the statement's own EXPLAIN: none carried over.
+        if let Some(notes) = self.ctx.state_ref().read().config().get_extension::<PlanNotes>() {
+            notes.take();
+        }
         match stmt {
             HiveStatement::Query(q) => {
                 // One snapshot of the state plans and runs the query.
@@ -303,25 +310,20 @@ impl Session {
             }
             HiveStatement::Explain { analyze, verbose, query } => {
                 let state = self.state();
-                let log = state.config().get_extension::<PruningLog>();
-                if let Some(log) = &log {
-                    log.take();
+                let notes = state.config().get_extension::<PlanNotes>();
+                if let Some(notes) = &notes {
+                    notes.take();
                 }
                 let plan = rewrite::plan_query(&state, *query).await?;
                 let df = DataFrame::new(state, plan).explain(verbose, analyze)?;
                 let mut batches = df.collect().await?;
-                // What partition pruning chose, after the plan.
-                let pruned: Vec<String> = log
-                    .map(|l| l.take())
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| format!("{}: {} of {} {} read", e.table, e.selected, e.total, e.unit))
-                    .collect();
+                // What pruning and the bucket rules chose, after the plan.
+                let notes = notes.map(|n| n.take()).unwrap_or_default();
                 if let Some(schema) = batches.first().map(|b| b.schema())
-                    && !pruned.is_empty()
+                    && !notes.is_empty()
                 {
-                    let kinds: StringArray = pruned.iter().map(|_| Some("pruning")).collect();
-                    let lines: StringArray = pruned.iter().map(Some).collect();
+                    let kinds: StringArray = notes.iter().map(|(k, _)| Some(*k)).collect();
+                    let lines: StringArray = notes.iter().map(|(_, t)| Some(t.as_str())).collect();
                     batches.push(
                         RecordBatch::try_new(schema, vec![Arc::new(kinds), Arc::new(lines)])
                             .map_err(datafusion::error::DataFusionError::from)?,

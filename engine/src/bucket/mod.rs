@@ -26,7 +26,9 @@ use hiveql_metastore::{HiveType, Table};
 
 use crate::error::semantic;
 
+pub mod aligned;
 pub mod hash;
+pub mod wise;
 
 /// How a table's rows are hashed to buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -33,39 +33,14 @@ use super::split::{Cut, plan_splits};
 use super::statistics::StatisticsCache;
 use super::text_source::HiveTextSource;
 use crate::bucket::BucketSpec;
+use crate::bucket::wise::{BucketedFile, BucketedTable};
 use crate::error::HiveError;
+use crate::explain::PlanNotes;
 use crate::location::{Location, LocationStores};
 use crate::partition::projection::Projection;
 use crate::partition::{path, prune, spec};
 use crate::serde::TableFormat;
 use crate::types::{arrow_schema, arrow_type};
-
-/// What partition pruning chose for the scans of a statement, for `EXPLAIN`.
-#[derive(Debug, Default)]
-pub struct PruningLog {
-    entries: parking_lot::Mutex<Vec<PruningEntry>>,
-}
-
-/// What one scan skipped: partitions, or buckets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PruningEntry {
-    pub table: String,
-    /// "partitions" or "buckets".
-    pub unit: &'static str,
-    pub selected: usize,
-    pub total: usize,
-}
-
-impl PruningLog {
-    fn record(&self, entry: PruningEntry) {
-        self.entries.lock().push(entry);
-    }
-
-    /// Take what was recorded since the last call.
-    pub fn take(&self) -> Vec<PruningEntry> {
-        std::mem::take(&mut *self.entries.lock())
-    }
-}
 
 /// A table of the metastore, ready to scan.
 #[derive(Debug)]
@@ -174,14 +149,7 @@ impl HiveTableProvider {
             filters.iter().filter(|f| prune::is_partition_predicate(f, &self.partition_fields)).cloned().collect();
         if let Some(projection) = &self.projection {
             let parts = projection.partitions(state, &self.table, &self.partition_fields, &predicates)?;
-            if let Some(log) = state.config().get_extension::<PruningLog>() {
-                log.record(PruningEntry {
-                    table: self.table.qualified_name(),
-                    unit: "projected partitions",
-                    selected: parts.len(),
-                    total: parts.len(),
-                });
-            }
+            note_pruning(state, &self.table, parts.len(), parts.len(), "projected partitions");
             return Ok(parts);
         }
         let total = self.metastore.count_partitions(db, name).map_err(ms)?;
@@ -193,14 +161,7 @@ impl HiveTableProvider {
             let chosen = prune::evaluate(state, &predicates, &self.partition_fields, candidates)?;
             self.metastore.get_partitions(db, name, &chosen).map_err(ms)?
         };
-        if let Some(log) = state.config().get_extension::<PruningLog>() {
-            log.record(PruningEntry {
-                table: self.table.qualified_name(),
-                unit: "partitions",
-                selected: parts.len(),
-                total,
-            });
-        }
+        note_pruning(state, &self.table, parts.len(), total, "partitions");
         Ok(parts)
     }
 
@@ -251,13 +212,8 @@ impl HiveTableProvider {
     fn buckets(&self, state: &dyn DfSession, filters: &[Expr]) -> Result<Option<std::collections::BTreeSet<u32>>> {
         let Some((spec, types)) = &self.bucketing else { return Ok(None) };
         let selected = crate::bucket::selected_buckets(spec, types, filters)?;
-        if let (Some(sel), Some(log)) = (&selected, state.config().get_extension::<PruningLog>()) {
-            log.record(PruningEntry {
-                table: self.table.qualified_name(),
-                unit: "buckets",
-                selected: sel.len(),
-                total: spec.buckets as usize,
-            });
+        if let Some(sel) = &selected {
+            note_pruning(state, &self.table, sel.len(), spec.buckets as usize, "buckets");
         }
         Ok(selected)
     }
@@ -278,6 +234,16 @@ impl HiveTableProvider {
         } else {
             data_schema(&self.table.columns, &group.format)?
         };
+        // Files named for their bucket carry it, for bucket-wise joins.
+        let bucketed_table = self.bucketing.as_ref().map(|(spec, types)| {
+            Arc::new(BucketedTable {
+                name: self.table.qualified_name(),
+                columns: spec.columns.clone(),
+                hash_types: types.iter().map(crate::bucket::hashed_type).collect(),
+                buckets: spec.buckets,
+                version: spec.version,
+            })
+        });
         let mut files = Vec::new();
         for dir in &group.directories {
             for meta in list_data_files(store.as_ref(), &dir.location).await? {
@@ -292,6 +258,12 @@ impl HiveTableProvider {
                     continue;
                 }
                 let mut file = PartitionedFile::new_from_meta(meta.clone()).with_partition_values(dir.values.clone());
+                if let Some(table) = &bucketed_table
+                    && let Some(bucket) = meta.location.filename().and_then(crate::bucket::bucket_of_file)
+                    && bucket < table.buckets
+                {
+                    file = file.with_extension(BucketedFile { table: table.clone(), bucket });
+                }
                 if group.format == TableFormat::Parquet && state.config().collect_statistics() {
                     file =
                         file.with_statistics(self.statistics.parquet(state, &store, data_schema.clone(), &meta).await?);
@@ -343,6 +315,13 @@ impl HiveTableProvider {
         let config =
             builder.with_file_groups(groups).with_projection_indices(projection.cloned())?.with_limit(limit).build();
         Ok(DataSourceExec::from_data_source(config))
+    }
+}
+
+/// Note for `EXPLAIN` how many of a table's partitions or buckets a scan reads.
+fn note_pruning(state: &dyn DfSession, table: &Table, selected: usize, total: usize, unit: &str) {
+    if let Some(notes) = state.config().get_extension::<PlanNotes>() {
+        notes.record("pruning", format!("{}: {selected} of {total} {unit} read", table.qualified_name()));
     }
 }
 
