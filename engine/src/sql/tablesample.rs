@@ -11,11 +11,25 @@
 //!   a table in N buckets and y dividing N, buckets x-1, x-1+y, ...;
 //!   `ON rand()` keeps each row with probability 1/y.
 //!
-//! The byte-size form (`100M`) is refused with a clear error.
+//! - `TABLESAMPLE (nB | nK | nM | nG)`: whole input files, in listing
+//!   order, until at least n bytes are read (Hive picks whole splits
+//!   until their length reaches n; its starting split depends on
+//!   `hive.sample.seednumber`, here it is the first).
 
-use datafusion::common::{Result, ScalarValue, not_impl_err, plan_err};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::Session as DfSession;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::datasource::physical_plan::{FileGroup, FileScanConfig, FileScanConfigBuilder};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::{TableProvider, TableType, provider_as_source, source_as_provider};
 use datafusion::logical_expr::planner::{PlannedRelation, RelationPlanner, RelationPlannerContext, RelationPlanning};
 use datafusion::logical_expr::{Expr as DfExpr, LogicalPlanBuilder, lit};
+use datafusion::logical_expr::{LogicalPlan, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
 use datafusion::sql::sqlparser::ast::{TableFactor, TableSampleKind, TableSampleUnit};
 
 /// Plans tables with a `TABLESAMPLE` clause.
@@ -65,7 +79,13 @@ impl RelationPlanner for TableSamplePlanner {
                 LogicalPlanBuilder::from(input).filter(keep)?.build()?
             }
             (None, _) => {
-                return not_impl_err!("TABLESAMPLE ({}) on {table}: sampling by size is not supported", q.value);
+                let Some(bytes) = byte_length(&q.value.to_string()) else {
+                    return plan_err!(
+                        "TABLESAMPLE ({}) on {table}: a size is a number with B, K, M or G (100M)",
+                        q.value
+                    );
+                };
+                byte_sample(input, bytes)?
             }
             _ => return plan_err!("TABLESAMPLE on {table}: {} is not a valid sample size", q.value),
         };
@@ -153,5 +173,128 @@ fn scanned_table(plan: &datafusion::logical_expr::LogicalPlan) -> Option<hiveql_
         }
         LogicalPlan::SubqueryAlias(a) => scanned_table(&a.input),
         _ => None,
+    }
+}
+
+/// Hive's byte length literal (`100M`, `1g`, `512B`) in bytes.
+fn byte_length(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    let n: u64 = digits.parse().ok()?;
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(scale)
+}
+
+/// `input` (a table scan, through aliases) reading whole files until `bytes`.
+fn byte_sample(input: LogicalPlan, bytes: u64) -> Result<LogicalPlan> {
+    input
+        .transform_down(|plan| match plan {
+            LogicalPlan::TableScan(scan) => {
+                let inner = source_as_provider(&scan.source)?;
+                let source = provider_as_source(Arc::new(ByteSample { inner, bytes }));
+                // Scans compare by name, not source: a name of its own keeps
+                // DataFusion from merging this scan with an unsampled one,
+                // and an alias keeps the table's name for the query.
+                let name = scan.table_name.clone();
+                let sampled = format!("{name} tablesample {bytes}");
+                let scan = datafusion::logical_expr::logical_plan::TableScanBuilder::new(sampled, source)
+                    .with_projection(scan.projection)
+                    .with_filters(scan.filters)
+                    .with_fetch(scan.fetch)
+                    .build()?;
+                let alias =
+                    datafusion::logical_expr::SubqueryAlias::try_new(Arc::new(LogicalPlan::TableScan(scan)), name)?;
+                Ok(Transformed::new(
+                    LogicalPlan::SubqueryAlias(alias),
+                    true,
+                    datafusion::common::tree_node::TreeNodeRecursion::Jump,
+                ))
+            }
+            other => Ok(Transformed::no(other)),
+        })
+        .data()
+}
+
+/// A table whose scans stop after the files that hold `bytes` bytes.
+#[derive(Debug)]
+struct ByteSample {
+    inner: Arc<dyn TableProvider>,
+    bytes: u64,
+}
+
+#[async_trait]
+impl TableProvider for ByteSample {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&datafusion::logical_expr::Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        self.inner.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn DfSession,
+        projection: Option<&Vec<usize>>,
+        filters: &[datafusion::logical_expr::Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = self.inner.scan(state, projection, filters, limit).await?;
+        let mut left = self.bytes;
+        plan.transform_down(|node| {
+            let Some(config) =
+                node.downcast_ref::<DataSourceExec>().and_then(|s| s.data_source().downcast_ref::<FileScanConfig>())
+            else {
+                return Ok(Transformed::no(node));
+            };
+            let mut groups = Vec::with_capacity(config.file_groups.len());
+            for group in &config.file_groups {
+                let mut kept = Vec::new();
+                for file in group.iter() {
+                    if left == 0 {
+                        break;
+                    }
+                    let size = file.range.as_ref().map_or(file.object_meta.size, |r| (r.end - r.start) as u64);
+                    left = left.saturating_sub(size.max(1));
+                    kept.push(file.clone());
+                }
+                groups.push(FileGroup::new(kept));
+            }
+            // The table's statistics are not the sample's (an exact row count would answer count(*)).
+            let unknown = datafusion::common::Statistics::new_unknown(config.file_source.table_schema().table_schema());
+            let config =
+                FileScanConfigBuilder::from(config.clone()).with_file_groups(groups).with_statistics(unknown).build();
+            Ok(Transformed::yes(DataSourceExec::from_data_source(config)))
+        })
+        .data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_length;
+
+    #[test]
+    fn byte_lengths_as_hive_writes_them() {
+        assert_eq!(byte_length("100M"), Some(100 << 20));
+        assert_eq!(byte_length("1g"), Some(1 << 30));
+        assert_eq!(byte_length("512B"), Some(512));
+        assert_eq!(byte_length("2K"), Some(2048));
+        assert_eq!(byte_length("M"), None);
+        assert_eq!(byte_length("12"), None);
+        assert_eq!(byte_length("1.5M"), None);
     }
 }
