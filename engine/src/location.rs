@@ -111,6 +111,29 @@ impl Location {
         }
     }
 
+    /// The last segment of the location (`k=v` for `/w/t/k=v`); none for a
+    /// root or a bare bucket.
+    pub fn name(&self) -> Option<&str> {
+        if self.path.as_ref().is_empty() {
+            return None;
+        }
+        self.text.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty())
+    }
+
+    /// The location beside this one named `name` (same parent); none for
+    /// a root or a bare bucket.
+    pub fn sibling(&self, name: &str) -> Option<Location> {
+        let own = self.name()?;
+        let parent_text = self.text.trim_end_matches('/').strip_suffix(own)?.trim_end_matches('/');
+        let parent_path: Path = self.path.parts().take(self.path.parts().count().saturating_sub(1)).collect();
+        let parent = Location {
+            store_url: self.store_url.clone(),
+            path: parent_path,
+            text: if parent_text.is_empty() { "/".to_string() } else { parent_text.to_string() },
+        };
+        Some(parent.child(name))
+    }
+
     /// The object store of this location (made on first use for S3
     /// buckets and dfs clusters, see [`LocationStores`]).
     /// Create the directory (and its parents) when it is local; object

@@ -319,3 +319,108 @@ async fn bucket_joins_and_group_bys_skip_the_repartition_and_keep_the_rows() {
     assert!(!plan.contains("RepartitionExec"), "{plan}");
     assert!(plan.contains("bucket join"), "{plan}");
 }
+
+/// The data files directly in `dir` (not hidden), and the hidden entries beside them.
+fn listing(dir: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let mut names: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(d) => d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Err(_) => vec![],
+    };
+    names.sort();
+    names.into_iter().partition(|n| !n.starts_with('.') && !n.starts_with('_'))
+}
+
+/// INSERT OVERWRITE replaces an existing partition atomically: a reader
+/// running queries on another session the whole time sees the old rows or
+/// the new rows, never an empty or mixed partition; a failed overwrite
+/// leaves every old partition as it was, with nothing left behind; the
+/// partition keeps Hive's layout, moving between its home `k=v` and a
+/// hidden sibling; the partitions an overwrite does not write are untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insert_overwrite_swaps_partitions_atomically() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::open(SessionOptions { home: home.path().to_path_buf(), ..Default::default() }).unwrap();
+    for sql in [
+        "CREATE TABLE t (id INT, v STRING) PARTITIONED BY (k STRING)",
+        "SET hive.exec.dynamic.partition.mode=nonstrict",
+        "INSERT INTO t PARTITION (k) SELECT CAST(value AS INT), 'old', 'a' FROM range(0, 10000)",
+        "INSERT INTO t PARTITION (k) SELECT CAST(value AS INT), 'old', 'b' FROM range(0, 50)",
+    ] {
+        s.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let table = home.path().join("warehouse").join("t");
+
+    // A reader on its own session, counting partition a until told to stop.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (stop, home) = (stop.clone(), home.path().to_path_buf());
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let mut r = Session::open(SessionOptions { home, ..Default::default() }).unwrap();
+                let mut seen: Vec<std::result::Result<String, String>> = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let sql = "SELECT count(*), count(DISTINCT v) FROM t WHERE k = 'a'";
+                    seen.push(match r.execute_collect(sql).await {
+                        Ok(b) => Ok(format_rows(&b, "|").join("")),
+                        Err(e) => Err(e.to_string()),
+                    });
+                }
+                seen
+            })
+        })
+    };
+    // Overwrites alternate between 10,000 and 20,000 rows of one value, in
+    // several files each (so that publishing takes a while).
+    s.execute("SET datafusion.execution.target_partitions=4").await.unwrap();
+    for round in 0..30 {
+        let n = if round % 2 == 0 { 20000 } else { 10000 };
+        let sql = if round % 3 == 0 {
+            format!(
+                "INSERT OVERWRITE TABLE t PARTITION (k = 'a') SELECT CAST(value AS INT), 'r{round}' FROM range(0, {n})"
+            )
+        } else {
+            format!(
+                "INSERT OVERWRITE TABLE t PARTITION (k) SELECT CAST(value AS INT), 'r{round}', 'a' FROM range(0, {n})"
+            )
+        };
+        s.execute(&sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        // never more than the partition's directory and one being replaced
+        let (_, hidden) = listing(&table);
+        assert!(hidden.len() <= 1, "round {round}: {hidden:?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = reader.join().unwrap();
+    let counts: Vec<&String> = seen.iter().filter_map(|r| r.as_ref().ok()).collect();
+    assert!(counts.len() >= 5, "the reader ran {} queries: {seen:?}", seen.len());
+    for c in &counts {
+        assert!(c.as_str() == "10000|1" || c.as_str() == "20000|1", "a reader saw {c}: {seen:?}");
+    }
+    // A reader that planned against the old files just before they went may
+    // fail to open them; it never reads a wrong partition.
+    for e in seen.iter().filter_map(|r| r.as_ref().err()) {
+        assert!(e.contains("not found") || e.contains("No such file"), "reader error: {e}");
+    }
+    // 30 rounds ended on 10,000 rows; b untouched.
+    assert_eq!(
+        rows(&mut s, "SELECT k, count(*), min(v) FROM t GROUP BY k ORDER BY k").await,
+        ["a|10000|r29", "b|50|old"]
+    );
+    // The partition went home after its last overwrite, or is in one hidden sibling; not both.
+    let (data, hidden) = listing(&table);
+    assert_eq!(data.len() + hidden.len(), 2, "{data:?} {hidden:?}");
+    let location = rows(&mut s, "DESCRIBE FORMATTED t PARTITION (k = 'a')").await.join("\n");
+    assert!(location.contains("/t/k=a") || location.contains("/t/.k=a_hiveql_"), "{location}");
+
+    // A failed overwrite (of both partitions) leaves both as they were, and no directory behind.
+    let before = listing(&table);
+    let sql = "INSERT OVERWRITE TABLE t PARTITION (k) \
+               SELECT CAST(value AS INT), 'bad', IF(value % 2 = 0, 'a', 'b') FROM range(0, 1000) \
+               WHERE assert_true(value < 900) IS NULL";
+    assert!(s.execute(sql).await.is_err(), "{sql} should fail");
+    assert_eq!(
+        rows(&mut s, "SELECT k, count(*), min(v) FROM t GROUP BY k ORDER BY k").await,
+        ["a|10000|r29", "b|50|old"]
+    );
+    assert_eq!(listing(&table), before);
+}

@@ -23,7 +23,7 @@ use crate::partition::spec::KeySpec;
 use crate::serde::TableFormat;
 use crate::session::{Session, StatementOutput};
 use crate::table::listing::list_data_files;
-use crate::table::writer::{self, PartitionValues, SplitWrite, WriteResult};
+use crate::table::writer::{self, Destination, PartitionValues, SplitWrite, WriteResult};
 use crate::types::{arrow_type, parse_column_type};
 
 impl Session {
@@ -85,11 +85,28 @@ impl Session {
             if target.if_not_exists {
                 return Ok(format!("Partition exists; nothing written to {}", table.qualified_name()));
             }
-            // Into the partition where it is (it may have a location of its own).
+            // Into the partition where it is (it may have a location of its
+            // own); an overwrite writes a new directory and swaps it in.
             let dir = Location::parse(&p.storage.location)?;
             let format = TableFormat::of(&p.storage, &table.properties)?;
             let plan = conform_to_table(plan, &table, &target.columns, &[])?;
-            let result = self.write_to_location(plan, &dir, &format, target.overwrite).await?;
+            if !target.overwrite {
+                let result = self.write_to_location(plan, &dir, &format, false).await?;
+                return Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()));
+            }
+            let store = dir.store(self.ctx.runtime_env().as_ref())?;
+            let fresh = crate::partition::swap::overwrite_target(store.as_ref(), &dir).await?;
+            fresh.make_local_dir()?;
+            let result = match self.write_to_location(plan, &fresh, &format, true).await {
+                Ok(r) => r,
+                Err(e) => {
+                    writer::remove_dir(store.as_ref(), &fresh).await;
+                    return Err(e);
+                }
+            };
+            let mut moved = p.clone();
+            moved.storage.location = fresh.text.clone();
+            self.swap_partitions(&table, store.as_ref(), vec![moved], &[(p, fresh)]).await?;
             return Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()));
         }
         let plan = conform_to_table(plan, &table, &target.columns, &[])?;
@@ -226,19 +243,25 @@ impl Session {
             .into_iter()
             .map(|p| (p.values.clone(), p))
             .collect();
-        let destination = |dynamic_values: &PartitionValues| -> Result<Location> {
+        // An existing partition that is overwritten is replaced by a new
+        // directory, swapped in below; other rows go where they belong.
+        let overwrite = target.overwrite;
+        let destination = |dynamic_values: &PartitionValues| -> Result<Destination> {
             let values = full_values(dynamic_values);
-            let dir = match existing.get(&values) {
-                Some(p) => Location::parse(&p.storage.location)?,
-                None => super::partitions::default_location(table, &values)?,
-            };
-            dir.make_local_dir()?;
-            Ok(dir)
+            match existing.get(&values) {
+                Some(p) if overwrite => Ok(Destination::Replace(Location::parse(&p.storage.location)?)),
+                Some(p) => Ok(Destination::Into(Location::parse(&p.storage.location)?)),
+                None => {
+                    let dir = super::partitions::default_location(table, &values)?;
+                    dir.make_local_dir()?;
+                    Ok(Destination::Into(dir))
+                }
+            }
         };
         let written = writer::write_dynamic_partitions(
             self.ctx.task_ctx(),
             physical,
-            store,
+            store.clone(),
             &table_dir,
             &format,
             split,
@@ -247,20 +270,54 @@ impl Session {
         )
         .await?;
         let mut rows = 0;
-        let mut new_parts = Vec::new();
+        let mut add = Vec::new();
+        let mut replaced = Vec::new();
         for (dynamic_values, w) in &written {
             rows += w.rows;
             let values = full_values(dynamic_values);
-            if !existing.contains_key(&values) {
-                let dir = super::partitions::default_location(table, &values)?;
-                new_parts.push(super::partitions::new_partition(table, values, &dir));
+            match (existing.get(&values), &w.replacement) {
+                (Some(old), Some(fresh)) => {
+                    let mut moved = old.clone();
+                    moved.storage.location = fresh.text.clone();
+                    replaced.push((old.clone(), fresh.clone()));
+                    add.push(moved);
+                }
+                (Some(_), None) => {}
+                (None, _) => {
+                    let dir = super::partitions::default_location(table, &values)?;
+                    add.push(super::partitions::new_partition(table, values, &dir));
+                }
             }
         }
         if table.partition_keys.is_empty() {
             return Ok(format!("{rows} rows loaded to {}", table.qualified_name()));
         }
-        self.metastore.add_partitions(&table.database, &table.name, &new_parts, true)?;
+        self.swap_partitions(table, store.as_ref(), add, &replaced).await?;
         Ok(format!("{rows} rows loaded to {} ({} partitions)", table.qualified_name(), written.len()))
+    }
+
+    /// Register `add` (new partitions, and replaced ones at their new
+    /// locations) in one metastore transaction, then delete the replaced
+    /// partitions' old directories. If the metastore refuses, the new
+    /// directories are removed and every old partition stays.
+    async fn swap_partitions(
+        &self,
+        table: &Table,
+        store: &dyn object_store::ObjectStore,
+        add: Vec<Partition>,
+        replaced: &[(Partition, Location)],
+    ) -> Result<()> {
+        let drop: Vec<Vec<Option<String>>> = replaced.iter().map(|(old, _)| old.values.clone()).collect();
+        if let Err(e) = self.metastore.change_partitions(&table.database, &table.name, &add, true, &drop, false) {
+            for (_, fresh) in replaced {
+                writer::remove_dir(store, fresh).await;
+            }
+            return Err(e.into());
+        }
+        for (old, _) in replaced {
+            crate::partition::swap::retire(store, &Location::parse(&old.storage.location)?).await;
+        }
+        Ok(())
     }
 
     /// The directory a (static) partition spec writes to, and the partition to register.

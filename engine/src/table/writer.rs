@@ -33,6 +33,18 @@ const WRITE_BUFFER: usize = 8 << 20;
 pub struct WriteResult {
     pub rows: u64,
     pub files: Vec<String>,
+    /// For a [`Destination::Replace`]: the new directory the files are in.
+    pub replacement: Option<Location>,
+}
+
+/// Where a partition's written files go.
+#[derive(Debug, Clone)]
+pub enum Destination {
+    /// Into this directory (next to its files, or replacing them when overwriting).
+    Into(Location),
+    /// Replacing the partition that lives in this directory: into a new
+    /// directory ([`crate::partition::swap`]), which the caller swaps in.
+    Replace(Location),
 }
 
 /// Run `plan` and write its rows into `dir` in `format`; with `overwrite`
@@ -271,7 +283,7 @@ pub async fn write_dynamic_partitions(
     staging_dir: &Location,
     format: &TableFormat,
     split: SplitWrite,
-    destination: impl Fn(&PartitionValues) -> Result<Location>,
+    destination: impl Fn(&PartitionValues) -> Result<Destination>,
     overwrite: bool,
 ) -> Result<Vec<(PartitionValues, WriteResult)>> {
     format.check_writable()?;
@@ -305,8 +317,23 @@ pub async fn write_dynamic_partitions(
     let publishing = tokio::spawn(async move {
         let mut out = Vec::new();
         let mut result = Ok(());
-        for (dir, values, files) in targets {
-            match publish(store.as_ref(), &dir, files, overwrite).await {
+        for (destination, values, files) in targets {
+            let published = match destination {
+                Destination::Into(dir) => publish(store.as_ref(), &dir, files, overwrite).await,
+                Destination::Replace(current) => {
+                    match crate::partition::swap::overwrite_target(store.as_ref(), &current).await {
+                        Ok(fresh) => match fresh.make_local_dir() {
+                            Ok(()) => publish(store.as_ref(), &fresh, files, false).await.map(|mut w| {
+                                w.replacement = Some(fresh);
+                                w
+                            }),
+                            Err(e) => Err(e),
+                        },
+                        Err(e) => Err(e),
+                    }
+                }
+            };
+            match published {
                 Ok(w) => out.push((values, w)),
                 Err(e) => {
                     result = Err(e);
@@ -315,6 +342,14 @@ pub async fn write_dynamic_partitions(
             }
         }
         remove_dir(store.as_ref(), &location).await;
+        if result.is_err() {
+            // The replacements no partition names yet: the old partitions stay.
+            for (_, w) in &out {
+                if let Some(fresh) = &w.replacement {
+                    remove_dir(store.as_ref(), fresh).await;
+                }
+            }
+        }
         result.map(|()| out)
     });
     publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
