@@ -207,7 +207,13 @@ impl ObjectStoreRegistry for LocationStores {
         let made: Arc<dyn ObjectStore> = match url.scheme() {
             "s3" => {
                 let bucket = url.host_str().unwrap_or_default();
-                Arc::new(object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?)
+                let mut builder = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+                // Writers publish files with a no-clobber rename; S3 does it as a
+                // conditional multipart copy unless AWS_COPY_IF_NOT_EXISTS says otherwise.
+                if std::env::var_os("AWS_COPY_IF_NOT_EXISTS").is_none() {
+                    builder = builder.with_copy_if_not_exists(object_store::aws::S3CopyIfNotExists::Multipart);
+                }
+                Arc::new(builder.build()?)
             }
             "dfs" => self.dfs(&authority(url)?)?,
             _ => return self.inner.get_store(url),
