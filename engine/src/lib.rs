@@ -15,6 +15,7 @@ pub mod error;
 pub mod explain;
 pub mod functions;
 pub mod location;
+pub mod options;
 pub mod partition;
 pub mod serde;
 pub mod session;

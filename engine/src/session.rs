@@ -94,6 +94,7 @@ impl Session {
             .build_arc()?;
         let notes = Arc::new(PlanNotes::default());
         let mut config = SessionConfig::new()
+            .with_option_extension(crate::options::HiveqlOptions::default())
             .with_extension(stores)
             .with_extension(notes.clone())
             .with_default_catalog_and_schema(CATALOG, "default")
@@ -219,10 +220,11 @@ impl Session {
             return Err(semantic(format!("{key} is read-only")));
         }
         let key = key.strip_prefix("hiveconf:").unwrap_or(key);
-        if key.starts_with("datafusion.") {
+        let options_key = crate::options::hive_alias(key).unwrap_or(key);
+        if options_key.starts_with("datafusion.") || options_key.starts_with("hiveql.") {
             let state = self.ctx.state_ref();
             let mut st = state.write();
-            st.config_mut().options_mut().set(key, value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
+            st.config_mut().options_mut().set(options_key, value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
         }
         if key == WAREHOUSE_DIR {
             Location::parse(value).map_err(|e| semantic(format!("SET {key}: {e}")))?;

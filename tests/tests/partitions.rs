@@ -318,6 +318,13 @@ async fn bucket_joins_and_group_bys_skip_the_repartition_and_keep_the_rows() {
     let plan = plan_of(&mut s, "SELECT count(*) FROM b4 a JOIN b8 b ON a.k = b.k").await;
     assert!(!plan.contains("RepartitionExec"), "{plan}");
     assert!(plan.contains("bucket join"), "{plan}");
+    // Hive's switch turns it off (and a bad value is refused).
+    s.execute("SET hive.optimize.bucketmapjoin=false").await.unwrap();
+    let plan = plan_of(&mut s, "SELECT count(*) FROM b4 a JOIN b8 b ON a.k = b.k").await;
+    assert!(plan.contains("RepartitionExec") && !plan.contains("BucketAlignedExec"), "{plan}");
+    assert!(s.execute("SET hiveql.bucket_wise=maybe").await.is_err());
+    s.execute("SET hiveql.bucket_wise=true").await.unwrap();
+    assert!(plan_of(&mut s, "SELECT count(*) FROM b4 a JOIN b8 b ON a.k = b.k").await.contains("BucketAlignedExec"));
 }
 
 /// The data files directly in `dir` (not hidden), and the hidden entries beside them.

@@ -175,8 +175,11 @@ impl BucketWise {
 }
 
 impl PhysicalOptimizerRule for BucketWise {
-    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, _config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
-        self.rewrite(plan, false)
+    fn optimize(&self, plan: Arc<dyn ExecutionPlan>, config: &ConfigOptions) -> Result<Arc<dyn ExecutionPlan>> {
+        match config.extensions.get::<crate::options::HiveqlOptions>() {
+            Some(o) if !o.bucket_wise => Ok(plan),
+            _ => self.rewrite(plan, false),
+        }
     }
 
     fn name(&self) -> &str {
