@@ -10,6 +10,10 @@
 //!   computed key column) into an unpartitioned table.
 //! - Pruning: the same rows in 365 daily partitions; a one-day query
 //!   against the unpartitioned table, and the share of bytes it reads.
+//! - Bucket joins: two Parquet tables bucketed on the join key (16 and 32
+//!   buckets), a join and a group-by on the key run bucket by bucket,
+//!   against the same plans with `hiveql.bucket_wise=false` (hash
+//!   repartition of both sides), in the same run.
 
 use std::path::Path;
 use std::time::Instant;
@@ -77,6 +81,43 @@ pub async fn run(dir: &Path, mib: u64, runs: usize) {
     std::fs::create_dir_all(dir).unwrap();
     metadata_at_scale(dir, runs).await;
     dynamic_and_pruned(dir, mib, runs).await;
+    bucket_joins(mib, runs).await;
+}
+
+/// Bucket-wise join and group-by against the repartitioning plans, in one run.
+async fn bucket_joins(mib: u64, runs: usize) {
+    // About 8M rows a side per GiB asked for.
+    let rows = mib * 8 * 1024;
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::open(SessionOptions { home: home.path().to_path_buf(), ..Default::default() }).unwrap();
+    for sql in [
+        "CREATE TABLE l (k BIGINT, v STRING) CLUSTERED BY (k) INTO 16 BUCKETS STORED AS PARQUET".to_string(),
+        "CREATE TABLE r (k BIGINT, w STRING) CLUSTERED BY (k) INTO 32 BUCKETS STORED AS PARQUET".to_string(),
+        format!("INSERT INTO l SELECT value * 7 % {rows}, concat('l', value % 1000) FROM range(0, {rows})"),
+        format!("INSERT INTO r SELECT value * 13 % {rows}, concat('r', value % 977) FROM range(0, {rows})"),
+    ] {
+        exec(&mut s, &sql).await;
+    }
+    let join = "SELECT count(*), sum(length(l.v) + length(r.w)) FROM l JOIN r ON l.k = r.k";
+    let group = "SELECT count(*) FROM (SELECT k, count(*) AS c FROM l GROUP BY k) t WHERE c > 1";
+    let mut figures = Vec::new();
+    for sql in [join, group] {
+        let mut pair = Vec::new();
+        for on in ["true", "false"] {
+            exec(&mut s, &format!("SET hiveql.bucket_wise={on}")).await;
+            pair.push(timed(&s, runs, sql).await);
+        }
+        figures.push(pair);
+    }
+    println!("bucket joins: {rows} rows a side, Parquet, 16 and 32 buckets");
+    for (name, f) in ["join on the bucket key", "group by the bucket key"].iter().zip(&figures) {
+        println!(
+            "  {name:<24} bucket by bucket {:>8.0} ms   repartitioned {:>8.0} ms   ({:.2}x)",
+            f[0] * 1e3,
+            f[1] * 1e3,
+            f[1] / f[0]
+        );
+    }
 }
 
 async fn metadata_at_scale(dir: &Path, runs: usize) {
