@@ -79,11 +79,7 @@ const NOT_YET: &[&str] = &[
     "extract_union",
     "sort_array_by",
     "json_read",
-    // `LIKE ANY` / `LIKE ALL` syntax
-    "likeany",
-    "likeall",
-    // dates: windows over intervals, the Julian/Gregorian hybrid calendar
-    "tumbling_window",
+    // dates: the Julian/Gregorian hybrid calendar
     "datetime_legacy_hybrid_calendar",
     // the user's groups
     "current_groups",

@@ -84,6 +84,13 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             |a| shift_zone(a, false),
         )
         .udf(),
+        HiveScalar::new(
+            "tumbling_window",
+            optional(&[DateLike, Any, DateLike], 2),
+            |_, _| Ok(Timestamp(TimeUnit::Nanosecond, None)),
+            tumbling_window,
+        )
+        .udf(),
         HiveScalar::new("floor_year", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Year)).udf(),
         HiveScalar::new("floor_quarter", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Quarter)).udf(),
         HiveScalar::new("floor_month", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Month)).udf(),
@@ -687,6 +694,60 @@ fn floor_type(_: &[DataType], _: &[Option<&datafusion::common::ScalarValue>]) ->
 
 /// `floor_year(ts)` ... `floor_second(ts)`: the start of the unit holding
 /// ts (weeks start on Monday).
+/// `tumbling_window(ts, interval [, origin])`: the start of the window of
+/// length `interval` (a day-time interval) that holds `ts`, windows
+/// counted from `origin` (default 1970-01-01 00:00:00).
+fn tumbling_window(a: &Args) -> Result<ArrayRef> {
+    use datafusion::arrow::datatypes::{IntervalDayTimeType, IntervalMonthDayNanoType, IntervalUnit};
+    let width = a.col(1);
+    let width_at = |i: usize| -> Result<Option<i64>> {
+        let i = a.at(1, i);
+        if width.is_null(i) {
+            return Ok(None);
+        }
+        let nanos = match width.data_type() {
+            DataType::Interval(IntervalUnit::MonthDayNano) => {
+                let v = width.as_primitive::<IntervalMonthDayNanoType>().value(i);
+                if v.months != 0 {
+                    return exec_err!("tumbling_window needs a day-time interval, not a year-month one");
+                }
+                v.days as i64 * 86_400_000_000_000 + v.nanoseconds
+            }
+            DataType::Interval(IntervalUnit::DayTime) => {
+                let v = width.as_primitive::<IntervalDayTimeType>().value(i);
+                v.days as i64 * 86_400_000_000_000 + v.milliseconds as i64 * 1_000_000
+            }
+            other => return exec_err!("tumbling_window needs a day-time interval, not {other}"),
+        };
+        if nanos <= 0 {
+            return exec_err!("tumbling_window needs a positive interval");
+        }
+        Ok(Some(nanos))
+    };
+    let t = a.ret().clone();
+    let mut out = Vec::with_capacity(a.rows());
+    for i in 0..a.rows() {
+        let start = (|| -> Result<Option<i64>> {
+            let Some(w) = width_at(i)? else { return Ok(None) };
+            let Some(ts) = timestamp_at(a, 0, i).and_then(|t| t.and_utc().timestamp_nanos_opt()) else {
+                return Ok(None);
+            };
+            let origin = if a.len() > 2 {
+                match timestamp_at(a, 2, i).and_then(|t| t.and_utc().timestamp_nanos_opt()) {
+                    Some(o) => o,
+                    None => return Ok(None),
+                }
+            } else {
+                0
+            };
+            Ok(ts.checked_sub(origin).map(|d| origin + d.div_euclid(w) * w))
+        })()?;
+        out.push(start);
+    }
+    let mut it = out.into_iter();
+    prims_as::<TimestampNanosecondType>(a.rows(), &t, |_| it.next().flatten())
+}
+
 fn floor_time(a: &Args, unit: Unit) -> Result<ArrayRef> {
     let t = a.ret().clone();
     prims_as::<TimestampNanosecondType>(a.rows(), &t, |i| {

@@ -41,6 +41,8 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         HiveScalar::new("locate", optional(&[Str, Str, Int], 2), |_, _| Ok(Int32), locate).aliases(&["position"]).udf(),
         HiveScalar::new("field", variadic(&[Str], 1), |_, _| Ok(Int32), field).udf(),
         HiveScalar::new("elt", variadic(&[Int, Str], 2), |_, _| Ok(Utf8), elt).udf(),
+        HiveScalar::new("likeany", variadic(&[Str], 2), |_, _| Ok(Boolean), |a| like_many(a, false)).udf(),
+        HiveScalar::new("likeall", variadic(&[Str], 2), |_, _| Ok(Boolean), |a| like_many(a, true)).udf(),
         HiveScalar::new("soundex", exactly(&[Str]), |_, _| Ok(Utf8), soundex).udf(),
         HiveScalar::new("replace", exactly(&[Str, Str, Str]), |_, _| Ok(Utf8), replace).udf(),
         HiveScalar::new("split", exactly(&[Str, Str]), |_, _| Ok(list_of_strings()), split).udf(),
@@ -460,6 +462,68 @@ fn elt(a: &Args) -> Result<ArrayRef> {
         }
         cols[n as usize - 1].get(i).map(str::to_string)
     }))
+}
+
+/// `likeany(s, p1, ...)` / `likeall(...)` (Hive's `s LIKE ANY (p1, ...)`):
+/// NULL when `s` or any pattern is NULL, else whether any (all) match.
+fn like_many(a: &Args, all: bool) -> Result<ArrayRef> {
+    let cols: Vec<_> = (0..a.len()).map(|k| a.str(k)).collect();
+    Ok(super::udf::bools(a.rows(), |i| {
+        let s = cols[0].get(i)?;
+        let patterns = cols[1..].iter().map(|c| c.get(i)).collect::<Option<Vec<&str>>>()?;
+        let mut matches = patterns.iter().map(|p| like_match(s, p));
+        Some(if all { matches.all(|m| m) } else { matches.any(|m| m) })
+    }))
+}
+
+/// Hive's `LIKE`: `%` any run of characters, `_` one character, `\` makes
+/// the next character literal; the whole value must match.
+pub(crate) fn like_match(s: &str, pattern: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Tok {
+        Any,
+        One,
+        Char(char),
+    }
+    let mut toks = Vec::new();
+    let mut it = pattern.chars();
+    while let Some(c) = it.next() {
+        toks.push(match c {
+            '%' => Tok::Any,
+            '_' => Tok::One,
+            '\\' => Tok::Char(it.next().unwrap_or('\\')),
+            c => Tok::Char(c),
+        });
+    }
+    let s: Vec<char> = s.chars().collect();
+    // Greedy match with backtracking to the last `%`.
+    let (mut si, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match toks.get(ti) {
+            Some(Tok::Any) => {
+                star = Some((ti, si));
+                ti += 1;
+            }
+            Some(Tok::One) => {
+                si += 1;
+                ti += 1;
+            }
+            Some(Tok::Char(c)) if *c == s[si] => {
+                si += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((t, at)) => {
+                    ti = t + 1;
+                    si = at + 1;
+                    star = Some((t, at + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    toks[ti..].iter().all(|t| *t == Tok::Any)
 }
 
 /// commons-codec's Soundex (American mapping).
@@ -1181,5 +1245,26 @@ mod tests {
         assert_eq!(round_text("999.996", 2, false), ("1000".into(), "00".into()));
         assert_eq!(plain_double(1e-7), "0.0000001");
         assert_eq!(plain_double(1.5e20), "150000000000000000000");
+    }
+}
+
+#[cfg(test)]
+mod like_tests {
+    use super::like_match;
+
+    #[test]
+    fn like_as_hive_matches() {
+        assert!(like_match("abc", "a%"));
+        assert!(like_match("abc", "%c"));
+        assert!(like_match("abc", "a_c"));
+        assert!(like_match("abc", "%"));
+        assert!(like_match("", "%"));
+        assert!(!like_match("", "_"));
+        assert!(like_match("a%c", "a\\%c"));
+        assert!(!like_match("abc", "a\\%c"));
+        assert!(like_match("aXbXc", "a%b%c"));
+        assert!(!like_match("abcd", "a%b%c"));
+        assert!(like_match("日本語", "日_語"));
+        assert!(like_match("mississippi", "%iss%pi"));
     }
 }

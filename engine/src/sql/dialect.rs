@@ -4,7 +4,8 @@
 //! stays on) and additionally accepts `MAP<K,V>` and `STRUCT<a:T>` types,
 //! double-quoted strings (in Hive `"x"` is a string, only backquotes quote
 //! identifiers), backslash escapes in literals, `LIMIT o, n`, standard
-//! `GROUPING SETS`/`CUBE`/`ROLLUP`, and the `DIV` integer-division operator.
+//! `GROUPING SETS`/`CUBE`/`ROLLUP`, the `DIV` integer-division operator, and
+//! `s [NOT] LIKE ALL (p, ...)` (as `likeall`; `LIKE ANY` is sqlparser's own).
 
 use std::any::TypeId;
 
@@ -22,6 +23,36 @@ const HIVE: HiveDialect = HiveDialect {};
 
 fn next_is_div(parser: &Parser) -> bool {
     matches!(&parser.peek_token_ref().token, Token::Word(w) if w.keyword == Keyword::DIV && w.quote_style.is_none())
+}
+
+/// `[NOT] LIKE ALL` next (sqlparser knows only `LIKE ANY`): whether negated.
+fn next_is_like_all(parser: &Parser) -> Option<bool> {
+    let is = |n: usize, k: Keyword| matches!(&parser.peek_nth_token_ref(n).token, Token::Word(w) if w.keyword == k);
+    if is(0, Keyword::LIKE) && is(1, Keyword::ALL) {
+        Some(false)
+    } else if is(0, Keyword::NOT) && is(1, Keyword::LIKE) && is(2, Keyword::ALL) {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// `s [NOT] LIKE ALL (p1, ...)` as Hive's `likeall(s, p1, ...)`.
+fn parse_like_all(parser: &mut Parser, expr: &Expr, negated: bool) -> Result<Expr, ParserError> {
+    if negated {
+        parser.next_token();
+    }
+    parser.next_token();
+    parser.next_token();
+    parser.expect_token(&Token::LParen)?;
+    let patterns = parser.parse_comma_separated(Parser::parse_expr)?;
+    parser.expect_token(&Token::RParen)?;
+    let call = super::rewrite::function_call("likeall", std::iter::once(expr.clone()).chain(patterns).collect());
+    Ok(if negated {
+        Expr::UnaryOp { op: datafusion::sql::sqlparser::ast::UnaryOperator::Not, expr: Box::new(call) }
+    } else {
+        call
+    })
 }
 
 impl Dialect for HiveQl {
@@ -80,6 +111,9 @@ impl Dialect for HiveQl {
         next_is_div(parser).then(|| Ok(self.prec_value(Precedence::MulDivModOp)))
     }
     fn parse_infix(&self, parser: &mut Parser, expr: &Expr, precedence: u8) -> Option<Result<Expr, ParserError>> {
+        if let Some(negated) = next_is_like_all(parser) {
+            return Some(parse_like_all(parser, expr, negated));
+        }
         if !next_is_div(parser) {
             return None;
         }

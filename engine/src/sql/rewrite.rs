@@ -108,6 +108,16 @@ impl VisitorMut for HiveQueryRewriter {
                 }
             }
         }
+        // `s [NOT] LIKE ANY (p1, ...)`: Hive's likeany (NULL if any pattern is NULL)
+        if let Expr::Like { negated, any: true, expr: subject, pattern, .. } = expr {
+            let patterns = match pattern.as_ref() {
+                Expr::Tuple(items) => items.clone(),
+                Expr::Nested(e) => vec![(**e).clone()],
+                other => vec![other.clone()],
+            };
+            let call = function_call("likeany", std::iter::once((**subject).clone()).chain(patterns).collect());
+            *expr = if *negated { Expr::UnaryOp { op: UnaryOperator::Not, expr: Box::new(call) } } else { call };
+        }
         // `a RLIKE p` / `a REGEXP p`: Java regular expressions, not DataFusion's
         if let Expr::RLike { negated, expr: subject, pattern, .. } = expr {
             let call = function_call("rlike", vec![(**subject).clone(), (**pattern).clone()]);
