@@ -1,7 +1,7 @@
 //! Hive's collection functions where DataFusion's differ: `size` of NULL is
 //! -1, `array_contains` is false (not NULL) for a NULL array or value,
 //! `array_slice` counts from 0 and takes a length, `array_join` of an empty
-//! array is NULL (`struct(...)`, whose fields Hive names `col1`, `col2`, ...,
+//! array is NULL, `sort_array_by` orders structs by named fields (`struct(...)`, whose fields Hive names `col1`, `col2`, ...,
 //! is planned as `named_struct`, see `sql::rewrite`)
 //! (`sort_array`, `array_remove`, `map_keys` and the rest are DataFusion's
 //! under Hive's names, see `sql::rewrite`).
@@ -13,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Int32Type};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::ScalarUDF;
 
-use super::udf::{Arg, Args, HiveScalar, exactly, optional, prims, strings_into};
+use super::udf::{Arg, Args, HiveScalar, exactly, optional, prims, strings_into, variadic};
 
 /// The collection functions of this module.
 pub(crate) fn functions() -> Vec<ScalarUDF> {
@@ -26,7 +26,66 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .udf(),
         HiveScalar::new("array_slice", exactly(&[Any, Int, Int]), |t, _| Ok(t[0].clone()), array_slice).udf(),
         HiveScalar::new("array_join", optional(&[Any, Str, Str], 2), |_, _| Ok(Utf8), array_join).udf(),
+        HiveScalar::new("sort_array_by", variadic(&[Any, Str], 2), |t, _| Ok(t[0].clone()), sort_array_by).udf(),
     ]
+}
+
+/// `sort_array_by(array<struct>, 'f1', ... [, 'ASC' | 'DESC'])`: the
+/// structs ordered by the named fields (case-insensitive), NULL fields
+/// first when ascending, a stable sort as Java's; NULL for a NULL array.
+fn sort_array_by(a: &Args) -> Result<ArrayRef> {
+    use datafusion::arrow::compute::{SortColumn, SortOptions, lexsort_to_indices, take};
+    let arr = a.col(0);
+    let mut names: Vec<String> = Vec::new();
+    for k in 1..a.len() {
+        match a.scalar(k) {
+            Some(ScalarValue::Utf8(Some(n)) | ScalarValue::LargeUtf8(Some(n)) | ScalarValue::Utf8View(Some(n))) => {
+                names.push(n)
+            }
+            _ => return exec_err!("sort_array_by: argument {} must be a constant field name", k + 1),
+        }
+    }
+    let mut descending = false;
+    if names.len() > 1
+        && let Some(order) = names.last().map(|o| o.trim().to_ascii_uppercase())
+        && (order == "ASC" || order == "DESC")
+    {
+        descending = order == "DESC";
+        names.pop();
+    }
+    let field = match a.ret() {
+        DataType::List(f) => f.clone(),
+        t => return exec_err!("sort_array_by: argument 1 must be an ARRAY of STRUCT, not {t}"),
+    };
+    let DataType::Struct(fields) = field.data_type() else {
+        return exec_err!("sort_array_by: the array's elements must be STRUCTs, not {}", field.data_type());
+    };
+    let positions = names
+        .iter()
+        .map(|n| match fields.iter().position(|f| f.name().eq_ignore_ascii_case(n)) {
+            Some(p) => Ok(p),
+            None => exec_err!("sort_array_by: the structs have no field '{n}'"),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = SortOptions { descending, nulls_first: !descending };
+    let mut pieces = Vec::with_capacity(a.rows());
+    for i in 0..a.rows() {
+        let Some(values) = list_values(arr, a.at(0, i)) else {
+            pieces.push(None);
+            continue;
+        };
+        let structs = values.as_struct();
+        let mut keys: Vec<SortColumn> = positions
+            .iter()
+            .map(|p| SortColumn { values: structs.column(*p).clone(), options: Some(options) })
+            .collect();
+        // the element's position last: equal keys keep their order
+        let order: ArrayRef = Arc::new(datafusion::arrow::array::UInt32Array::from_iter_values(0..values.len() as u32));
+        keys.push(SortColumn { values: order, options: None });
+        let indices = lexsort_to_indices(&keys, None)?;
+        pieces.push(Some(take(values.as_ref(), &indices, None)?));
+    }
+    rebuild_list(field, pieces)
 }
 
 /// The values of the list at `row` (any list type), `None` when NULL or not a list.
