@@ -78,8 +78,6 @@ const NOT_YET: &[&str] = &[
     "create_union",
     "extract_union",
     "json_read",
-    // dates: the Julian/Gregorian hybrid calendar
-    "datetime_legacy_hybrid_calendar",
     // the user's groups
     "current_groups",
 ];

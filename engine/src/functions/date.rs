@@ -91,6 +91,17 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             tumbling_window,
         )
         .udf(),
+        HiveScalar::new(
+            "datetime_legacy_hybrid_calendar",
+            exactly(&[DateLike]),
+            |t, _| match &t[0] {
+                Date32 => Ok(Date32),
+                Timestamp(..) => Ok(Timestamp(TimeUnit::Nanosecond, None)),
+                other => plan_err!("datetime_legacy_hybrid_calendar only allows date or timestamp types, not {other}"),
+            },
+            legacy_hybrid_calendar,
+        )
+        .udf(),
         HiveScalar::new("floor_year", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Year)).udf(),
         HiveScalar::new("floor_quarter", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Quarter)).udf(),
         HiveScalar::new("floor_month", exactly(&[DateLike]), floor_type, |a| floor_time(a, Unit::Month)).udf(),
@@ -692,8 +703,6 @@ fn floor_type(_: &[DataType], _: &[Option<&datafusion::common::ScalarValue>]) ->
     Ok(DataType::Timestamp(TimeUnit::Nanosecond, None))
 }
 
-/// `floor_year(ts)` ... `floor_second(ts)`: the start of the unit holding
-/// ts (weeks start on Monday).
 /// `tumbling_window(ts, interval [, origin])`: the start of the window of
 /// length `interval` (a day-time interval) that holds `ts`, windows
 /// counted from `origin` (default 1970-01-01 00:00:00).
@@ -748,6 +757,53 @@ fn tumbling_window(a: &Args) -> Result<ArrayRef> {
     prims_as::<TimestampNanosecondType>(a.rows(), &t, |_| it.next().flatten())
 }
 
+/// `datetime_legacy_hybrid_calendar(d)`: a DATE or TIMESTAMP (days counted
+/// in the proleptic Gregorian calendar) as Hive's old readers saw it, in
+/// the hybrid Julian/Gregorian calendar: before 1582-10-15 the same day
+/// is named by its Julian date (`1000-01-01` becomes `0999-12-27`); the
+/// time of day is kept.
+fn legacy_hybrid_calendar(a: &Args) -> Result<ArrayRef> {
+    /// The first day of the Gregorian calendar in Java's hybrid calendar.
+    const CUTOVER: Option<NaiveDate> = NaiveDate::from_ymd_opt(1582, 10, 15);
+    let shift = |d: NaiveDate| -> Option<NaiveDate> {
+        if Some(d) >= CUTOVER {
+            return Some(d);
+        }
+        // The Julian calendar's name of the day (from its Julian day number).
+        let jdn = d.num_days_from_ce() as i64 + 1_721_425;
+        let c = jdn + 32_082;
+        let dd = (4 * c + 3).div_euclid(1461);
+        let e = c - (1461 * dd).div_euclid(4);
+        let m = (5 * e + 2).div_euclid(153);
+        let day = e - (153 * m + 2).div_euclid(5) + 1;
+        let month = m + 3 - 12 * m.div_euclid(10);
+        let year = dd - 4800 + m.div_euclid(10);
+        // SimpleDateFormat's yyyy is the year of the era; the text is then
+        // read back leniently (Julian 1500-02-29 is 1500-03-01).
+        let year = if year <= 0 { 1 - year } else { year };
+        NaiveDate::from_ymd_opt(year as i32, month as u32, 1)?.checked_add_signed(Duration::days(day - 1))
+    };
+    match a.data_type(0) {
+        DataType::Date32 => {
+            let t = a.ret().clone();
+            prims_as::<Date32Type>(a.rows(), &t, |i| {
+                let d = shift(date_at(a, 0, i)?)?;
+                Some((d - NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days() as i32)
+            })
+        }
+        DataType::Timestamp(..) => {
+            let t = a.ret().clone();
+            prims_as::<TimestampNanosecondType>(a.rows(), &t, |i| {
+                let ts = timestamp_at(a, 0, i)?;
+                shift(ts.date())?.and_time(ts.time()).and_utc().timestamp_nanos_opt()
+            })
+        }
+        other => exec_err!("datetime_legacy_hybrid_calendar only allows date or timestamp types, not {other}"),
+    }
+}
+
+/// `floor_year(ts)` ... `floor_second(ts)`: the start of the unit holding
+/// ts (weeks start on Monday).
 fn floor_time(a: &Args, unit: Unit) -> Result<ArrayRef> {
     let t = a.ret().clone();
     prims_as::<TimestampNanosecondType>(a.rows(), &t, |i| {
