@@ -78,8 +78,6 @@ const NOT_YET: &[&str] = &[
     "create_union",
     "extract_union",
     "json_read",
-    // the user's groups
-    "current_groups",
 ];
 
 #[tokio::test]

@@ -35,6 +35,14 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             .aliases(&["logged_in_user", "session_user"])
             .stable()
             .udf(),
+        HiveScalar::new(
+            "current_groups",
+            exactly(&[]),
+            |_, _| Ok(List(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("item", Utf8, true)))),
+            current_groups,
+        )
+        .stable()
+        .udf(),
         HiveScalar::new("current_catalog", exactly(&[]), |_, _| Ok(Utf8), |_| Ok(strings(1, |_| Some("hive".into()))))
             .udf(),
         HiveScalar::new("version", exactly(&[]), |_, _| Ok(Utf8), |_| Ok(strings(1, |_| Some(VERSION.into()))))
@@ -83,6 +91,40 @@ fn user() -> String {
     std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "hive".into())
 }
 
+/// The groups of `user` as the system's group database lists them: its
+/// primary group (from `/etc/passwd`) first, then every group that names
+/// it as a member (`/etc/group`), as Hive's Unix group mapping gives them.
+fn groups_of(user: &str, passwd: &str, group: &str) -> Vec<String> {
+    let primary_gid = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 3 && f[0] == user)
+        .map(|f| f[3].to_string());
+    let mut out: Vec<String> = Vec::new();
+    let mut rest: Vec<String> = Vec::new();
+    for fields in group.lines().map(|l| l.split(':').collect::<Vec<_>>()).filter(|f| f.len() > 2) {
+        if primary_gid.as_deref() == Some(fields[2]) {
+            out.push(fields[0].to_string());
+        } else if fields.get(3).is_some_and(|m| m.split(',').any(|u| u.trim() == user)) {
+            rest.push(fields[0].to_string());
+        }
+    }
+    out.extend(rest);
+    out
+}
+
+/// `current_groups()`: the current user's groups (one value, like `current_user`).
+fn current_groups(_: &Args) -> Result<ArrayRef> {
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let groups = groups_of(&user(), &read("/etc/passwd"), &read("/etc/group"));
+    let mut b = datafusion::arrow::array::ListBuilder::new(datafusion::arrow::array::StringBuilder::new());
+    for g in &groups {
+        b.values().append_value(g);
+    }
+    b.append(true);
+    Ok(std::sync::Arc::new(b.finish()))
+}
+
 fn in_file(a: &Args) -> Result<ArrayRef> {
     let (s, path) = (a.str(0), a.str(1));
     if !a.is_const(1) {
@@ -96,4 +138,17 @@ fn in_file(a: &Args) -> Result<ArrayRef> {
     };
     let lines: std::collections::HashSet<&str> = text.lines().collect();
     Ok(bools(a.rows(), |i| Some(lines.contains(s.get(i)?))))
+}
+
+#[cfg(test)]
+mod group_tests {
+    use super::groups_of;
+
+    #[test]
+    fn groups_from_the_group_database() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nann:x:1000:1000::/home/ann:/bin/sh\n";
+        let group = "root:x:0:\nwheel:x:10:ann,bob\nann:x:1000:\ndocker:x:999:bob, ann\n";
+        assert_eq!(groups_of("ann", passwd, group), ["ann", "wheel", "docker"]);
+        assert_eq!(groups_of("nobody", passwd, group), Vec::<String>::new());
+    }
 }
