@@ -73,7 +73,6 @@ const NOT_YET: &[&str] = &[
     "ngrams",
     "histogram_numeric",
     "percentile_disc",
-    "replicate_rows",
     // complex types
     "create_union",
     "extract_union",

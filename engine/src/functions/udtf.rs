@@ -8,7 +8,8 @@
 //! - `inline(array<struct>)` (one column per field);
 //! - `stack(n, v1, ...)` (`col0`, ...: n rows, filled row by row);
 //! - `json_tuple(json, k1, ...)` and `parse_url_tuple(url, p1, ...)`
-//!   (`c0`, ...: one row per input row).
+//!   (`c0`, ...: one row per input row);
+//! - `replicate_rows(n, c1, ...)` (`col0` = n, `col1`, ...: n copies).
 //!
 //! An input row for which the function makes no rows is dropped, or with
 //! `OUTER` kept once with NULLs, as in Hive.
@@ -20,7 +21,8 @@ use datafusion::functions_nested::expr_fn::{cardinality, make_array, map_entries
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, LogicalPlanBuilder, cast, col, lit};
 
 /// The names Hive's UDTFs are called by.
-pub const UDTFS: &[&str] = &["explode", "posexplode", "inline", "stack", "json_tuple", "parse_url_tuple"];
+pub const UDTFS: &[&str] =
+    &["explode", "posexplode", "inline", "stack", "json_tuple", "parse_url_tuple", "replicate_rows"];
 
 /// Whether `name` is a table-generating function.
 pub fn is_udtf(name: &str) -> bool {
@@ -47,6 +49,7 @@ fn default_names(name: &str, args: &[Expr], input: &LogicalPlan) -> Result<Vec<S
             let k = stack_width(args)?;
             (0..k).map(|j| format!("col{j}")).collect()
         }
+        "replicate_rows" => (0..args.len()).map(|j| format!("col{j}")).collect(),
         _ => (0..args.len().saturating_sub(1)).map(|j| format!("c{j}")).collect(),
     })
 }
@@ -183,6 +186,24 @@ pub fn lateral_view(
             }
             let names = names.clone();
             (lists, Box::new(move |u| u.into_iter().zip(&names).map(|(e, n)| out(e, n)).collect()))
+        }
+        "replicate_rows" => {
+            if args.len() < 2 {
+                return plan_err!("replicate_rows(n, cols...) expects at least two arguments, got {}", args.len());
+            }
+            let n = arg_type(0)?;
+            if !n.is_integer() {
+                return plan_err!("The first argument to replicate_rows must be a BIGINT (got {n} instead)");
+            }
+            expect(args.len())?;
+            // one element per copy: 0 .. n (none for a NULL or non-positive n)
+            let copies = range(
+                lit(0i64),
+                cast(datafusion::functions::expr_fn::coalesce(vec![args[0].clone(), lit(0i64)]), DataType::Int64),
+                lit(1i64),
+            );
+            let (args, names) = (args.clone(), names.clone());
+            (vec![copies], Box::new(move |_| args.iter().zip(&names).map(|(a, n)| out(a.clone(), n)).collect()))
         }
         "json_tuple" | "parse_url_tuple" => {
             if args.len() < 2 {
