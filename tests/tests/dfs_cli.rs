@@ -319,12 +319,21 @@ fn a_namenode_killed_mid_stream_keeps_every_acknowledged_change() {
     let secret = hiveql_storage::secret::Secret::discover(Some(&home)).unwrap();
     let mut client = hiveql_storage::client::DfsClient::new(&nn, secret.clone()).unwrap();
     client.retry_for = std::time::Duration::ZERO; // the change in flight when the namenode dies fails at once
-    // kill -9 the namenode in a while, from another thread
+    // kill -9 the namenode from another thread, once a stream of changes is
+    // going (counted, not timed: a loaded machine acknowledges fewer per second)
     let pid = daemons.0[0].id();
-    let killer = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(700));
-        libc_kill(pid);
-    });
+    let acked_count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let killer = {
+        let acked_count = acked_count.clone();
+        std::thread::spawn(move || {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while acked_count.load(std::sync::atomic::Ordering::SeqCst) < 50 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(150));
+            libc_kill(pid);
+        })
+    };
     let mut acked: Vec<Change> = Vec::new();
     let mut in_flight = None;
     for i in 0.. {
@@ -343,7 +352,10 @@ fn a_namenode_killed_mid_stream_keeps_every_acknowledged_change() {
             }
         });
         match result {
-            Ok(()) => acked.push(change),
+            Ok(()) => {
+                acked.push(change);
+                acked_count.store(acked.len(), std::sync::atomic::Ordering::SeqCst);
+            }
             Err(_) => {
                 in_flight = Some(change);
                 break;

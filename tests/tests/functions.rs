@@ -72,7 +72,6 @@ const NOT_YET: &[&str] = &[
     "context_ngrams",
     "ngrams",
     "histogram_numeric",
-    "percentile_disc",
     // complex types
     "create_union",
     "extract_union",

@@ -9,6 +9,7 @@
 //!   (see `../shared/reference/hive-functions.md`), one module per group,
 //!   registered over DataFusion's own by [`register`].
 
+pub mod aggregate;
 pub mod cast;
 pub mod collection;
 pub mod conditional;
@@ -53,6 +54,9 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         ctx.register_udf(f);
     }
     ctx.register_udf(div::udf());
+    for f in aggregate::functions() {
+        ctx.register_udaf(f);
+    }
 }
 
 /// Utf8, LargeUtf8 or Utf8View.
