@@ -7,17 +7,21 @@
 //! or the new one, never a half-written one; a failed insert leaves every
 //! old partition where it was.
 //!
-//! A partition keeps Hive's layout: it lives in its home directory
-//! (`t/k=v`, or the location it was given), or after an overwrite in a
-//! hidden sibling `t/.k=v_hiveql_<n>`, and the next overwrite moves it
-//! back home when home holds no data. Hidden directories are skipped by
-//! listings and by `MSCK REPAIR TABLE`, like Hive's staging directories.
+//! The first directory of a partition is Hive's `t/k=v` (or the location
+//! it was given); each overwrite writes a new hidden sibling
+//! `t/.k=v_hiveql_<n>`, never a directory used before: a reader that
+//! listed the old files before the swap may then fail to open them, but
+//! never reads files of two generations under one name. Hidden directories
+//! are skipped by listings and by `MSCK REPAIR TABLE`, like Hive's staging
+//! directories; the metastore names where each partition is.
+//! (The table provider lists a partition's files again when its location
+//! changed between the metastore read and the listing, see
+//! `table::provider`.)
 
 use object_store::ObjectStore;
 
 use crate::error::Result;
 use crate::location::Location;
-use crate::table::listing::list_data_files;
 
 /// The marker between a partition directory's name and a sequence number
 /// in the hidden directories overwrites write to.
@@ -37,19 +41,15 @@ pub fn home(current: &Location) -> Location {
     }
 }
 
-/// The empty directory an overwrite of the partition at `current` writes
-/// to: its home when it lives elsewhere now and home holds no data files,
-/// otherwise a new hidden sibling of home.
+/// The new, empty directory an overwrite of the partition at `current`
+/// writes to: a hidden sibling of its home named for this overwrite.
 pub async fn overwrite_target(store: &dyn ObjectStore, current: &Location) -> Result<Location> {
     let home = home(current);
-    if home != *current && list_data_files(store, &home).await?.is_empty() {
-        return Ok(home);
-    }
     let name = home.name().unwrap_or("partition").to_string();
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     for n in 0..1000 {
         let Some(candidate) = home.sibling(&format!(".{name}{MARK}{}", stamp + n)) else { break };
-        if crate::table::listing::list_all(store, &candidate).await?.is_empty() {
+        if candidate != *current && crate::table::listing::list_all(store, &candidate).await?.is_empty() {
             return Ok(candidate);
         }
     }

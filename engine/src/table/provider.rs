@@ -166,16 +166,16 @@ impl HiveTableProvider {
     }
 
     /// Directories to read, with their format and the partition values of their rows.
-    fn directories(&self, state: &dyn DfSession, filters: &[Expr]) -> Result<Vec<Directory>> {
-        if self.table.partition_keys.is_empty() {
+    fn directories(&self, parts: &Option<Vec<Partition>>) -> Result<Vec<Directory>> {
+        let Some(parts) = parts else {
             return Ok(vec![Directory {
                 location: Location::parse(&self.table.storage.location)?,
                 format: self.format.clone(),
                 values: vec![],
             }]);
-        }
-        self.partitions(state, filters)?
-            .into_iter()
+        };
+        parts
+            .iter()
             .map(|p| {
                 let values = p
                     .values
@@ -199,6 +199,21 @@ impl HiveTableProvider {
                 Ok(Directory { location: Location::parse(&p.storage.location)?, format, values })
             })
             .collect()
+    }
+
+    /// Whether any of `parts` now lives elsewhere (or is gone) in the metastore.
+    fn moved(&self, parts: &[Partition]) -> Result<bool> {
+        if parts.is_empty() {
+            return Ok(false);
+        }
+        let values: Vec<Vec<Option<String>>> = parts.iter().map(|p| p.values.clone()).collect();
+        let now = self
+            .metastore
+            .get_partitions(&self.table.database, &self.table.name, &values)
+            .map_err(|e| DataFusionError::from(HiveError::from(e)))?;
+        let current: HashMap<&Vec<Option<String>>, &str> =
+            now.iter().map(|p| (&p.values, p.storage.location.as_str())).collect();
+        Ok(parts.iter().any(|p| current.get(&p.values) != Some(&p.storage.location.as_str())))
     }
 
     /// True for a predicate on bucket columns only (which may select buckets).
@@ -437,16 +452,33 @@ impl TableProvider for HiveTableProvider {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => self.schema.clone(),
         };
-        let groups = scan_groups(self.directories(state, filters)?);
         let buckets = self.buckets(state, filters)?;
-        let mut plans = Vec::new();
-        for group in &groups {
-            let plan = self.scan_group(state, group, projection, limit, buckets.as_ref()).await?;
-            plans.push(conform(plan, &projected)?);
+        let mut attempt = 0;
+        loop {
+            let parts =
+                if self.table.partition_keys.is_empty() { None } else { Some(self.partitions(state, filters)?) };
+            let groups = scan_groups(self.directories(&parts)?);
+            let mut plans = Vec::new();
+            for group in &groups {
+                let plan = self.scan_group(state, group, projection, limit, buckets.as_ref()).await?;
+                plans.push(conform(plan, &projected)?);
+            }
+            // An INSERT OVERWRITE may have moved a partition to a new directory
+            // (and begun deleting the old one) between the metastore read and the
+            // listing: then list again. When the locations still hold, the
+            // listing came before any swap, so it saw whole partitions.
+            attempt += 1;
+            if let Some(parts) = &parts
+                && self.projection.is_none()
+                && attempt < 10
+                && self.moved(parts)?
+            {
+                continue;
+            }
+            if plans.is_empty() {
+                return Ok(Arc::new(EmptyExec::new(projected)));
+            }
+            return UnionExec::try_new(plans);
         }
-        if plans.is_empty() {
-            return Ok(Arc::new(EmptyExec::new(projected)));
-        }
-        UnionExec::try_new(plans)
     }
 }
