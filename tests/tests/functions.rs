@@ -75,7 +75,6 @@ const NOT_YET: &[&str] = &[
     // complex types
     "create_union",
     "extract_union",
-    "json_read",
 ];
 
 #[tokio::test]

@@ -19,6 +19,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
     use DataType::*;
     vec![
         HiveScalar::new("get_json_object", exactly(&[Str, Str]), |_, _| Ok(Utf8), get_json_object).udf(),
+        HiveScalar::new("json_read", exactly(&[Str, Str]), json_read_type, json_read).udf(),
         parse_url_udf(),
         json_tuple_field(),
         HiveScalar::new("regexp_extract", optional(&[Str, Str, Int], 2), |_, _| Ok(Utf8), regexp_extract).udf(),
@@ -449,6 +450,28 @@ fn rlike(a: &Args) -> Result<ArrayRef> {
         Some(e) => exec_err!("{e}"),
         None => Ok(out),
     }
+}
+
+/// The type `json_read(json, 'type')` returns: the Hive type its constant
+/// second argument names.
+fn json_read_type(_: &[DataType], scalars: &[Option<&datafusion::common::ScalarValue>]) -> Result<DataType> {
+    use datafusion::common::{ScalarValue, plan_err};
+    let text = match scalars.get(1).copied().flatten() {
+        Some(ScalarValue::Utf8(Some(t)) | ScalarValue::LargeUtf8(Some(t)) | ScalarValue::Utf8View(Some(t))) => t,
+        _ => return plan_err!("json_read: the type must be a constant string, such as 'array<struct<a:int>>'"),
+    };
+    match hiveql_metastore::HiveType::parse(text) {
+        Ok(t) => Ok(crate::types::arrow_type(&t)),
+        Err(e) => plan_err!("json_read: '{text}' is not a Hive type: {e}"),
+    }
+}
+
+/// `json_read(json, 'type')`: the JSON text read as a value of that type.
+fn json_read(a: &Args) -> Result<ArrayRef> {
+    let texts = a.str(0);
+    let ty = a.ret().clone();
+    crate::serde::json::read_values((0..a.rows()).map(|i| texts.get(i)), &ty)
+        .map_err(datafusion::error::DataFusionError::from)
 }
 
 #[cfg(test)]

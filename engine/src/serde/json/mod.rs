@@ -22,6 +22,7 @@ mod write;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, Schema};
 
 use self::scan::{Kind, Scanner, SyntaxError};
@@ -275,6 +276,34 @@ impl RowParser for JsonParser {
         }
         Ok(())
     }
+}
+
+/// Hive's `json_read`: each text read as one JSON value of type `dt` by the
+/// JsonSerDe's rules (parts that do not fit the type are NULL, and so is a
+/// value that does not fit at all); NULL, empty or blank text is NULL. A
+/// text that is not JSON is an error naming it.
+pub fn read_values<'a>(texts: impl Iterator<Item = Option<&'a str>>, dt: &DataType) -> Result<ArrayRef> {
+    let mut b = ColumnBuilder::new(dt, 0)?;
+    let mut scratch = Vec::new();
+    for text in texts {
+        let Some(raw) = text.map(str::as_bytes).filter(|t| !t.trim_ascii().is_empty()) else {
+            b.append_null();
+            continue;
+        };
+        let mut sc = Scanner::new(raw);
+        sc.ws();
+        let value = sc.value().and_then(|v| {
+            sc.ws();
+            if sc.i == raw.len() { Ok(v) } else { sc.err("text after the end of the value") }
+        });
+        let (kind, start, end) = value.map_err(|e| {
+            HiveError::Data(format!("json_read: {} at byte {} of '{}'", e.what, e.offset, String::from_utf8_lossy(raw)))
+        })?;
+        if kind == Kind::Null || !append(&mut b, &raw[start..end], kind, &[], &mut scratch) {
+            b.append_null();
+        }
+    }
+    Ok(b.finish())
 }
 
 /// The text of a scalar: a string's unescaped body, or the raw token.
