@@ -71,7 +71,6 @@ const NOT_YET: &[&str] = &[
     // aggregates and UDTFs
     "context_ngrams",
     "ngrams",
-    "histogram_numeric",
     // complex types
     "create_union",
     "extract_union",

@@ -634,6 +634,7 @@ fn shift(a: &Args, kind: u8) -> Result<ArrayRef> {
 }
 
 /// `java.util.Random`: the same sequence for the same seed as Hive's `rand(seed)`.
+#[derive(Debug)]
 pub(crate) struct JavaRandom(u64);
 
 impl JavaRandom {
