@@ -10,7 +10,13 @@
 //!   while there are too many (ties broken by `java.util.Random(31183)` as
 //!   Hive breaks them); partial histograms merge the same way. With at most
 //!   `nb` distinct values the bins are exact (each value, its count); past
-//!   that the bins depend on the order rows arrive in, in Hive as here.
+//!   that the bins depend on the order rows arrive in, in Hive as here;
+//! - `ngrams(sentences, n, k [, pf])` and `context_ngrams(sentences,
+//!   context, k [, pf])`: Hive's `NGramEstimator`, the k most frequent
+//!   n-grams of arrays of words (or of the words filling a context's NULLs),
+//!   counts kept for `max(k * pf, 1000)` n-grams (trimmed at twice that),
+//!   ordered by frequency and then by words. Exact while fewer n-grams than
+//!   that buffer are seen; past it, frequencies are under-counted as Hive's.
 
 use std::sync::Arc;
 
@@ -23,7 +29,254 @@ use datafusion::physical_expr::expressions::Literal;
 
 /// The aggregates of this module.
 pub(crate) fn functions() -> Vec<AggregateUDF> {
-    vec![AggregateUDF::from(PercentileDisc::new()), AggregateUDF::from(HistogramNumeric::new())]
+    vec![
+        AggregateUDF::from(PercentileDisc::new()),
+        AggregateUDF::from(HistogramNumeric::new()),
+        AggregateUDF::from(NGrams::new(false)),
+        AggregateUDF::from(NGrams::new(true)),
+    ]
+}
+
+/// `ngrams` (or, `context`, `context_ngrams`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct NGrams {
+    context: bool,
+    signature: Signature,
+}
+
+impl NGrams {
+    fn new(context: bool) -> Self {
+        use datafusion::logical_expr::TypeSignature;
+        NGrams {
+            context,
+            signature: Signature::one_of(vec![TypeSignature::Any(3), TypeSignature::Any(4)], Volatility::Immutable),
+        }
+    }
+
+    fn gram_type() -> DataType {
+        DataType::Struct(
+            vec![
+                Field::new("ngram", DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))), true),
+                Field::new("estfrequency", DataType::Float64, true),
+            ]
+            .into(),
+        )
+    }
+}
+
+impl AggregateUDFImpl for NGrams {
+    fn name(&self) -> &str {
+        if self.context { "context_ngrams" } else { "ngrams" }
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let words = |t: &DataType| match t {
+            DataType::List(f) | DataType::LargeList(f) => {
+                matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+                    || matches!(f.data_type(), DataType::List(g) | DataType::LargeList(g)
+                        if matches!(g.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View))
+            }
+            _ => false,
+        };
+        if !args.first().is_some_and(words) {
+            return plan_err!("{}: the first argument must be an ARRAY of STRING or of ARRAY<STRING>", self.name());
+        }
+        Ok(DataType::List(Arc::new(Field::new("item", Self::gram_type(), true))))
+    }
+
+    fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        let name = self.name();
+        let k = constant_f64(&args, 2, name, "k")? as usize;
+        let pf = if args.exprs.len() > 3 { constant_f64(&args, 3, name, "precision factor")? as usize } else { 1 };
+        if k == 0 || pf == 0 {
+            return plan_err!("{name}: k and the precision factor must be positive");
+        }
+        let context = if self.context {
+            let value = args.exprs.get(1).and_then(|e| e.downcast_ref::<Literal>()).map(|l| l.value().clone());
+            let Some(ScalarValue::List(list)) = value else {
+                return plan_err!(
+                    "{name}: the context must be a constant ARRAY of STRING (NULL where words are counted)"
+                );
+            };
+            let words = datafusion::arrow::compute::cast(&list.value(0), &DataType::Utf8)?;
+            let words: Vec<Option<String>> = words.as_string::<i32>().iter().map(|w| w.map(str::to_string)).collect();
+            if !words.iter().any(Option::is_none) {
+                return plan_err!("{name}: the context must contain at least one NULL");
+            }
+            Some(words)
+        } else {
+            None
+        };
+        let n = match &context {
+            Some(c) => c.iter().filter(|w| w.is_none()).count(),
+            None => constant_f64(&args, 1, name, "n")? as usize,
+        };
+        if n == 0 {
+            return plan_err!("{name}: n must be positive");
+        }
+        // Hive's NGramEstimator.initialize: at least 1000 n-grams are kept
+        let pf = if k * pf < 1000 { 1000 / k } else { pf };
+        Ok(Box::new(NGramCounts { k, pf, n, context, counts: Default::default() }))
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        let item = Arc::new(Field::new("item", DataType::Utf8, true));
+        Ok(vec![Arc::new(Field::new(format!("{}[ngrams]", args.name), DataType::List(item), true))])
+    }
+}
+
+/// Hive's `NGramEstimator`.
+#[derive(Debug)]
+struct NGramCounts {
+    k: usize,
+    pf: usize,
+    n: usize,
+    context: Option<Vec<Option<String>>>,
+    counts: std::collections::HashMap<Vec<String>, f64>,
+}
+
+impl NGramCounts {
+    fn add(&mut self, gram: Vec<String>) {
+        *self.counts.entry(gram).or_insert(0.0) += 1.0;
+        if self.counts.len() > self.k * self.pf * 2 {
+            self.trim(self.k * self.pf);
+        }
+    }
+
+    /// Keep the `keep` most frequent n-grams (ties: the smaller words first).
+    fn trim(&mut self, keep: usize) {
+        if self.counts.len() <= keep {
+            return;
+        }
+        let mut all: Vec<(Vec<String>, f64)> = self.counts.drain().collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(keep);
+        self.counts = all.into_iter().collect();
+    }
+
+    /// The n-grams of one sentence.
+    fn sentence(&mut self, words: &[Option<&str>]) {
+        let width = self.context.as_ref().map_or(self.n, Vec::len);
+        if words.len() < width {
+            return;
+        }
+        for i in 0..=words.len() - width {
+            let window = &words[i..i + width];
+            let gram: Option<Vec<String>> = match &self.context {
+                None => window.iter().map(|w| w.map(str::to_string)).collect(),
+                Some(context) => {
+                    let matches = context.iter().zip(window).all(|(c, w)| c.is_none() || c.as_deref() == *w);
+                    if !matches {
+                        continue;
+                    }
+                    context
+                        .iter()
+                        .zip(window)
+                        .filter(|(c, _)| c.is_none())
+                        .map(|(_, w)| w.map(str::to_string))
+                        .collect()
+                }
+            };
+            // an n-gram with a NULL word is not counted
+            if let Some(gram) = gram {
+                self.add(gram);
+            }
+        }
+    }
+}
+
+impl Accumulator for NGramCounts {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let Some(v) = values.first() else { return exec_err!("ngrams: no argument") };
+        let text = |a: &ArrayRef| datafusion::arrow::compute::cast(a, &DataType::Utf8);
+        for row in 0..v.len() {
+            let Some(outer) = super::collection::list_values(v, row) else { continue };
+            match outer.data_type() {
+                DataType::List(_) | DataType::LargeList(_) => {
+                    for s in 0..outer.len() {
+                        let Some(inner) = super::collection::list_values(&outer, s) else { continue };
+                        let inner = text(&inner)?;
+                        let words: Vec<Option<&str>> = inner.as_string::<i32>().iter().collect();
+                        self.sentence(&words);
+                    }
+                }
+                _ => {
+                    let outer = text(&outer)?;
+                    let words: Vec<Option<&str>> = outer.as_string::<i32>().iter().collect();
+                    self.sentence(&words);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let Some(lists) = states.first() else { return exec_err!("ngrams: no state") };
+        for list in lists.as_list::<i32>().iter().flatten() {
+            let items: Vec<&str> = list.as_string::<i32>().iter().map(|s| s.unwrap_or_default()).collect();
+            // [k, n, pf, w1 .. wn, frequency, ...], as Hive's serialize()
+            let chunks = items.get(3..).unwrap_or_default().chunks_exact(self.n + 1);
+            for chunk in chunks {
+                let gram: Vec<String> = chunk[..self.n].iter().map(|w| w.to_string()).collect();
+                let f: f64 = chunk[self.n].parse().unwrap_or(0.0);
+                *self.counts.entry(gram).or_insert(0.0) += f;
+            }
+            self.trim(self.k * self.pf);
+        }
+        Ok(())
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let mut items = vec![self.k.to_string(), self.n.to_string(), self.pf.to_string()];
+        for (gram, f) in &self.counts {
+            items.extend(gram.iter().cloned());
+            items.push(f.to_string());
+        }
+        let values: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(items));
+        Ok(vec![ScalarValue::List(Arc::new(ListArray::new(
+            Arc::new(Field::new("item", DataType::Utf8, true)),
+            datafusion::arrow::buffer::OffsetBuffer::from_lengths([values.len()]),
+            values,
+            None,
+        )))])
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let item = Arc::new(Field::new("item", NGrams::gram_type(), true));
+        self.trim(self.k);
+        if self.counts.is_empty() {
+            return ScalarValue::try_from(&DataType::List(item));
+        }
+        let mut all: Vec<(&Vec<String>, &f64)> = self.counts.iter().collect();
+        all.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let mut words = datafusion::arrow::array::ListBuilder::new(datafusion::arrow::array::StringBuilder::new());
+        for (gram, _) in &all {
+            for w in gram.iter() {
+                words.values().append_value(w);
+            }
+            words.append(true);
+        }
+        let words: ArrayRef = Arc::new(words.finish());
+        let freqs: ArrayRef = Arc::new(Float64Array::from(all.iter().map(|(_, f)| **f).collect::<Vec<_>>()));
+        let DataType::Struct(fields) = NGrams::gram_type() else { unreachable!("a struct type") };
+        let structs: ArrayRef =
+            Arc::new(datafusion::arrow::array::StructArray::try_new(fields, vec![words, freqs], None)?);
+        Ok(ScalarValue::List(Arc::new(ListArray::new(
+            item,
+            datafusion::arrow::buffer::OffsetBuffer::from_lengths([structs.len()]),
+            structs,
+            None,
+        ))))
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of_val(self)
+            + self.counts.keys().map(|g| g.iter().map(String::len).sum::<usize>() + 48).sum::<usize>()
+    }
 }
 
 /// The constant argument `k` of an aggregate, as a DOUBLE.
