@@ -156,7 +156,8 @@ pub fn write_primitive(array: &dyn Array, row: usize, out: &mut String) -> bool 
         | DataType::LargeList(_)
         | DataType::FixedSizeList(..)
         | DataType::Map(..)
-        | DataType::Struct(_) => {
+        | DataType::Struct(_)
+        | DataType::Union(..) => {
             return false;
         }
         DataType::Dictionary(..) => {
@@ -272,6 +273,17 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
                 out.push(':');
                 write_nested_element(s.column(i).as_ref(), row, out);
             }
+            out.push('}');
+        }
+        // Hive prints a union as `{tag:value}`
+        DataType::Union(..) => {
+            let Some(u) = array.as_any().downcast_ref::<datafusion::arrow::array::UnionArray>() else {
+                out.push('?');
+                return;
+            };
+            let tag = u.type_id(row);
+            let _ = write!(out, "{{{tag}:");
+            write_nested_element(u.child(tag).as_ref(), u.value_offset(row), out);
             out.push('}');
         }
         _ => out.push('?'),

@@ -67,11 +67,7 @@ const INTERNAL: &[&str] = &[
 ];
 
 /// Not written yet.
-const NOT_YET: &[&str] = &[
-    // UNIONTYPE values (Arrow's unions are partial in DataFusion)
-    "create_union",
-    "extract_union",
-];
+const NOT_YET: &[&str] = &[];
 
 #[tokio::test]
 async fn show_functions_lists_the_reference() {

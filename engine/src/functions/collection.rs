@@ -27,7 +27,106 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
         HiveScalar::new("array_slice", exactly(&[Any, Int, Int]), |t, _| Ok(t[0].clone()), array_slice).udf(),
         HiveScalar::new("array_join", optional(&[Any, Str, Str], 2), |_, _| Ok(Utf8), array_join).udf(),
         HiveScalar::new("sort_array_by", variadic(&[Any, Str], 2), |t, _| Ok(t[0].clone()), sort_array_by).udf(),
+        HiveScalar::new("create_union", variadic(&[Int, Any], 2), |t, _| union_of(&t[1..]), create_union).udf(),
+        HiveScalar::new("extract_union", optional(&[Any, Any], 1), extract_union_type, extract_union).udf(),
     ]
+}
+
+/// Hive's `uniontype<T0, T1, ...>`: a sparse union whose tags are the
+/// positions of its types.
+fn union_of(types: &[DataType]) -> Result<DataType> {
+    use datafusion::arrow::datatypes::{UnionFields, UnionMode};
+    let fields = types.iter().enumerate().map(|(i, t)| Field::new(i.to_string(), t.clone(), true));
+    Ok(DataType::Union(UnionFields::try_new(0..types.len() as i8, fields)?, UnionMode::Sparse))
+}
+
+/// `create_union(tag, v0, v1, ...)`: the union holding `v<tag>`.
+fn create_union(a: &Args) -> Result<ArrayRef> {
+    use datafusion::arrow::array::{UInt32Array, UnionArray};
+    let DataType::Union(fields, _) = a.ret().clone() else { return exec_err!("create_union: not a union type") };
+    let tags = a.prim::<Int32Type>(0);
+    let n = a.len() - 1;
+    let mut type_ids = Vec::with_capacity(a.rows());
+    for i in 0..a.rows() {
+        match tags.get(i) {
+            Some(t) if t >= 0 && (t as usize) < n => type_ids.push(t as i8),
+            Some(t) => return exec_err!("create_union: tag {t} is not between 0 and {}", n - 1),
+            None => return exec_err!("create_union: the tag must not be NULL"),
+        }
+    }
+    // A sparse union's children are as long as the union: the arguments, spread to every row.
+    let children = (1..a.len())
+        .map(|k| {
+            let col = a.col(k);
+            if col.len() == a.rows() {
+                Ok(col.clone())
+            } else {
+                let rows = UInt32Array::from_iter_values((0..a.rows()).map(|i| a.at(k, i) as u32));
+                Ok(datafusion::arrow::compute::take(col.as_ref(), &rows, None)?)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Arc::new(UnionArray::try_new(fields, type_ids.into(), None, children)?))
+}
+
+/// The type `extract_union(u [, tag])` returns: with a tag, that member's
+/// type; without, a struct `tag_0, tag_1, ...` of every member.
+fn extract_union_type(t: &[DataType], scalars: &[Option<&ScalarValue>]) -> Result<DataType> {
+    let DataType::Union(fields, _) = &t[0] else {
+        return plan_err!("extract_union takes a UNIONTYPE, not {}", t[0]);
+    };
+    if t.len() > 1 {
+        let tag = match scalars.get(1).copied().flatten().map(|s| s.cast_to(&DataType::Int64)) {
+            Some(Ok(ScalarValue::Int64(Some(tag)))) => tag,
+            _ => return plan_err!("extract_union: the tag must be a constant integer"),
+        };
+        return match fields.iter().find(|(id, _)| *id as i64 == tag) {
+            Some((_, f)) => Ok(f.data_type().clone()),
+            None => plan_err!("extract_union: the union has no tag {tag}"),
+        };
+    }
+    Ok(DataType::Struct(
+        fields.iter().map(|(id, f)| Field::new(format!("tag_{id}"), f.data_type().clone(), true)).collect(),
+    ))
+}
+
+/// `extract_union(u [, tag])`: each member where it is the union's value
+/// (NULL elsewhere), as a struct; or the one member asked for.
+fn extract_union(a: &Args) -> Result<ArrayRef> {
+    use datafusion::arrow::array::{BooleanArray, StructArray, UnionArray};
+    use datafusion::arrow::compute::nullif;
+    let Some(u) = a.col(0).as_any().downcast_ref::<UnionArray>() else {
+        return exec_err!("extract_union takes a UNIONTYPE, not {}", a.data_type(0));
+    };
+    if u.is_dense() {
+        return exec_err!("extract_union: dense unions are not supported");
+    }
+    let member = |id: i8| -> Result<ArrayRef> {
+        let other = BooleanArray::from_iter((0..u.len()).map(|i| Some(u.type_id(i) != id)));
+        Ok(nullif(u.child(id).as_ref(), &other)?)
+    };
+    let spread = |col: ArrayRef| -> Result<ArrayRef> {
+        if col.len() == a.rows() {
+            return Ok(col);
+        }
+        let rows = datafusion::arrow::array::UInt32Array::from_iter_values((0..a.rows()).map(|i| a.at(0, i) as u32));
+        Ok(datafusion::arrow::compute::take(col.as_ref(), &rows, None)?)
+    };
+    match a.ret() {
+        DataType::Struct(fields) => {
+            let DataType::Union(members, _) = a.data_type(0) else { return exec_err!("extract_union: not a union") };
+            let columns = members.iter().map(|(id, _)| member(id).and_then(spread)).collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(StructArray::try_new(fields.clone(), columns, None)?))
+        }
+        _ => {
+            let tag = datafusion::arrow::compute::cast(a.col(1), &DataType::Int8)?;
+            let tag = tag.as_primitive::<datafusion::arrow::datatypes::Int8Type>();
+            if tag.is_null(0) {
+                return exec_err!("extract_union: the tag must not be NULL");
+            }
+            spread(member(tag.value(0))?)
+        }
+    }
 }
 
 /// `sort_array_by(array<struct>, 'f1', ... [, 'ASC' | 'DESC'])`: the
