@@ -237,12 +237,7 @@ impl Accumulator for NGramCounts {
             items.push(f.to_string());
         }
         let values: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(items));
-        Ok(vec![ScalarValue::List(Arc::new(ListArray::new(
-            Arc::new(Field::new("item", DataType::Utf8, true)),
-            datafusion::arrow::buffer::OffsetBuffer::from_lengths([values.len()]),
-            values,
-            None,
-        )))])
+        Ok(vec![one_list(Arc::new(Field::new("item", DataType::Utf8, true)), values)])
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
@@ -265,12 +260,7 @@ impl Accumulator for NGramCounts {
         let DataType::Struct(fields) = NGrams::gram_type() else { unreachable!("a struct type") };
         let structs: ArrayRef =
             Arc::new(datafusion::arrow::array::StructArray::try_new(fields, vec![words, freqs], None)?);
-        Ok(ScalarValue::List(Arc::new(ListArray::new(
-            item,
-            datafusion::arrow::buffer::OffsetBuffer::from_lengths([structs.len()]),
-            structs,
-            None,
-        ))))
+        Ok(one_list(item, structs))
     }
 
     fn size(&self) -> usize {
@@ -290,15 +280,15 @@ fn constant_f64(args: &AccumulatorArgs, k: usize, name: &str, what: &str) -> Res
     }
 }
 
+/// One list value holding `values` (of the type `item` describes).
+fn one_list(item: FieldRef, values: ArrayRef) -> ScalarValue {
+    let offsets = datafusion::arrow::buffer::OffsetBuffer::from_lengths([values.len()]);
+    ScalarValue::List(Arc::new(ListArray::new(item, offsets, values, None)))
+}
+
 /// A list of DOUBLEs as one state value.
 fn f64_list(values: Vec<f64>) -> ScalarValue {
-    let values: ArrayRef = Arc::new(Float64Array::from(values));
-    ScalarValue::List(Arc::new(ListArray::new(
-        Arc::new(Field::new("item", DataType::Float64, true)),
-        datafusion::arrow::buffer::OffsetBuffer::from_lengths([values.len()]),
-        values,
-        None,
-    )))
+    one_list(Arc::new(Field::new("item", DataType::Float64, true)), Arc::new(Float64Array::from(values)))
 }
 
 /// The state field of an aggregate whose state is one list of DOUBLEs.
@@ -446,12 +436,7 @@ impl Accumulator for Histogram {
         let ys: ArrayRef = Arc::new(Float64Array::from(self.bins.iter().map(|b| b.1).collect::<Vec<_>>()));
         let DataType::Struct(fields) = HistogramNumeric::bin_type() else { unreachable!("a struct type") };
         let structs: ArrayRef = Arc::new(datafusion::arrow::array::StructArray::try_new(fields, vec![xs, ys], None)?);
-        Ok(ScalarValue::List(Arc::new(ListArray::new(
-            item,
-            datafusion::arrow::buffer::OffsetBuffer::from_lengths([structs.len()]),
-            structs,
-            None,
-        ))))
+        Ok(one_list(item, structs))
     }
 
     fn size(&self) -> usize {
