@@ -71,6 +71,7 @@ pub struct Session {
     pub(crate) hivevar: HashMap<String, String>,
     pub(crate) hiveconf: HashMap<String, String>,
     home: PathBuf,
+    strict: Arc<crate::functions::strict::Strictness>,
 }
 
 impl Session {
@@ -93,6 +94,8 @@ impl Session {
             .with_object_store_registry(stores.clone())
             .build_arc()?;
         let notes = Arc::new(PlanNotes::default());
+        // Hive 4's strict checks, switched by `SET` (see `set_property`).
+        let strict = Arc::new(crate::functions::strict::Strictness::default());
         let mut config = SessionConfig::new()
             .with_option_extension(crate::options::HiveqlOptions::default())
             .with_extension(stores)
@@ -108,7 +111,7 @@ impl Session {
             .with_config(config)
             .with_runtime_env(runtime)
             .with_default_features()
-            .with_analyzer_rules(crate::functions::analyzer_rules())
+            .with_analyzer_rules(crate::functions::analyzer_rules(strict.clone()))
             // Joins and aggregations on bucket columns run bucket by bucket.
             .with_physical_optimizer_rule(Arc::new(crate::bucket::wise::BucketWise::new(notes)))
             // Cancelling a statement must not wait for a join to finish.
@@ -121,7 +124,7 @@ impl Session {
             .with_type_planner(Arc::new(crate::functions::planner::HiveTypePlanner));
         // Hive's operator typing goes before DataFusion's own planners.
         if let Some(planners) = builder.expr_planners() {
-            planners.insert(0, Arc::new(crate::functions::planner::HiveExprPlanner));
+            planners.insert(0, Arc::new(crate::functions::planner::HiveExprPlanner::new(strict.clone())));
         }
         let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
@@ -134,6 +137,7 @@ impl Session {
             hivevar: opts.hivevar.into_iter().collect(),
             hiveconf: HashMap::new(),
             home: opts.home,
+            strict,
         };
         for (k, v) in opts.hiveconf {
             s.set_property(&k, &v)?;
@@ -230,6 +234,7 @@ impl Session {
             Location::parse(value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
         }
         check_partition_setting(key, value)?;
+        self.strict.set(key, value).map_err(semantic)?;
         if key == LOCAL_TIME_ZONE {
             // the functions read the session zone from DataFusion's setting
             if crate::functions::date::Zone::parse(value).is_none() {

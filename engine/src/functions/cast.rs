@@ -67,6 +67,10 @@ pub fn hive_cast(e: Expr, from: &DataType, to: &DataType) -> std::result::Result
         (f, t) if is_int(f) && is_int(t) && int_width(t) < int_width(f) => Ok(ours(e)),
         (DataType::Float32 | DataType::Float64 | DataType::Float16, t) if is_int(t) => Ok(ours(e)),
         (f, _) if is_string(f) => Ok(try_cast(e)),
+        // With hive.strict.timestamp.conversion=false (the check is the
+        // caller's): numbers to and from TIMESTAMP, in `timestamp_number`.
+        (f, DataType::Timestamp(_, None)) if f.is_numeric() => Ok(ours(e)),
+        (DataType::Timestamp(_, None), t) if is_int(t) => Ok(ours(e)),
         (_, DataType::Decimal128(..))
         | (DataType::Decimal128(..), DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64) => {
             Ok(try_cast(e))
@@ -147,6 +151,9 @@ fn body(a: &Args) -> Result<ArrayRef> {
             other => exec_err!("{NAME}: no Hive rule for text to {other}"),
         };
     }
+    if matches!(to, DataType::Timestamp(..)) || matches!(from, DataType::Timestamp(..)) {
+        return timestamp_number(a, &from, &to);
+    }
     if is_int(&from) {
         let v = cast_with_options(a.col(0), &DataType::Int64, &CastOptions::default())?;
         let v = v.as_primitive::<Int64Type>();
@@ -165,6 +172,40 @@ fn body(a: &Args) -> Result<ArrayRef> {
         let x = v.value(r);
         // (int) / (long) x saturate; NaN is 0
         Some(if width == 64 { x as i64 } else { wrap((x as i32) as i64, width) })
+    })
+}
+
+/// Hive's non-strict conversions between numbers and TIMESTAMP: an
+/// integer is milliseconds since the epoch, any other number seconds; a
+/// TIMESTAMP reads back as the epoch seconds of its wall time.
+fn timestamp_number(a: &Args, from: &DataType, to: &DataType) -> Result<ArrayRef> {
+    let safe = CastOptions { safe: true, ..Default::default() };
+    let rows = a.rows();
+    if let DataType::Timestamp(..) = to {
+        let nanos = if is_int(from) {
+            let v = cast_with_options(a.col(0), &DataType::Int64, &safe)?;
+            let v = v.as_primitive::<Int64Type>();
+            prims::<TimestampNanosecondType>(rows, |i| {
+                let r = a.at(0, i);
+                v.is_valid(r).then(|| v.value(r).checked_mul(1_000_000)).flatten()
+            })
+        } else {
+            let v = cast_with_options(a.col(0), &DataType::Float64, &safe)?;
+            let v = v.as_primitive::<Float64Type>();
+            prims::<TimestampNanosecondType>(rows, |i| {
+                let r = a.at(0, i);
+                let ns = v.value(r) * 1e9;
+                (v.is_valid(r) && ns.is_finite() && ns.abs() < i64::MAX as f64).then(|| ns.round() as i64)
+            })
+        };
+        return Ok(cast_with_options(&nanos, to, &safe)?);
+    }
+    let nanos = cast_with_options(a.col(0), &DataType::Timestamp(TimeUnit::Nanosecond, None), &safe)?;
+    let nanos = nanos.as_primitive::<TimestampNanosecondType>();
+    let width = int_width(to);
+    ints_as(rows, to, |i| {
+        let r = a.at(0, i);
+        nanos.is_valid(r).then(|| wrap(nanos.value(r).div_euclid(1_000_000_000), width))
     })
 }
 

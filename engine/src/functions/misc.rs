@@ -55,7 +55,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             |a| {
                 let name = crate::types::hive_type(a.data_type(0))
                     .map_or_else(|_| a.data_type(0).to_string(), |t| t.to_string());
-                Ok(strings(1, |_| Some(name.clone())))
+                Ok(strings(a.rows(), |_| Some(name.clone())))
             },
         )
         .udf(),

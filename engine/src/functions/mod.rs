@@ -2,6 +2,7 @@
 //! - [`planner::HiveExprPlanner`] types binary operators as Hive does
 //!   (`/` returns DOUBLE, `DIV`, strings meeting numbers read as DOUBLE) and
 //!   makes array subscripts count from 0;
+//! - [`literal::IntLiterals`] (before type coercion): `5` is an INT;
 //! - [`LenientCasts`] (after type coercion): casts follow Hive's value
 //!   rules ([`cast`]), so a value that does not convert is NULL instead of
 //!   an error that kills the query;
@@ -14,16 +15,20 @@ pub mod cast;
 pub mod collection;
 pub mod conditional;
 pub mod date;
+pub mod decimal;
 pub mod div;
 pub mod hash_crypto;
 pub mod java_regex;
 pub mod json_url_regex;
+pub mod literal;
 pub mod math;
 pub mod misc;
 pub mod planner;
+pub mod strict;
 pub mod string;
 pub(crate) mod udf;
 pub mod udtf;
+pub mod window;
 
 use std::sync::Arc;
 
@@ -57,6 +62,9 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
     for f in aggregate::functions() {
         ctx.register_udaf(f);
     }
+    for f in window::functions() {
+        ctx.register_udwf(f);
+    }
 }
 
 /// Utf8, LargeUtf8 or Utf8View.
@@ -86,9 +94,12 @@ fn rewrite_plan(plan: LogicalPlan, f: &dyn Fn(Expr, &DFSchema) -> Result<Transfo
     .map(|t| t.data)
 }
 
-/// Casts never fail on a value and follow Hive's value rules ([`cast`]).
+/// Casts never fail on a value and follow Hive's value rules ([`cast`]);
+/// the casts Hive's strict checks refuse are errors ([`strict`]).
 #[derive(Debug, Default)]
-pub struct LenientCasts;
+pub struct LenientCasts {
+    strict: Arc<strict::Strictness>,
+}
 
 impl AnalyzerRule for LenientCasts {
     fn name(&self) -> &str {
@@ -98,7 +109,11 @@ impl AnalyzerRule for LenientCasts {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         rewrite_plan(plan, &|e, schema| match e {
             Expr::Cast(Cast { expr, field }) => match expr.get_type(schema) {
-                Ok(t) if &t != field.data_type() => match cast::hive_cast(*expr, &t, field.data_type()) {
+                Ok(t) if &t != field.data_type() => match self
+                    .strict
+                    .check_cast(&t, field.data_type())
+                    .map(|()| cast::hive_cast(*expr, &t, field.data_type()))?
+                {
                     Ok(hive) => Ok(Transformed::yes(hive)),
                     Err(expr) => Ok(Transformed::no(Expr::Cast(Cast { expr: Box::new(expr), field }))),
                 },
@@ -109,10 +124,12 @@ impl AnalyzerRule for LenientCasts {
     }
 }
 
-/// DataFusion's analyzer rules with Hive's lenient casts after type coercion.
-pub fn analyzer_rules() -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
+/// DataFusion's analyzer rules with Hive's integer literal typing before
+/// type coercion and Hive's lenient casts after it.
+pub fn analyzer_rules(strict: Arc<strict::Strictness>) -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
     let mut rules = datafusion::optimizer::Analyzer::new().rules;
     let pos = rules.iter().position(|r| r.name() == "type_coercion").unwrap_or(rules.len());
-    rules.insert(pos + 1, Arc::new(LenientCasts));
+    rules.insert(pos + 1, Arc::new(LenientCasts { strict }));
+    rules.insert(pos, Arc::new(literal::IntLiterals));
     rules
 }

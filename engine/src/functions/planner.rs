@@ -2,6 +2,9 @@
 //! DataFusion plans SQL (where the operand types are known):
 //! - `/` on non-decimal numbers returns DOUBLE; `a DIV b` is integer division
 //!   ([`super::div`]); division and modulo by zero are NULL;
+//! - a DECIMAL meeting an exact number follows Hive's decimal result types
+//!   ([`super::decimal`]);
+//! - comparisons Hive 4's strict checks refuse are errors ([`super::strict`]);
 //! - a string meeting a number in arithmetic or a comparison is read as
 //!   DOUBLE (a string that is not a number is NULL);
 //! - `arr[i]` counts from 0;
@@ -20,7 +23,10 @@ use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExp
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, Operator, lit};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
+use std::sync::Arc;
+
 use super::is_string;
+use super::strict::Strictness;
 
 fn is_decimal(t: &DataType) -> bool {
     matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..))
@@ -42,7 +48,16 @@ fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
 
 /// Plans binary operators with Hive's semantics.
 #[derive(Debug, Default)]
-pub struct HiveExprPlanner;
+pub struct HiveExprPlanner {
+    strict: Arc<Strictness>,
+}
+
+impl HiveExprPlanner {
+    /// A planner applying the session's strict checks.
+    pub fn new(strict: Arc<Strictness>) -> Self {
+        HiveExprPlanner { strict }
+    }
+}
 
 impl ExprPlanner for HiveExprPlanner {
     fn plan_field_access(
@@ -103,6 +118,10 @@ impl ExprPlanner for HiveExprPlanner {
             BinaryOperator::GtEq => Operator::GtEq,
             _ => return Ok(PlannerResult::Original(expr)),
         };
+        if matches!(op, Operator::Eq | Operator::NotEq | Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq)
+        {
+            self.strict.check_comparison(&expr.left, &lt, &expr.right, &rt)?;
+        }
         let (l, r) = (expr.left.clone(), expr.right.clone());
         let planned = if (is_string(&lt) && numeric(&rt)) || (numeric(&lt) && is_string(&rt)) {
             let (l, r) = (to_double(l, &lt), to_double(r, &rt));
@@ -112,6 +131,8 @@ impl ExprPlanner for HiveExprPlanner {
             }
         } else if op == Operator::Divide && numeric(&lt) && numeric(&rt) && !is_decimal(&lt) && !is_decimal(&rt) {
             binary(to_double(l, &lt), Operator::Divide, nullif(to_double(r, &rt), lit(0f64)))
+        } else if let Some(planned) = super::decimal::plan(l.clone(), &lt, op, r.clone(), &rt) {
+            planned
         } else if (op == Operator::Divide || op == Operator::Modulo) && numeric(&lt) && numeric(&rt) {
             let zero = if is_decimal(&rt) || rt.is_floating() { lit(0f64) } else { lit(0i64) };
             binary(l, op, nullif(r, zero))

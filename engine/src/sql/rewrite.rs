@@ -311,7 +311,7 @@ pub fn rewrite_query(query: &mut Query) {
 
 /// Plan a Hive query with a DataFusion session state. Result columns that
 /// are not plain names (unaliased expressions) are named `_c0`, `_c1`, ...
-/// by position, as Hive names them.
+/// by position, as Hive names them. The plan comes back analyzed (typed).
 pub async fn plan_query(state: &SessionState, mut query: Query) -> Result<LogicalPlan, DataFusionError> {
     rewrite_query(&mut query);
     let statement = DfStatement::Statement(Box::new(Statement::Query(Box::new(query))));
@@ -324,7 +324,10 @@ pub async fn plan_query(state: &SessionState, mut query: Query) -> Result<Logica
         .enumerate()
         .map(|(i, f)| if is_plain_name(f.name()) { f.name().clone() } else { format!("_c{i}") })
         .collect();
-    rename_columns(plan, &names).map_err(DataFusionError::from)
+    let plan = rename_columns(plan, &names).map_err(DataFusionError::from)?;
+    // Analyzed here so that the result's column types are Hive's (`5` an
+    // INT) for the statements that read them: CTAS, views, INSERT.
+    state.analyzer().execute_and_check(plan, state.config_options(), |_, _| {})
 }
 
 /// Every table the statement reads exists (or is a CTE or a table

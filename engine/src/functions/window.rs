@@ -1,0 +1,135 @@
+//! Hive's ranking window functions: `row_number`, `rank`, `dense_rank` and
+//! `ntile` return INT in Hive, where DataFusion's return UInt64 (which a
+//! CTAS would store as an unsigned type Hive does not have, and which
+//! does not mix with INT columns the way Hive's results do).
+//!
+//! [`IntResult`] wraps DataFusion's function under the same name and casts
+//! its results to Int32; everything else (frames, bounded execution,
+//! limit pushdown) is the wrapped function's.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::function::{ExpressionArgs, PartitionEvaluatorArgs, WindowUDFFieldArgs};
+use datafusion::logical_expr::window_state::WindowAggState;
+use datafusion::logical_expr::{LimitEffect, PartitionEvaluator, ReversedUDWF, Signature, WindowUDF, WindowUDFImpl};
+use datafusion::physical_expr::PhysicalExpr;
+
+/// A window function whose integer results are Hive's INT.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct IntResult {
+    inner: Arc<WindowUDF>,
+}
+
+impl IntResult {
+    /// `inner` with its results cast to INT.
+    pub fn udwf(inner: Arc<WindowUDF>) -> WindowUDF {
+        WindowUDF::new_from_impl(IntResult { inner })
+    }
+}
+
+impl WindowUDFImpl for IntResult {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn expressions(&self, expr_args: ExpressionArgs) -> Vec<Arc<dyn PhysicalExpr>> {
+        self.inner.expressions(expr_args)
+    }
+
+    fn partition_evaluator(&self, args: PartitionEvaluatorArgs) -> Result<Box<dyn PartitionEvaluator>> {
+        Ok(Box::new(IntEvaluator { inner: self.inner.partition_evaluator_factory(args)? }))
+    }
+
+    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        let f = self.inner.field(field_args)?;
+        Ok(Arc::new(Field::new(f.name(), DataType::Int32, f.is_nullable())))
+    }
+
+    fn sort_options(&self) -> Option<datafusion::arrow::compute::SortOptions> {
+        self.inner.sort_options()
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.inner.coerce_types(arg_types)
+    }
+
+    fn reverse_expr(&self) -> ReversedUDWF {
+        match self.inner.reverse_expr() {
+            ReversedUDWF::Reversed(f) => ReversedUDWF::Reversed(Arc::new(IntResult::udwf(f))),
+            other => other,
+        }
+    }
+
+    fn limit_effect(&self, args: &[Arc<dyn PhysicalExpr>]) -> LimitEffect {
+        self.inner.inner().limit_effect(args)
+    }
+}
+
+#[derive(Debug)]
+struct IntEvaluator {
+    inner: Box<dyn PartitionEvaluator>,
+}
+
+fn to_int(a: ArrayRef) -> Result<ArrayRef> {
+    Ok(cast(&a, &DataType::Int32)?)
+}
+
+impl PartitionEvaluator for IntEvaluator {
+    fn memoize(&mut self, state: &mut WindowAggState) -> Result<()> {
+        self.inner.memoize(state)
+    }
+
+    fn get_range(&self, idx: usize, n_rows: usize) -> Result<Range<usize>> {
+        self.inner.get_range(idx, n_rows)
+    }
+
+    fn is_causal(&self) -> bool {
+        self.inner.is_causal()
+    }
+
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        to_int(self.inner.evaluate_all(values, num_rows)?)
+    }
+
+    fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> Result<ScalarValue> {
+        self.inner.evaluate(values, range)?.cast_to(&DataType::Int32)
+    }
+
+    fn evaluate_all_with_rank(&self, num_rows: usize, ranks: &[Range<usize>]) -> Result<ArrayRef> {
+        to_int(self.inner.evaluate_all_with_rank(num_rows, ranks)?)
+    }
+
+    fn supports_bounded_execution(&self) -> bool {
+        self.inner.supports_bounded_execution()
+    }
+
+    fn uses_window_frame(&self) -> bool {
+        self.inner.uses_window_frame()
+    }
+
+    fn include_rank(&self) -> bool {
+        self.inner.include_rank()
+    }
+}
+
+/// Hive's versions of DataFusion's ranking functions.
+pub fn functions() -> Vec<WindowUDF> {
+    use datafusion::functions_window::{ntile, rank, row_number};
+    [row_number::row_number_udwf(), rank::rank_udwf(), rank::dense_rank_udwf(), ntile::ntile_udwf()]
+        .into_iter()
+        .map(IntResult::udwf)
+        .collect()
+}
