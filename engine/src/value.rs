@@ -8,8 +8,9 @@ use std::fmt::Write;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Date64Type, Decimal128Type, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    DataType, Date32Type, Date64Type, Decimal128Type, DurationMicrosecondType, DurationMillisecondType,
+    DurationNanosecondType, DurationSecondType, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, IntervalDayTimeType, IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
@@ -107,6 +108,31 @@ pub fn write_decimal(v: i128, scale: i8, out: &mut String) {
     }
 }
 
+const NANOS_PER_DAY: i128 = 86_400_000_000_000;
+
+/// An INTERVAL YEAR TO MONTH as Hive prints it: `1-2`, `-0-3`.
+fn write_year_month(months: i32, out: &mut String) {
+    let sign = if months < 0 { "-" } else { "" };
+    let m = months.unsigned_abs();
+    let _ = write!(out, "{sign}{}-{}", m / 12, m % 12);
+}
+
+/// An INTERVAL DAY TO SECOND as Hive prints it: `1 02:03:04.000000000`.
+fn write_day_time(nanos: i128, out: &mut String) {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let n = nanos.unsigned_abs();
+    let secs = n / 1_000_000_000;
+    let _ = write!(
+        out,
+        "{sign}{} {:02}:{:02}:{:02}.{:09}",
+        secs / 86_400,
+        secs / 3600 % 24,
+        secs / 60 % 60,
+        secs % 60,
+        n % 1_000_000_000
+    );
+}
+
 /// Append one non-null primitive value at `row`. Returns false for nested
 /// types, which the caller formats itself.
 pub fn write_primitive(array: &dyn Array, row: usize, out: &mut String) -> bool {
@@ -148,6 +174,35 @@ pub fn write_primitive(array: &dyn Array, row: usize, out: &mut String) -> bool 
                 TimeUnit::Nanosecond => array.as_primitive::<TimestampNanosecondType>().value(row),
             };
             write_timestamp_nanos(nanos, out)
+        }
+        DataType::Interval(IntervalUnit::YearMonth) => {
+            write_year_month(array.as_primitive::<IntervalYearMonthType>().value(row), out)
+        }
+        DataType::Interval(IntervalUnit::DayTime) => {
+            let v = array.as_primitive::<IntervalDayTimeType>().value(row);
+            write_day_time(v.days as i128 * NANOS_PER_DAY + v.milliseconds as i128 * 1_000_000, out)
+        }
+        DataType::Interval(IntervalUnit::MonthDayNano) => {
+            let v = array.as_primitive::<IntervalMonthDayNanoType>().value(row);
+            match (v.months, v.days, v.nanoseconds) {
+                (m, 0, 0) if m != 0 => write_year_month(m, out),
+                (0, d, n) => write_day_time(d as i128 * NANOS_PER_DAY + n as i128, out),
+                // no Hive type holds both months and days
+                (m, d, n) => {
+                    write_year_month(m, out);
+                    out.push(' ');
+                    write_day_time(d as i128 * NANOS_PER_DAY + n as i128, out)
+                }
+            }
+        }
+        DataType::Duration(unit) => {
+            let (v, per) = match unit {
+                TimeUnit::Second => (array.as_primitive::<DurationSecondType>().value(row), 1_000_000_000),
+                TimeUnit::Millisecond => (array.as_primitive::<DurationMillisecondType>().value(row), 1_000_000),
+                TimeUnit::Microsecond => (array.as_primitive::<DurationMicrosecondType>().value(row), 1_000),
+                TimeUnit::Nanosecond => (array.as_primitive::<DurationNanosecondType>().value(row), 1),
+            };
+            write_day_time(v as i128 * per, out)
         }
         DataType::Binary => out.push_str(&String::from_utf8_lossy(array.as_binary::<i32>().value(row))),
         DataType::LargeBinary => out.push_str(&String::from_utf8_lossy(array.as_binary::<i64>().value(row))),
@@ -340,5 +395,16 @@ mod tests {
         write_nested_element(&strs, 0, &mut s);
         assert_eq!(s, "\"a\\\"b\"");
         assert_eq!(format_value(&Float64Array::from(vec![3.0]), 0).unwrap(), "3.0");
+    }
+
+    #[test]
+    fn intervals_print_like_hive() {
+        let mut s = String::new();
+        write_year_month(14, &mut s);
+        s.push('|');
+        write_year_month(-3, &mut s);
+        s.push('|');
+        write_day_time(-(NANOS_PER_DAY + 7_384_000_000_000 + 500_000_000), &mut s);
+        assert_eq!(s, "1-2|-0-3|-1 02:03:04.500000000");
     }
 }

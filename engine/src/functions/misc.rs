@@ -5,7 +5,7 @@
 //! DataSketches `ds_*` families, XPath).
 
 use datafusion::arrow::array::ArrayRef;
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{DataType, IntervalUnit};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
@@ -53,8 +53,11 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             exactly(&[Any]),
             |_, _| Ok(Utf8),
             |a| {
-                let name = crate::types::hive_type(a.data_type(0))
-                    .map_or_else(|_| a.data_type(0).to_string(), |t| t.to_string());
+                let name = match a.data_type(0) {
+                    Interval(IntervalUnit::YearMonth) => "interval_year_month".to_string(),
+                    Interval(_) | Duration(_) => "interval_day_time".to_string(),
+                    t => crate::types::hive_type(t).map_or_else(|_| t.to_string(), |t| t.to_string()),
+                };
                 Ok(strings(a.rows(), |_| Some(name.clone())))
             },
         )

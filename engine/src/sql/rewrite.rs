@@ -15,7 +15,7 @@ use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CaseWhen, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    AccessExpr, BinaryOperator, CaseWhen, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
     FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query,
     Select, SelectItem, SetExpr, Statement, UnaryOperator, Value, VisitMut, VisitorMut,
 };
@@ -107,6 +107,21 @@ impl VisitorMut for HiveQueryRewriter {
                     *field = Expr::Value(Value::SingleQuotedString(name).into());
                 }
             }
+        }
+        // `INTERVAL '1-2' YEAR TO MONTH`, `INTERVAL '1 2:3:4.5' DAY TO SECOND`:
+        // Hive's range literals, spelled out for DataFusion's interval parser
+        if let Expr::Interval(iv) = expr
+            && let Some(last) = iv.last_field.clone()
+            && let Some(first) = iv.leading_field.clone()
+            && let Expr::Value(v) = iv.value.as_ref()
+            && let Value::SingleQuotedString(text) = &v.value
+            && let Some(spelled) = spell_interval_range(text, &first, &last)
+        {
+            *iv.value = Expr::Value(Value::SingleQuotedString(spelled).into());
+            iv.leading_field = None;
+            iv.last_field = None;
+            iv.leading_precision = None;
+            iv.fractional_seconds_precision = None;
         }
         // `s [NOT] LIKE ANY (p1, ...)`: Hive's likeany (NULL if any pattern is NULL)
         if let Expr::Like { negated, any: true, expr: subject, pattern, .. } = expr {
@@ -302,6 +317,46 @@ pub(crate) fn function_call(name: &str, args: Vec<Expr>) -> Expr {
         over: None,
         within_group: vec![],
     })
+}
+
+/// The text of a Hive interval range literal (`'-1-2'` YEAR TO MONTH,
+/// `'1 2:3:4.5'` DAY TO SECOND, ...) as DataFusion's interval words
+/// (`-1 years -2 months`); None when it does not fit the range.
+fn spell_interval_range(text: &str, first: &DateTimeField, last: &DateTimeField) -> Option<String> {
+    const UNITS: [&str; 6] = ["years", "months", "days", "hours", "minutes", "seconds"];
+    let rank = |f: &DateTimeField| match f {
+        DateTimeField::Year | DateTimeField::Years => Some(0),
+        DateTimeField::Month | DateTimeField::Months => Some(1),
+        DateTimeField::Day | DateTimeField::Days => Some(2),
+        DateTimeField::Hour | DateTimeField::Hours => Some(3),
+        DateTimeField::Minute | DateTimeField::Minutes => Some(4),
+        DateTimeField::Second | DateTimeField::Seconds => Some(5),
+        _ => None,
+    };
+    let (from, to) = (rank(first)?, rank(last)?);
+    // year-month and day-time ranges do not mix
+    if to <= from || (from < 2) != (to < 2) {
+        return None;
+    }
+    let t = text.trim();
+    let (sign, body) = match t.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", t.strip_prefix('+').unwrap_or(t)),
+    };
+    let parts: Vec<&str> = body.split([' ', ':', '-']).filter(|p| !p.is_empty()).collect();
+    if parts.len() != to - from + 1 {
+        return None;
+    }
+    let mut words = Vec::new();
+    for (i, p) in parts.iter().enumerate() {
+        let unit = from + i;
+        let ok = if unit == 5 { p.parse::<f64>().is_ok() } else { p.bytes().all(|b| b.is_ascii_digit()) };
+        if !ok {
+            return None;
+        }
+        words.push(format!("{sign}{p} {}", UNITS[unit]));
+    }
+    Some(words.join(" "))
 }
 
 /// Apply Hive's query rewrites to the AST.
