@@ -12,6 +12,10 @@ extensions_options! {
         /// Run joins and aggregations on bucket columns bucket by bucket
         /// (`crate::bucket::wise`); Hive's `hive.optimize.bucketmapjoin`.
         pub bucket_wise: bool, default = true
+        /// `column` (backquotes quote names) or `none` (a backquoted select
+        /// item is a regex over column names, `crate::sql::regex_columns`);
+        /// Hive's `hive.support.quoted.identifiers`.
+        pub quoted_identifiers: String, default = "column".to_string()
     }
 }
 
@@ -23,6 +27,7 @@ impl ConfigExtension for HiveqlOptions {
 pub fn hive_alias(key: &str) -> Option<&'static str> {
     match key {
         "hive.optimize.bucketmapjoin" => Some("hiveql.bucket_wise"),
+        "hive.support.quoted.identifiers" => Some("hiveql.quoted_identifiers"),
         _ => None,
     }
 }

@@ -224,6 +224,7 @@ impl Session {
             return Err(semantic(format!("{key} is read-only")));
         }
         let key = key.strip_prefix("hiveconf:").unwrap_or(key);
+        check_partition_setting(key, value)?;
         let options_key = crate::options::hive_alias(key).unwrap_or(key);
         if options_key.starts_with("datafusion.") || options_key.starts_with("hiveql.") {
             let state = self.ctx.state_ref();
@@ -233,7 +234,6 @@ impl Session {
         if key == WAREHOUSE_DIR {
             Location::parse(value).map_err(|e| semantic(format!("SET {key}: {e}")))?;
         }
-        check_partition_setting(key, value)?;
         self.strict.set(key, value).map_err(semantic)?;
         if key == LOCAL_TIME_ZONE {
             // the functions read the session zone from DataFusion's setting
@@ -404,6 +404,7 @@ fn check_partition_setting(key: &str, value: &str) -> Result<()> {
         "hive.exec.dynamic.partition.mode" => &["strict", "nonstrict"],
         "hive.msck.path.validation" => &["skip", "ignore", "throw"],
         "hive.exec.dynamic.partition" => &["true", "false"],
+        crate::sql::regex_columns::SETTING => &["none", "column"],
         "hive.exec.max.dynamic.partitions" | "hive.exec.max.dynamic.partitions.pernode" => {
             return match v.parse::<usize>() {
                 Ok(n) if n > 0 => Ok(()),

@@ -95,6 +95,9 @@ fn typed_literal(word: &str) -> Option<(&str, String)> {
     valid.then_some((num, ty))
 }
 
+/// Characters that make a backquoted word a regular expression.
+const REGEX_CHARS: [char; 12] = ['(', ')', '|', '?', '*', '+', '[', ']', '{', '^', '$', '\\'];
+
 /// Tokenize one statement and apply Hive's lexical rules.
 pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>> {
     let raw = Tokenizer::new(&HiveQl, sql).with_unescape(false).tokenize_with_location()?;
@@ -105,6 +108,11 @@ pub fn tokenize(sql: &str) -> Result<Vec<TokenWithSpan>> {
         match t.token {
             Token::SingleQuotedString(s) => out.push(with(Token::SingleQuotedString(unescape_hive_string(&s)))),
             Token::DoubleQuotedString(s) => out.push(with(Token::SingleQuotedString(unescape_hive_string(&s)))),
+            // a backquoted regular expression (a regex column spec, see
+            // `regex_columns`) is kept as written: not split, not lower-cased
+            Token::Word(w) if w.quote_style == Some('`') && w.value.contains(REGEX_CHARS) => {
+                out.push(with(Token::Word(w)))
+            }
             // `db.table` names table `table` in database `db`, as Hive and Athena read it
             Token::Word(w)
                 if w.quote_style == Some('`')

@@ -15,9 +15,9 @@ use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CaseWhen, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query,
-    Select, SelectItem, SetExpr, Statement, UnaryOperator, Value, VisitMut, VisitorMut,
+    AccessExpr, BinaryOperator, CaseWhen, DateTimeField, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, OrderBy, OrderByExpr, OrderByKind,
+    OrderByOptions, Query, Select, SelectItem, SetExpr, Statement, UnaryOperator, Value, VisitMut, VisitorMut,
 };
 
 use crate::error::HiveError;
@@ -368,6 +368,23 @@ pub fn rewrite_query(query: &mut Query) {
 /// are not plain names (unaliased expressions) are named `_c0`, `_c1`, ...
 /// by position, as Hive names them. The plan comes back analyzed (typed).
 pub async fn plan_query(state: &SessionState, mut query: Query) -> Result<LogicalPlan, DataFusionError> {
+    let regex_names = state
+        .config()
+        .options()
+        .extensions
+        .get::<crate::options::HiveqlOptions>()
+        .is_some_and(|o| o.quoted_identifiers.eq_ignore_ascii_case("none"));
+    if regex_names {
+        super::regex_columns::expand(state, &mut query).await?;
+    }
+    plan_query_as_written(state, query).await
+}
+
+/// [`plan_query`] without expanding regex column specs.
+pub(crate) async fn plan_query_as_written(
+    state: &SessionState,
+    mut query: Query,
+) -> Result<LogicalPlan, DataFusionError> {
     rewrite_query(&mut query);
     let statement = DfStatement::Statement(Box::new(Statement::Query(Box::new(query))));
     check_tables(state, &statement)?;
