@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use hiveql_engine::HiveError;
-use hiveql_engine::value::format_value;
+use hiveql_engine::value::{format_field_value, format_value};
 
 use crate::args::OutputFormat;
 
@@ -170,6 +170,12 @@ const BEELINE: &str = "||--+-++|    ++++++";
 /// Cells of a batch as Hive prints them (NULL as `NULL`).
 fn text_rows(b: &RecordBatch) -> Vec<Vec<String>> {
     (0..b.num_rows())
-        .map(|r| b.columns().iter().map(|c| format_value(c.as_ref(), r).unwrap_or_else(|| "NULL".into())).collect())
+        .map(|r| {
+            b.columns()
+                .iter()
+                .zip(b.schema_ref().fields())
+                .map(|(c, f)| format_field_value(f, c.as_ref(), r).unwrap_or_else(|| "NULL".into()))
+                .collect()
+        })
         .collect()
 }

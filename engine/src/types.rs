@@ -87,6 +87,70 @@ pub fn hive_type(t: &DataType) -> Result<HiveType> {
     })
 }
 
+/// The field metadata key that keeps a column's Hive type where Arrow's
+/// type loses it: `char(n)` and `varchar(n)` (both Utf8).
+pub const HIVE_TYPE: &str = "hive.type";
+
+/// A field of Hive type `t`: CHAR and VARCHAR keep their length in the
+/// field's metadata ([`HIVE_TYPE`]), for casts, inserts and printing.
+pub fn arrow_field(name: impl Into<String>, t: &HiveType) -> Field {
+    let f = Field::new(name, arrow_type(t), true);
+    match t {
+        HiveType::Char(_) | HiveType::Varchar(_) => {
+            f.with_metadata([(HIVE_TYPE.to_string(), t.to_string())].into_iter().collect())
+        }
+        _ => f,
+    }
+}
+
+/// The length limit of a CHAR(n) or VARCHAR(n) field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextLimit {
+    /// CHAR: padded with spaces to `length` when printed, trailing spaces
+    /// not significant; otherwise VARCHAR.
+    pub char: bool,
+    /// The most characters a value holds.
+    pub length: usize,
+}
+
+impl TextLimit {
+    /// The limit a field's metadata records, if any.
+    pub fn of(field: &Field) -> Option<TextLimit> {
+        Self::parse(field.metadata().get(HIVE_TYPE)?)
+    }
+
+    /// The limit of a Hive type name (`char(5)`, `varchar(10)`).
+    pub fn parse(type_name: &str) -> Option<TextLimit> {
+        match HiveType::parse(type_name).ok()? {
+            HiveType::Char(n) => Some(TextLimit { char: true, length: n as usize }),
+            HiveType::Varchar(n) => Some(TextLimit { char: false, length: n as usize }),
+            _ => None,
+        }
+    }
+
+    /// `v` cut to the limit (by characters); a CHAR also loses its trailing
+    /// spaces, which it prints back as padding.
+    pub fn apply<'a>(&self, v: &'a str) -> &'a str {
+        let cut = v.char_indices().nth(self.length).map_or(v, |(i, _)| &v[..i]);
+        if self.char { cut.trim_end_matches(' ') } else { cut }
+    }
+
+    /// The Hive type name.
+    pub fn type_name(&self) -> String {
+        format!("{}({})", if self.char { "char" } else { "varchar" }, self.length)
+    }
+}
+
+/// The Hive type of a result column: its Arrow type's, or CHAR(n)/VARCHAR(n)
+/// where the field's metadata says so.
+pub fn field_hive_type(f: &Field) -> Result<HiveType> {
+    Ok(match TextLimit::of(f) {
+        Some(TextLimit { char: true, length }) => HiveType::Char(length as u32),
+        Some(TextLimit { char: false, length }) => HiveType::Varchar(length as u32),
+        None => hive_type(f.data_type())?,
+    })
+}
+
 /// Parse a metastore type string.
 pub fn parse_column_type(c: &Column) -> Result<HiveType> {
     HiveType::parse(&c.data_type).map_err(|e| semantic(format!("column {}: {e}", c.name)))
@@ -96,7 +160,7 @@ pub fn parse_column_type(c: &Column) -> Result<HiveType> {
 pub fn arrow_schema(columns: &[Column]) -> Result<Schema> {
     let fields = columns
         .iter()
-        .map(|c| Ok(Field::new(c.name.to_ascii_lowercase(), arrow_type(&parse_column_type(c)?), true)))
+        .map(|c| Ok(arrow_field(c.name.to_ascii_lowercase(), &parse_column_type(c)?)))
         .collect::<Result<Vec<_>>>()?;
     Ok(Schema::new(fields))
 }

@@ -9,8 +9,8 @@ use std::fmt::Write;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Date64Type, Decimal128Type, DurationMicrosecondType, DurationMillisecondType,
-    DurationNanosecondType, DurationSecondType, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
-    Int64Type, IntervalDayTimeType, IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit,
+    DurationNanosecondType, DurationSecondType, Field, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type,
+    Int32Type, Int64Type, IntervalDayTimeType, IntervalMonthDayNanoType, IntervalUnit, IntervalYearMonthType, TimeUnit,
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type,
     UInt16Type, UInt32Type, UInt64Type,
 };
@@ -344,6 +344,17 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
         }
         _ => out.push('?'),
     }
+}
+
+/// [`format_value`] for a column of a result: a CHAR(n) column (see
+/// [`crate::types::TextLimit`]) is padded with spaces to n characters.
+pub fn format_field_value(field: &Field, array: &dyn Array, row: usize) -> Option<String> {
+    let mut v = format_value(array, row)?;
+    if let Some(limit) = crate::types::TextLimit::of(field).filter(|l| l.char) {
+        let n = v.chars().count();
+        v.extend(std::iter::repeat_n(' ', limit.length.saturating_sub(n)));
+    }
+    Some(v)
 }
 
 /// The value at `row` as the Hive CLI prints it, `None` for NULL.

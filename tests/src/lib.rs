@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use hiveql_engine::value::format_value;
+use hiveql_engine::value::{format_field_value, format_value};
 use hiveql_engine::{HiveError, Session, SessionOptions, StatementOutput};
 use sqllogictest::{DBOutput, DefaultColumnType};
 
@@ -120,7 +120,8 @@ impl sqllogictest::AsyncDB for HiveDb {
                         rows.push(
                             b.columns()
                                 .iter()
-                                .map(|c| match format_value(c.as_ref(), r) {
+                                .zip(schema.fields())
+                                .map(|(c, f)| match format_field_value(f, c.as_ref(), r) {
                                     None => "NULL".to_string(),
                                     Some(s) if s.is_empty() => "(empty)".to_string(),
                                     Some(s) => s,

@@ -51,6 +51,21 @@ fn values_print_as_hive_prints_them() {
 }
 
 #[test]
+fn chars_pad_and_intervals_print_as_hive_prints_them() {
+    let home = tempfile::tempdir().unwrap();
+    let o = hiveql(
+        home.path(),
+        &[
+            "--silent",
+            "--showHeader=false",
+            "-e",
+            "SELECT CAST('ab' AS CHAR(5)), CAST('abcdef' AS VARCHAR(3)), INTERVAL '1-2' YEAR TO MONTH, INTERVAL '1 2:3:4.5' DAY TO SECOND, 2147483647 + 1, 7.0 / 2",
+        ],
+    );
+    assert_eq!(ok(&o), "ab   \tabc\t1-2\t1 02:03:04.500000000\t-2147483648\t3.500000\n");
+}
+
+#[test]
 fn output_formats() {
     let home = tempfile::tempdir().unwrap();
     let q = "SELECT 1 AS id, 'a,b' AS name UNION ALL SELECT 2, NULL ORDER BY id";

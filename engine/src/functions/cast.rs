@@ -14,12 +14,18 @@
 //!
 //! [`hive_cast`] decides which casts need this; the rest stay Arrow's.
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
-use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int64Type, TimeUnit, TimestampNanosecondType};
-use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, FieldRef, Float64Type, Int64Type, TimeUnit, TimestampNanosecondType,
+};
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::expr::TryCast;
-use datafusion::logical_expr::{Expr, ScalarUDF, lit};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Volatility, lit,
+};
 
 use super::is_string;
 use super::udf::{Arg, Args, HiveScalar, bools, exactly, prims};
@@ -207,6 +213,74 @@ fn timestamp_number(a: &Args, from: &DataType, to: &DataType) -> Result<ArrayRef
         let r = a.at(0, i);
         nanos.is_valid(r).then(|| wrap(nanos.value(r).div_euclid(1_000_000_000), width))
     })
+}
+
+/// The hidden function a cast to (or an insert into) CHAR(n)/VARCHAR(n)
+/// is planned as: `__hive_char(value, 'char(5)')`.
+pub const CHAR_NAME: &str = "__hive_char";
+
+/// `__hive_char`: the value as text, cut to n characters (CHAR also loses
+/// its trailing spaces); the result field keeps the type in its metadata.
+pub fn char_udf() -> ScalarUDF {
+    ScalarUDF::from(HiveChar { signature: datafusion::logical_expr::Signature::any(2, Volatility::Immutable) })
+}
+
+/// `e` as a value of the Hive type `limit` names.
+pub fn to_char(e: Expr, limit: crate::types::TextLimit) -> Expr {
+    char_udf().call(vec![e, lit(limit.type_name())])
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct HiveChar {
+    signature: datafusion::logical_expr::Signature,
+}
+
+fn char_limit(scalar: Option<&ScalarValue>) -> Result<crate::types::TextLimit> {
+    match scalar {
+        Some(ScalarValue::Utf8(Some(t))) => match crate::types::TextLimit::parse(t) {
+            Some(l) => Ok(l),
+            None => plan_err!("{CHAR_NAME}: '{t}' is not a char or varchar type"),
+        },
+        _ => plan_err!("{CHAR_NAME}: the type must be a constant"),
+    }
+}
+
+impl ScalarUDFImpl for HiveChar {
+    fn name(&self) -> &str {
+        CHAR_NAME
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
+        let limit = char_limit(args.scalar_arguments.get(1).copied().flatten())?;
+        let t =
+            hiveql_metastore::HiveType::parse(&limit.type_name()).map_err(|e| DataFusionError::Plan(e.to_string()))?;
+        Ok(Arc::new(crate::types::arrow_field(CHAR_NAME, &t)))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let limit = match &args.args[1] {
+            ColumnarValue::Scalar(s) => char_limit(Some(s))?,
+            _ => return exec_err!("{CHAR_NAME}: the type must be a constant"),
+        };
+        let all_scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let v = args.args[0].to_array(args.number_rows)?;
+        let text = cast_with_options(&v, &DataType::Utf8, &CastOptions { safe: true, ..Default::default() })?;
+        let out: StringArray = text.as_string::<i32>().iter().map(|v| v.map(|v| limit.apply(v))).collect();
+        let out: ArrayRef = Arc::new(out);
+        Ok(if all_scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(out)
+        })
+    }
 }
 
 #[cfg(test)]

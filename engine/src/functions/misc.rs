@@ -54,6 +54,7 @@ pub(crate) fn functions() -> Vec<ScalarUDF> {
             |_, _| Ok(Utf8),
             |a| {
                 let name = match a.data_type(0) {
+                    _ if let Some(limit) = crate::types::TextLimit::of(a.field(0)) => limit.type_name(),
                     Interval(IntervalUnit::YearMonth) => "interval_year_month".to_string(),
                     Interval(_) | Duration(_) => "interval_day_time".to_string(),
                     t => crate::types::hive_type(t).map_or_else(|_| t.to_string(), |t| t.to_string()),

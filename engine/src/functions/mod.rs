@@ -53,7 +53,7 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         hash_crypto::functions(),
         json_url_regex::functions(),
         misc::functions(),
-        vec![cast::udf()],
+        vec![cast::udf(), cast::char_udf()],
     ];
     for f in groups.into_iter().flatten() {
         ctx.register_udf(f);
@@ -108,6 +108,11 @@ impl AnalyzerRule for LenientCasts {
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         rewrite_plan(plan, &|e, schema| match e {
+            // CHAR(n)/VARCHAR(n): cut to length, the type kept in the field
+            Expr::Cast(Cast { expr, field }) if let Some(limit) = crate::types::TextLimit::of(&field) => {
+                self.strict.check_cast(&expr.get_type(schema)?, field.data_type())?;
+                Ok(Transformed::yes(cast::to_char(*expr, limit)))
+            }
             Expr::Cast(Cast { expr, field }) => match expr.get_type(schema) {
                 Ok(t) if &t != field.data_type() => match self
                     .strict

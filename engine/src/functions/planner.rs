@@ -164,6 +164,6 @@ impl datafusion::logical_expr::planner::TypePlanner for HiveTypePlanner {
         sql_type: &datafusion::sql::sqlparser::ast::DataType,
     ) -> Result<Option<datafusion::arrow::datatypes::FieldRef>> {
         let Ok(t) = hiveql_metastore::HiveType::parse(&sql_type.to_string()) else { return Ok(None) };
-        Ok(Some(std::sync::Arc::new(datafusion::arrow::datatypes::Field::new("", crate::types::arrow_type(&t), true))))
+        Ok(Some(std::sync::Arc::new(crate::types::arrow_field("", &t))))
     }
 }

@@ -304,7 +304,13 @@ impl ScalarUDFImpl for HiveScalar {
                 ColumnarValue::Scalar(s) => Ok((s.to_array_of_size(1)?, true)),
             })
             .collect::<Result<Vec<_>>>()?;
-        let call = Args { cols, rows, ret: args.return_field.data_type(), config: &args.config_options };
+        let call = Args {
+            cols,
+            fields: &args.arg_fields,
+            rows,
+            ret: args.return_field.data_type(),
+            config: &args.config_options,
+        };
         let out = (self.body)(&call)?;
         if constant {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
@@ -318,6 +324,7 @@ impl ScalarUDFImpl for HiveScalar {
 /// is one row long and reads the same at every row.
 pub(crate) struct Args<'a> {
     cols: Vec<(ArrayRef, bool)>,
+    fields: &'a [FieldRef],
     rows: usize,
     ret: &'a DataType,
     config: &'a ConfigOptions,
@@ -347,6 +354,11 @@ impl<'a> Args<'a> {
     /// Argument `k` as an array (one row long when constant).
     pub fn col(&self, k: usize) -> &ArrayRef {
         &self.cols[k].0
+    }
+
+    /// The field of argument `k` (its metadata says CHAR/VARCHAR).
+    pub fn field(&self, k: usize) -> &Field {
+        &self.fields[k]
     }
 
     /// The type of argument `k`.

@@ -17,7 +17,7 @@ use crate::location::Location;
 use crate::serde::TableFormat;
 use crate::session::{Session, StatementOutput};
 use crate::table::writer;
-use crate::types::hive_type;
+use crate::types::field_hive_type;
 
 fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
@@ -300,7 +300,7 @@ impl Session {
                     "CREATE TABLE AS SELECT: duplicate column name {name}; give the columns aliases"
                 )));
             }
-            columns.push(Column::new(name, hive_type(f.data_type())?.to_string()));
+            columns.push(Column::new(name, field_hive_type(f)?.to_string()));
         }
         let names: Vec<String> = columns.iter().map(|c| c.name.clone()).collect();
         let plan = super::rewrite::rename_columns(plan, &names)?;
@@ -376,7 +376,7 @@ impl Session {
             .enumerate()
             .map(|(i, f)| {
                 let (n, c) = columns.get(i).cloned().unwrap_or_else(|| (f.name().to_ascii_lowercase(), None));
-                Ok(Column { name: n, data_type: hive_type(f.data_type())?.to_string(), comment: c })
+                Ok(Column { name: n, data_type: field_hive_type(f)?.to_string(), comment: c })
             })
             .collect::<Result<_>>()?;
         t.properties = properties;

@@ -512,8 +512,12 @@ fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String], dynami
     };
     let mut exprs = Vec::new();
     for c in &table.columns {
-        let ty: DataType = arrow_type(&parse_column_type(c)?);
+        let hive = parse_column_type(c)?;
+        let ty: DataType = arrow_type(&hive);
+        let limit = crate::types::TextLimit::parse(&hive.to_string());
         let e = match targets.iter().position(|t| t == &c.name) {
+            // CHAR(n)/VARCHAR(n) values are cut to length, as Hive stores them
+            Some(i) if let Some(limit) = limit => crate::functions::cast::to_char(col(input[i].clone()), limit),
             Some(i) => converted(i, ty),
             None => Expr::TryCast(TryCast::new(Box::new(lit(datafusion::common::ScalarValue::Null)), ty)),
         };

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, FieldRef, Schema, SchemaRef};
 use datafusion::catalog::Session as DfSession;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::datasource::listing::PartitionedFile;
@@ -40,7 +40,7 @@ use crate::location::{Location, LocationStores};
 use crate::partition::projection::Projection;
 use crate::partition::{path, prune, spec};
 use crate::serde::TableFormat;
-use crate::types::{arrow_schema, arrow_type};
+use crate::types::arrow_schema;
 
 /// A table of the metastore, ready to scan.
 #[derive(Debug)]
@@ -96,7 +96,7 @@ impl HiveTableProvider {
             .partition_keys
             .iter()
             .zip(&key_types)
-            .map(|(c, t)| Arc::new(Field::new(c.name.clone(), arrow_type(t), true)))
+            .map(|(c, t)| Arc::new(crate::types::arrow_field(c.name.clone(), t)))
             .collect();
         let mut fields: Vec<FieldRef> = data_schema.fields().iter().cloned().collect();
         fields.extend(partition_fields.iter().cloned());
