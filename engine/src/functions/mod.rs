@@ -129,6 +129,66 @@ impl AnalyzerRule for LenientCasts {
     }
 }
 
+/// `UNION` branches unify only within one of Hive's type groups (numbers,
+/// strings, dates and timestamps, ...): an INT column meeting a STRING one
+/// is an error naming the column, as in Hive, not a silent conversion.
+#[derive(Debug, Default)]
+pub struct UnionGroups;
+
+/// The group a type unifies within in a `UNION`; None for NULL, which
+/// joins any group.
+fn union_group(t: &DataType) -> Option<&'static str> {
+    Some(match t {
+        DataType::Null => return None,
+        t if t.is_numeric() => "numeric",
+        t if is_string(t) => "string",
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => "date",
+        DataType::Boolean => "boolean",
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "binary",
+        _ => "complex",
+    })
+}
+
+impl AnalyzerRule for UnionGroups {
+    fn name(&self) -> &str {
+        "hive_union_groups"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.apply_with_subqueries(|p| {
+            if let LogicalPlan::Union(u) = p
+                && let Some(first) = u.inputs.first()
+            {
+                for (i, f) in first.schema().fields().iter().enumerate() {
+                    let mut seen: Option<(&'static str, &DataType)> = None;
+                    for input in &u.inputs {
+                        let Some(other) = input.schema().fields().get(i) else { continue };
+                        let t = other.data_type();
+                        let Some(g) = union_group(t) else { continue };
+                        match seen {
+                            None => seen = Some((g, t)),
+                            Some((g0, t0)) if g0 != g => {
+                                let name = |t: &DataType| {
+                                    crate::types::hive_type(t).map_or_else(|_| t.to_string(), |t| t.to_string())
+                                };
+                                return datafusion::common::plan_err!(
+                                    "Schema of both sides of union should match: column {} is of type {} on one side and {} on the other",
+                                    f.name(),
+                                    name(t0),
+                                    name(t)
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        })?;
+        Ok(plan)
+    }
+}
+
 /// DataFusion's analyzer rules with Hive's integer literal typing before
 /// type coercion and Hive's lenient casts after it.
 pub fn analyzer_rules(strict: Arc<strict::Strictness>) -> Vec<Arc<dyn AnalyzerRule + Send + Sync>> {
@@ -136,5 +196,6 @@ pub fn analyzer_rules(strict: Arc<strict::Strictness>) -> Vec<Arc<dyn AnalyzerRu
     let pos = rules.iter().position(|r| r.name() == "type_coercion").unwrap_or(rules.len());
     rules.insert(pos + 1, Arc::new(LenientCasts { strict }));
     rules.insert(pos, Arc::new(literal::IntLiterals));
+    rules.insert(pos + 1, Arc::new(UnionGroups));
     rules
 }

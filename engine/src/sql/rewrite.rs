@@ -152,6 +152,28 @@ impl VisitorMut for HiveQueryRewriter {
                     *null_treatment = Some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls);
                 }
             }
+            // coalesce/nvl: a CASE, so the branches get Hive's common type
+            // (`coalesce(int_col, 'x')` is a STRING) and only the first
+            // non-NULL argument is evaluated
+            if matches!(lower.as_str(), "coalesce" | "nvl")
+                && over.is_none()
+                && let FunctionArguments::List(list) = args
+                && list.args.len() >= 2
+                && let Some(mut values) = plain_args(list)
+            {
+                let last = values.pop().map(Box::new);
+                *expr = Expr::Case {
+                    case_token: AttachedToken::empty(),
+                    end_token: AttachedToken::empty(),
+                    operand: None,
+                    conditions: values
+                        .into_iter()
+                        .map(|v| CaseWhen { condition: Expr::IsNotNull(Box::new(v.clone())), result: v })
+                        .collect(),
+                    else_result: last,
+                };
+                return ControlFlow::Continue(());
+            }
             if lower == "if"
                 && let FunctionArguments::List(list) = args
                 && list.args.len() == 3
