@@ -14,6 +14,7 @@ pub mod dist;
 pub mod error;
 pub mod explain;
 pub mod functions;
+pub mod grouping_sets;
 pub mod location;
 pub mod options;
 pub mod partition;

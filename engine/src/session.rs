@@ -122,6 +122,12 @@ impl Session {
                 Arc::new(crate::sql::tablesample::TableSamplePlanner),
             ])
             .with_type_planner(Arc::new(crate::functions::planner::HiveTypePlanner));
+        // Grouping sets must not pass their input's constants and orderings
+        // on (see `grouping_sets`): before DataFusion's sort rules run.
+        let mut physical = datafusion::physical_optimizer::optimizer::PhysicalOptimizer::new().rules;
+        physical.insert(0, Arc::new(crate::grouping_sets::GroupingSetInputs));
+        *builder.physical_optimizers() =
+            Some(datafusion::physical_optimizer::optimizer::PhysicalOptimizer::with_rules(physical));
         // Hive's operator typing goes before DataFusion's own planners.
         if let Some(planners) = builder.expr_planners() {
             planners.insert(0, Arc::new(crate::functions::planner::HiveExprPlanner::new(strict.clone())));
