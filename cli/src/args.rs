@@ -134,6 +134,41 @@ pub enum Role {
         #[command(flatten)]
         home: HomeArg,
     },
+    /// Run the query scheduler (Ballista's): sessions with `--cluster HOST:PORT`
+    /// send it their plans; it cuts them into stages and hands tasks to workers.
+    Scheduler {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 50050)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        #[command(flatten)]
+        log: LogArg,
+    },
+    /// Run a worker (Ballista's executor) that takes tasks from the scheduler.
+    Worker {
+        /// The scheduler, HOST:PORT.
+        #[arg(long)]
+        scheduler: String,
+        /// Port shuffle reads reach this worker on; the next port is its gRPC port.
+        #[arg(long, default_value_t = 50051)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+        /// Tasks run at once [default: the cores of this machine].
+        #[arg(long)]
+        slots: Option<usize>,
+        /// Memory the tasks share, as bytes or with K/M/G (they spill beyond it).
+        #[arg(long, value_parser = parse_size)]
+        memory: Option<u64>,
+        /// Directory for shuffle files [default: a temporary directory].
+        #[arg(long = "work-dir")]
+        work_dir: Option<PathBuf>,
+        #[command(flatten)]
+        log: LogArg,
+        #[command(flatten)]
+        home: HomeArg,
+    },
     /// File commands on the block store, as `hadoop fs` has them:
     /// -ls [-R] [-h] | -mkdir [-p] | -put [-f] LOCAL... DST | -get SRC LOCAL | -cat | -rm [-r] [-f] |
     /// -mv SRC DST | -cp [-f] SRC DST | -du [-s] [-h] | -setrep N PATH | -stat.
@@ -229,6 +264,11 @@ pub struct Args {
     #[arg(long = "hivevar", short = 'd', alias = "define", value_name = "K=V", value_parser = key_value)]
     pub hivevar: Vec<(String, String)>,
 
+    /// Run queries on the cluster whose scheduler is at HOST:PORT [default:
+    /// hiveql.cluster in $HIVEQL_HOME/hiveql.conf; none: in-process].
+    #[arg(long = "cluster", value_name = "HOST:PORT")]
+    pub cluster: Option<String>,
+
     /// Set a session property, e.g. hive.metastore.warehouse.dir=/data/wh (repeatable).
     #[arg(long = "hiveconf", value_name = "K=V", value_parser = key_value)]
     pub hiveconf: Vec<(String, String)>,
@@ -259,9 +299,12 @@ impl Args {
     /// and `--log-file`; everything else logs warnings to standard error.
     pub fn log(&self) -> (Option<String>, Option<PathBuf>, &'static str) {
         match &self.role {
-            Some(Role::Namenode { log, .. } | Role::Datanode { log, .. }) => {
-                (log.log_level.clone(), log.log_file.clone(), "info")
-            }
+            Some(
+                Role::Namenode { log, .. }
+                | Role::Datanode { log, .. }
+                | Role::Scheduler { log, .. }
+                | Role::Worker { log, .. },
+            ) => (log.log_level.clone(), log.log_file.clone(), "info"),
             _ => (None, None, "warn"),
         }
     }
@@ -289,4 +332,22 @@ impl Args {
     pub fn home_dir(&self) -> PathBuf {
         home_or_default(self.home.clone())
     }
+}
+
+/// A size in bytes, with an optional K, M or G (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("'{s}' is not a size (e.g. 4G, 512M, 1048576)"))?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" => 10,
+        "M" | "MB" => 20,
+        "G" | "GB" => 30,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (K, M or G)")),
+    };
+    n.checked_mul(1 << shift).ok_or_else(|| format!("'{s}' is too large"))
 }

@@ -38,9 +38,41 @@ async fn wait(server: tokio::task::JoinHandle<()>, role: &str) -> ExitCode {
     }
 }
 
-/// Run a daemon role (namenode or datanode).
+/// Run a daemon role (namenode, datanode, scheduler or worker).
 pub async fn run(role: Role) -> ExitCode {
     match role {
+        Role::Scheduler { port, bind, .. } => {
+            let addr: std::net::SocketAddr = match format!("{bind}:{port}").parse() {
+                Ok(a) => a,
+                Err(e) => return fail(format!("--bind/--port: {e}")),
+            };
+            announce(&format!("scheduler listening on {addr}"));
+            match hiveql_engine::dist::scheduler::run(addr).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
+        Role::Worker { scheduler, port, bind, slots, memory, work_dir, home, .. } => {
+            let Some((host, sport)) = scheduler.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
+            else {
+                return fail(format!("--scheduler {scheduler}: expected HOST:PORT"));
+            };
+            let opts = hiveql_engine::dist::worker::WorkerOptions {
+                scheduler_host: host.to_string(),
+                scheduler_port: sport,
+                bind: bind.clone(),
+                port,
+                slots: slots.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+                memory,
+                work_dir,
+                home: home.dir(),
+            };
+            announce(&format!("worker listening on {bind}:{port}"));
+            match hiveql_engine::dist::worker::run(opts).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Role::Namenode {
             dir,
             recover,

@@ -67,7 +67,9 @@ fn main() -> ExitCode {
 async fn async_main(mut args: Args) -> ExitCode {
     if let Some(role) = args.role.take() {
         return match role {
-            r @ (Role::Namenode { .. } | Role::Datanode { .. }) => daemon::run(r).await,
+            r @ (Role::Namenode { .. } | Role::Datanode { .. } | Role::Scheduler { .. } | Role::Worker { .. }) => {
+                daemon::run(r).await
+            }
             Role::Dfs { namenode, block_size, replication, command } => {
                 dfs::run(namenode, block_size, replication, &command).await
             }

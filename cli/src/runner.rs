@@ -27,11 +27,14 @@ pub struct Runner {
 impl Runner {
     pub fn new(args: &Args) -> Result<Runner, HiveError> {
         let home = args.home_dir();
-        let session = Session::open(SessionOptions {
-            home: home.clone(),
-            hiveconf: args.hiveconf.clone(),
-            hivevar: args.hivevar.clone(),
-        })?;
+        // the cluster: --cluster, else hiveql.cluster in hiveql.conf; a
+        // --hiveconf hiveql.cluster=... (even empty) comes after, so it wins
+        let mut hiveconf = Vec::new();
+        if let Some(c) = args.cluster.clone().or_else(|| crate::conf::get(&home, hiveql_engine::dist::CLUSTER)) {
+            hiveconf.push((hiveql_engine::dist::CLUSTER.to_string(), c));
+        }
+        hiveconf.extend(args.hiveconf.iter().cloned());
+        let session = Session::open(SessionOptions { home: home.clone(), hiveconf, hivevar: args.hivevar.clone() })?;
         let format = args.output_format.unwrap_or(if std::io::stdout().is_terminal() {
             OutputFormat::Table
         } else {

@@ -16,6 +16,9 @@ extensions_options! {
         /// item is a regex over column names, `crate::sql::regex_columns`);
         /// Hive's `hive.support.quoted.identifiers`.
         pub quoted_identifiers: String, default = "column".to_string()
+        /// The scheduler (`HOST:PORT`) the session's queries run on;
+        /// empty: in-process (`crate::dist`).
+        pub cluster: String, default = String::new()
     }
 }
 

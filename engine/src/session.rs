@@ -319,6 +319,10 @@ impl Session {
                 // One snapshot of the state plans and runs the query.
                 let state = self.state();
                 let plan = rewrite::plan_query(&state, *q).await?;
+                if let Some(cluster) = crate::dist::client::cluster_of(&state) {
+                    let physical = state.create_physical_plan(&plan).await?;
+                    return Ok(StatementOutput::Rows(crate::dist::client::execute(&cluster, &state, physical).await?));
+                }
                 Ok(StatementOutput::Rows(DataFrame::new(state, plan).execute_stream().await?))
             }
             HiveStatement::Explain { analyze, verbose, query } => {

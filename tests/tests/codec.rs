@@ -69,7 +69,7 @@ async fn text_serde_scans_round_trip_through_the_codec() {
         "SELECT id, note FROM hive.default.csv WHERE amount IS NULL",
         "SELECT name, tags, props, addr FROM hive.default.people WHERE id < 4",
     ];
-    let codec = HiveCodec;
+    let codec = HiveCodec::default();
     for q in queries {
         let plan = s.context().sql(q).await.unwrap().create_physical_plan().await.unwrap();
         let shown = displayable(plan.as_ref()).indent(true).to_string();

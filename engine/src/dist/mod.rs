@@ -1,5 +1,35 @@
-//! What distributed execution needs from the engine: plans that travel.
-//! [`codec::HiveCodec`] encodes hiveql's own plan nodes (the text SerDe
-//! scan) so a scheduler can ship them to workers.
+//! Distributed execution on Apache DataFusion Ballista, kept behind this
+//! module so Ballista's API churn stays here:
+//! - [`codec::HiveCodec`]: hiveql's plan nodes on the wire (and Ballista's);
+//! - [`scheduler`]: `hiveql scheduler`, Ballista's scheduler with hiveql's
+//!   codec and static (non-adaptive) planning;
+//! - [`worker`]: `hiveql worker`, Ballista's executor with hiveql's
+//!   functions, codec and object stores (`dfs://` with the home's secret);
+//! - [`client`]: a session's query run on a cluster: the client plans it
+//!   physically (it has the metastore and lists the files) and hands the
+//!   plan to the scheduler, which cuts it into stages at shuffle
+//!   boundaries. Workers need no metastore.
 
+pub mod client;
 pub mod codec;
+pub mod scheduler;
+pub mod worker;
+
+use std::sync::Arc;
+
+use ballista_core::extension::SessionConfigExt;
+use datafusion::prelude::SessionConfig;
+
+/// The setting naming the scheduler (`HOST:PORT`) a session runs its
+/// queries on; empty runs them in-process.
+pub const CLUSTER: &str = "hiveql.cluster";
+
+/// The session configuration the scheduler and workers build each job's
+/// session from: Ballista's, with hiveql's settings (so a session's `SET
+/// hiveql.*` reaches them), hiveql's codec and the static planner.
+pub fn session_config() -> SessionConfig {
+    SessionConfig::new_with_ballista()
+        .with_option_extension(crate::options::HiveqlOptions::default())
+        .with_ballista_adaptive_query_planner(false)
+        .with_ballista_physical_extension_codec(Arc::new(codec::HiveCodec::default()))
+}

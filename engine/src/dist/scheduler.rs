@@ -1,0 +1,48 @@
+//! `hiveql scheduler`: Ballista's scheduler, embedded. It takes physical
+//! plans from hiveql sessions (decoded with [`super::codec::HiveCodec`]),
+//! cuts them into stages at shuffle boundaries and hands the tasks to the
+//! workers that poll it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+
+use super::codec::HiveCodec;
+
+/// Errors of the scheduler role.
+#[derive(Debug, thiserror::Error)]
+pub enum SchedulerError {
+    /// Ballista could not set up or run the scheduler.
+    #[error("scheduler on {addr}: {source}")]
+    Ballista {
+        /// The address it was to listen on.
+        addr: SocketAddr,
+        /// Ballista's error.
+        source: ballista_core::error::BallistaError,
+    },
+}
+
+/// The scheduler's configuration for listening on `addr`.
+pub fn config(addr: SocketAddr) -> SchedulerConfig {
+    SchedulerConfig {
+        bind_host: addr.ip().to_string(),
+        external_host: addr.ip().to_string(),
+        bind_port: addr.port(),
+        override_physical_codec: Some(Arc::new(HiveCodec::default())),
+        override_config_producer: Some(Arc::new(super::session_config)),
+        // a query fails at once when no worker is left, instead of waiting
+        // minutes for one to register
+        no_executors_grace_period_seconds: 10,
+        ..Default::default()
+    }
+}
+
+/// Run the scheduler on `addr` until the process ends.
+pub async fn run(addr: SocketAddr) -> Result<(), SchedulerError> {
+    let config = config(addr);
+    let wrap = |source| SchedulerError::Ballista { addr, source };
+    let cluster = BallistaCluster::new_from_config(&config).await.map_err(wrap)?;
+    ballista_scheduler::scheduler_process::start_server(cluster, addr, Arc::new(config)).await.map_err(wrap)
+}
