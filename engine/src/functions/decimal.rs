@@ -84,9 +84,11 @@ fn uncapped(op: Operator, (p1, s1): (u8, i8), (p2, s2): (u8, i8)) -> (i32, i32) 
 /// Plans `l op r` with Hive's decimal rules when one side is a DECIMAL and
 /// the other exact; None leaves the operator to the other rules.
 pub fn plan(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Option<Expr> {
+    let arithmetic =
+        matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide | Operator::Modulo);
     let is_decimal =
         |t: &DataType| matches!(t, DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..));
-    if !(is_decimal(lt) || is_decimal(rt)) {
+    if !arithmetic || !(is_decimal(lt) || is_decimal(rt)) {
         return None;
     }
     let (Some(a), Some(b)) = (operand_type(&l, lt), operand_type(&r, rt)) else { return None };
@@ -100,10 +102,7 @@ pub fn plan(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Opt
         Operator::Plus | Operator::Minus | Operator::Multiply if p <= MAX_PRECISION as i32 => {
             Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
         }
-        Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide | Operator::Modulo => {
-            udf(op).call(vec![l, r])
-        }
-        _ => return None,
+        _ => udf(op).call(vec![l, r]),
     })
 }
 

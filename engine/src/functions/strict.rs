@@ -54,7 +54,6 @@ impl Strictness {
 
     /// Refuse a comparison of `l` and `r` that Hive's strict checks refuse.
     pub fn check_comparison(&self, l: &Expr, lt: &DataType, r: &Expr, rt: &DataType) -> Result<()> {
-        let constant = |e: &Expr| is_constant(e);
         if self.timestamp_conversion.load(Ordering::Relaxed)
             && ((is_datetime(lt) && rt.is_numeric()) || (lt.is_numeric() && is_datetime(rt)))
         {
@@ -64,7 +63,7 @@ impl Strictness {
                 type_name(rt)
             );
         }
-        if !self.type_safety.load(Ordering::Relaxed) || constant(l) || constant(r) {
+        if !self.type_safety.load(Ordering::Relaxed) || is_constant(l) || is_constant(r) {
             return Ok(());
         }
         let unsafe_pair = |a: &DataType, b: &DataType| {
