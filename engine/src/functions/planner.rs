@@ -9,6 +9,7 @@
 //!   DOUBLE (a string that is not a number is NULL);
 //! - `arr[i]` counts from 0;
 //! - FLOAT with an integer stays FLOAT;
+//! - DATE ± a day-time interval is a TIMESTAMP;
 //! - `SUBSTRING(... FROM ... FOR ...)` is Hive's `substr`, `struct(...)`
 //!   names its fields `col1`, `col2`, ...
 //!
@@ -44,6 +45,16 @@ fn to_double(e: Expr, t: &DataType) -> Expr {
 
 fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
     Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
+}
+
+/// An interval literal with a day or time part and no months: Hive's
+/// INTERVAL DAY TO SECOND.
+fn is_day_time(e: &Expr) -> bool {
+    match e {
+        Expr::Literal(datafusion::common::ScalarValue::IntervalMonthDayNano(Some(v)), _) => v.months == 0,
+        Expr::Literal(datafusion::common::ScalarValue::IntervalDayTime(Some(_)), _) => true,
+        _ => false,
+    }
 }
 
 /// Plans binary operators with Hive's semantics.
@@ -136,6 +147,10 @@ impl ExprPlanner for HiveExprPlanner {
         } else if (op == Operator::Divide || op == Operator::Modulo) && numeric(&lt) && numeric(&rt) {
             let zero = if is_decimal(&rt) || rt.is_floating() { lit(0f64) } else { lit(0i64) };
             binary(l, op, nullif(r, zero))
+        } else if matches!(op, Operator::Plus | Operator::Minus) && lt == DataType::Date32 && is_day_time(&expr.right) {
+            // DATE ± INTERVAL DAY TO SECOND is a TIMESTAMP in Hive (± YEAR TO MONTH stays a DATE)
+            let ts = DataType::Timestamp(datafusion::arrow::datatypes::TimeUnit::Nanosecond, None);
+            binary(Expr::Cast(Cast::new(Box::new(l), ts)), op, r)
         } else if matches!(op, Operator::Plus | Operator::Minus | Operator::Multiply)
             && ((lt == DataType::Float32 && rt.is_integer()) || (lt.is_integer() && rt == DataType::Float32))
         {
