@@ -137,7 +137,7 @@ pub enum Role {
     /// Run the query scheduler (Ballista's): sessions with `--cluster HOST:PORT`
     /// send it their plans; it cuts them into stages and hands tasks to workers.
     Scheduler {
-        /// Port to listen on.
+        /// Port to listen on (0: any free port; the address is printed).
         #[arg(long, default_value_t = 50050)]
         port: u16,
         #[arg(long, default_value = "127.0.0.1")]
@@ -150,7 +150,8 @@ pub enum Role {
         /// The scheduler, HOST:PORT.
         #[arg(long)]
         scheduler: String,
-        /// Port shuffle reads reach this worker on; the next port is its gRPC port.
+        /// Port shuffle reads reach this worker on; the next port is its gRPC port
+        /// (0: any free pair).
         #[arg(long, default_value_t = 50051)]
         port: u16,
         #[arg(long, default_value = "127.0.0.1")]
@@ -209,6 +210,9 @@ pub enum Role {
         /// Datanodes to start.
         #[arg(long, default_value_t = 3)]
         datanodes: usize,
+        /// Query workers to start, with a query scheduler (0: none; queries run in-process).
+        #[arg(long, default_value_t = 0)]
+        workers: usize,
         /// The namenode's port.
         #[arg(long, default_value_t = 8020)]
         port: u16,

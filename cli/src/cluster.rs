@@ -22,6 +22,11 @@ struct ClusterState {
     namenode: String,
     namenode_pid: u32,
     datanode_pids: Vec<u32>,
+    /// The query scheduler's address and pid, when started with `--workers`.
+    #[serde(default)]
+    scheduler: Option<(String, u32)>,
+    #[serde(default)]
+    worker_pids: Vec<u32>,
 }
 
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
@@ -95,11 +100,11 @@ fn stop_pids(pids: &[u32]) {
 }
 
 /// Run `hiveql cluster ACTION`.
-pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeArg) -> ExitCode {
+pub async fn run(action: ClusterAction, datanodes: usize, workers: usize, port: u16, home: HomeArg) -> ExitCode {
     let home_dir = home.dir();
     let root = home_dir.join("cluster");
     match action {
-        ClusterAction::Start => match start(&home_dir, &root, datanodes, port).await {
+        ClusterAction::Start => match start(&home_dir, &root, datanodes, workers, port).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("Error: cluster: {e}");
@@ -110,7 +115,9 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
             let Some(state) = read_state(&root) else {
                 return fail(format!("no cluster is running in {}", root.display()));
             };
-            let mut pids = state.datanode_pids.clone();
+            let mut pids = state.worker_pids.clone();
+            pids.extend(state.scheduler.iter().map(|(_, pid)| *pid));
+            pids.extend(state.datanode_pids.iter().copied());
             pids.push(state.namenode_pid);
             stop_pids(&pids);
             if let Err(e) = std::fs::remove_file(state_path(&root)) {
@@ -128,6 +135,12 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
             println!("namenode dfs://{} (pid {}): {}", state.namenode, state.namenode_pid, up(state.namenode_pid));
             for (i, p) in state.datanode_pids.iter().enumerate() {
                 println!("datanode {i} (pid {p}): {}", up(*p));
+            }
+            if let Some((addr, pid)) = &state.scheduler {
+                println!("scheduler {addr} (pid {pid}): {}", up(*pid));
+            }
+            for (i, p) in state.worker_pids.iter().enumerate() {
+                println!("worker {i} (pid {p}): {}", up(*p));
             }
             let arg = NamenodeArg { namenode: Some(state.namenode.clone()), home };
             let report = match conf::connect(&arg, &[]) {
@@ -163,7 +176,7 @@ pub async fn run(action: ClusterAction, datanodes: usize, port: u16, home: HomeA
     }
 }
 
-async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<()> {
+async fn start(home: &Path, root: &Path, datanodes: usize, workers: usize, port: u16) -> Result<()> {
     if let Some(state) = read_state(root)
         && alive(state.namenode_pid)
     {
@@ -219,16 +232,62 @@ async fn start(home: &Path, root: &Path, datanodes: usize, port: u16) -> Result<
             }
         }
     }
-    let state = ClusterState { namenode: addr.clone(), namenode_pid: nn_pid, datanode_pids: pids };
+    let mut state = ClusterState {
+        namenode: addr.clone(),
+        namenode_pid: nn_pid,
+        datanode_pids: pids,
+        scheduler: None,
+        worker_pids: Vec::new(),
+    };
+    if workers > 0
+        && let Err(e) = start_query_roles(&mut state, &logs, &h, workers)
+    {
+        let mut all = state.worker_pids.clone();
+        all.extend(state.scheduler.iter().map(|(_, p)| *p));
+        all.extend(state.datanode_pids.iter().copied());
+        all.push(nn_pid);
+        stop_pids(&all);
+        return Err(e);
+    }
     let json = serde_json::to_vec_pretty(&state).map_err(|e| CliError::io("the cluster state", e.into()))?;
     std::fs::write(state_path(root), json).map_err(|e| CliError::io(state_path(root).display(), e))?;
     conf::set(home, conf::DEFAULT_FS, &format!("dfs://{addr}")).map_err(|e| CliError::io(conf::FILE, e))?;
     println!("started a namenode at dfs://{addr} and {datanodes} datanodes");
+    if let Some((sched, _)) = &state.scheduler {
+        conf::set(home, hiveql_engine::dist::CLUSTER, sched).map_err(|e| CliError::io(conf::FILE, e))?;
+        println!("started a query scheduler at {sched} and {workers} workers; queries run there");
+    }
     println!("data and logs: {}", root.display());
     println!("{} in {} now points at it; try:", conf::DEFAULT_FS, home.join(conf::FILE).display());
     println!("  hiveql dfs -ls /");
     println!("  hiveql dfsadmin -report");
     println!("  hiveql -e \"CREATE TABLE t (x INT) LOCATION 'dfs://{addr}/t'\"");
     println!("stop it with: hiveql cluster stop");
+    Ok(())
+}
+
+/// Start the query scheduler (on any free port) and `workers` workers.
+fn start_query_roles(state: &mut ClusterState, logs: &Path, home: &str, workers: usize) -> Result<()> {
+    let log = logs.join("scheduler.log");
+    let args: Vec<String> = vec!["scheduler".into(), "--port".into(), "0".into()];
+    let pid = spawn(&args, &log)?;
+    let addr =
+        wait_for_line(&log, "scheduler listening on ", pid).map_err(|e| CliError::Setup(format!("scheduler: {e}")))?;
+    state.scheduler = Some((addr.clone(), pid));
+    for i in 0..workers {
+        let log = logs.join(format!("worker{i}.log"));
+        let args: Vec<String> = vec![
+            "worker".into(),
+            "--scheduler".into(),
+            addr.clone(),
+            "--port".into(),
+            "0".into(),
+            "--home".into(),
+            home.to_string(),
+        ];
+        let pid = spawn(&args, &log)?;
+        state.worker_pids.push(pid);
+        wait_for_line(&log, "worker listening on ", pid).map_err(|e| CliError::Setup(format!("worker {i}: {e}")))?;
+    }
     Ok(())
 }

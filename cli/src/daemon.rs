@@ -30,6 +30,24 @@ fn fail(msg: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(1)
 }
 
+/// `port`, or for 0 the first of `count` consecutive free ports on `bind`
+/// (Ballista takes its ports by number, so they are found here; another
+/// process could take one in between, and then the role fails to start).
+fn free_ports(bind: &str, port: u16, count: u16) -> std::io::Result<u16> {
+    if port != 0 {
+        return Ok(port);
+    }
+    for _ in 0..100 {
+        let first = std::net::TcpListener::bind((bind, 0))?.local_addr()?.port();
+        let rest_free =
+            (1..count).all(|k| first.checked_add(k).is_some_and(|p| std::net::TcpListener::bind((bind, p)).is_ok()));
+        if rest_free {
+            return Ok(first);
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AddrInUse, "no free consecutive ports"))
+}
+
 /// Run until the daemon's server task ends (it runs until the process is killed).
 async fn wait(server: tokio::task::JoinHandle<()>, role: &str) -> ExitCode {
     match server.await {
@@ -46,8 +64,8 @@ pub async fn run(role: Role) -> ExitCode {
                 Ok(a) => a,
                 Err(e) => return fail(format!("--bind/--port: {e}")),
             };
-            announce(&format!("scheduler listening on {addr}"));
-            match hiveql_engine::dist::scheduler::run(addr).await {
+            let listening = |addr| announce(&format!("scheduler listening on {addr}"));
+            match hiveql_engine::dist::scheduler::run(addr, listening).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }
@@ -56,6 +74,10 @@ pub async fn run(role: Role) -> ExitCode {
             let Some((host, sport)) = scheduler.rsplit_once(':').and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
             else {
                 return fail(format!("--scheduler {scheduler}: expected HOST:PORT"));
+            };
+            let port = match free_ports(&bind, port, 2) {
+                Ok(p) => p,
+                Err(e) => return fail(format!("--bind/--port: {e}")),
             };
             let opts = hiveql_engine::dist::worker::WorkerOptions {
                 scheduler_host: host.to_string(),

@@ -75,7 +75,9 @@ async fn async_main(mut args: Args) -> ExitCode {
             }
             Role::Dfsadmin { namenode, command } => admin::dfsadmin(namenode, &command).await,
             Role::Fsck { namenode, command } => admin::fsck(namenode, &command).await,
-            Role::Cluster { action, datanodes, port, home } => cluster::run(action, datanodes, port, home).await,
+            Role::Cluster { action, datanodes, workers, port, home } => {
+                cluster::run(action, datanodes, workers, port, home).await
+            }
         };
     }
     let mut runner = match runner::Runner::new(&args) {

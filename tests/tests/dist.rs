@@ -138,3 +138,50 @@ async fn queries_on_a_cluster_answer_as_in_process() {
     s.execute("SET hiveql.cluster=").await.unwrap();
     assert_eq!(rows(&mut s, queries[1]).await, local[1]);
 }
+
+fn hiveql(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(hiveql_bin()).env("HIVEQL_HOME", home).args(args).output().expect("run hiveql")
+}
+
+#[test]
+fn cluster_start_runs_a_scheduler_and_workers_that_sessions_use() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let nn_port = free_port().to_string();
+    let start = hiveql(h, &["cluster", "start", "--datanodes", "1", "--workers", "2", "--port", &nn_port]);
+    let out = String::from_utf8_lossy(&start.stdout).to_string();
+    assert!(start.status.success(), "{out}{}", String::from_utf8_lossy(&start.stderr));
+    assert!(out.contains("started a query scheduler at 127.0.0.1:"), "{out}");
+    let conf = std::fs::read_to_string(h.join("hiveql.conf")).unwrap();
+    assert!(conf.contains("hiveql.cluster=127.0.0.1:"), "{conf}");
+
+    let status = hiveql(h, &["cluster", "status"]);
+    let text = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(text.contains("scheduler 127.0.0.1:") && text.contains("worker 1 (pid"), "{text}");
+    assert!(!text.contains("NOT RUNNING"), "{text}");
+
+    let sales = data_dir().join("sales");
+    let ddl = format!(
+        "CREATE EXTERNAL TABLE sales (id INT, region STRING, amount DECIMAL(10,2), sold_on DATE) \
+         ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION '{}' TBLPROPERTIES ('skip.header.line.count'='1')",
+        sales.display()
+    );
+    let q = "SELECT region, count(*), sum(amount) FROM sales GROUP BY region ORDER BY region";
+    let created = hiveql(h, &["--hiveconf", "hiveql.cluster=", "-e", &ddl]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let local = hiveql(h, &["--silent", "--hiveconf", "hiveql.cluster=", "-e", q]);
+    let on_cluster = hiveql(h, &["--silent", "-e", q]);
+    assert!(on_cluster.status.success(), "{}", String::from_utf8_lossy(&on_cluster.stderr));
+    assert_eq!(String::from_utf8_lossy(&on_cluster.stdout), String::from_utf8_lossy(&local.stdout));
+
+    let stop = hiveql(h, &["cluster", "stop"]);
+    assert!(stop.status.success());
+    // the configured scheduler is gone: the session says which one it could not reach
+    let after = hiveql(h, &["--silent", "-e", q]);
+    assert!(!after.status.success());
+    assert!(
+        String::from_utf8_lossy(&after.stderr).contains("cluster 127.0.0.1:"),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+}

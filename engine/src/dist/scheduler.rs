@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 
 use super::codec::HiveCodec;
 
@@ -39,10 +40,24 @@ pub fn config(addr: SocketAddr) -> SchedulerConfig {
     }
 }
 
-/// Run the scheduler on `addr` until the process ends.
-pub async fn run(addr: SocketAddr) -> Result<(), SchedulerError> {
+/// Run the scheduler on `addr` (port 0: any free port) until the process
+/// ends; `listening` is told the address once it accepts connections.
+pub async fn run(addr: SocketAddr, listening: impl FnOnce(SocketAddr)) -> Result<(), SchedulerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| SchedulerError::Ballista { addr, source: ballista_core::error::BallistaError::from(e) })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| SchedulerError::Ballista { addr, source: ballista_core::error::BallistaError::from(e) })?;
     let config = config(addr);
     let wrap = |source| SchedulerError::Ballista { addr, source };
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(wrap)?;
-    ballista_scheduler::scheduler_process::start_server(cluster, addr, Arc::new(config)).await.map_err(wrap)
+    let scheduler = ballista_scheduler::scheduler_process::create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(
+        cluster,
+        Arc::new(config),
+    )
+    .await
+    .map_err(wrap)?;
+    listening(addr);
+    ballista_scheduler::scheduler_process::start_grpc_service_with_listener(listener, scheduler).await.map_err(wrap)
 }

@@ -62,6 +62,8 @@ pub async fn run(opts: WorkerOptions) -> Result<(), WorkerError> {
         grpc_port: opts.port.wrapping_add(1),
         scheduler_host: opts.scheduler_host.clone(),
         scheduler_port: opts.scheduler_port,
+        // a worker started with its scheduler waits for it
+        scheduler_connect_timeout_seconds: 20,
         vcores: opts.slots,
         work_dir: opts.work_dir.as_ref().map(|d| d.display().to_string()),
         memory_pool_size: opts.memory,
