@@ -320,8 +320,14 @@ impl Session {
                 let state = self.state();
                 let plan = rewrite::plan_query(&state, *q).await?;
                 if let Some(cluster) = crate::dist::client::cluster_of(&state) {
+                    let state = crate::dist::client::planning_state(&state);
                     let physical = state.create_physical_plan(&plan).await?;
-                    return Ok(StatementOutput::Rows(crate::dist::client::execute(&cluster, &state, physical).await?));
+                    let rows = if crate::dist::client::reads_files(&physical) {
+                        crate::dist::client::execute(&cluster, &state, physical).await?
+                    } else {
+                        datafusion::physical_plan::execute_stream(physical, state.task_ctx())?
+                    };
+                    return Ok(StatementOutput::Rows(rows));
                 }
                 Ok(StatementOutput::Rows(DataFrame::new(state, plan).execute_stream().await?))
             }
@@ -332,8 +338,30 @@ impl Session {
                     notes.take();
                 }
                 let plan = rewrite::plan_query(&state, *query).await?;
+                let cluster = crate::dist::client::cluster_of(&state);
+                let state = if cluster.is_some() { crate::dist::client::planning_state(&state) } else { state };
+                let stages = match &cluster {
+                    Some(_) if !analyze => {
+                        let physical = state.create_physical_plan(&plan).await?;
+                        crate::dist::stages::describe(physical, state.config_options())?
+                    }
+                    _ => Vec::new(),
+                };
                 let df = DataFrame::new(state, plan).explain(verbose, analyze)?;
                 let mut batches = df.collect().await?;
+                // On a cluster: the stages the scheduler cuts the plan into.
+                if let (Some(schema), Some(cluster)) = (batches.first().map(|b| b.schema()), &cluster)
+                    && !stages.is_empty()
+                {
+                    let kinds: StringArray =
+                        stages.iter().map(|s| Some(format!("stage {} on {cluster}", s.id))).collect();
+                    let lines: StringArray =
+                        stages.iter().map(|s| Some(format!("{}\n{}", s.summary, s.plan))).collect();
+                    batches.push(
+                        RecordBatch::try_new(schema, vec![Arc::new(kinds), Arc::new(lines)])
+                            .map_err(datafusion::error::DataFusionError::from)?,
+                    );
+                }
                 // What pruning and the bucket rules chose, after the plan.
                 let notes = notes.map(|n| n.take()).unwrap_or_default();
                 if let Some(schema) = batches.first().map(|b| b.schema())

@@ -2,6 +2,9 @@
 //! binary and the test data are, and a sqllogictest connection that runs
 //! `.slt` files against a real session on a fresh `HIVEQL_HOME`.
 
+pub mod cluster;
+pub mod slt;
+
 use std::path::PathBuf;
 
 use async_trait::async_trait;
@@ -71,12 +74,17 @@ pub struct HiveDb {
 
 impl HiveDb {
     pub fn new() -> Result<HiveDb, HiveError> {
+        Self::with_hiveconf(Vec::new())
+    }
+
+    /// A connection whose session starts with these `--hiveconf` settings.
+    pub fn with_hiveconf(hiveconf: Vec<(String, String)>) -> Result<HiveDb, HiveError> {
         let home = tempfile::tempdir().expect("temp dir");
         let tmp = home.path().join("tmp");
         std::fs::create_dir_all(&tmp).expect("scratch dir");
         let session = Session::open(SessionOptions {
             home: home.path().to_path_buf(),
-            hiveconf: vec![],
+            hiveconf,
             hivevar: vec![
                 ("DATA".into(), data_dir().display().to_string()),
                 ("TMP".into(), tmp.display().to_string()),
@@ -107,6 +115,10 @@ impl sqllogictest::AsyncDB for HiveDb {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, HiveError> {
+        // SLT_ECHO=1: each statement on stderr before it runs (which one hangs?)
+        if std::env::var_os("SLT_ECHO").is_some() {
+            eprintln!("{sql}");
+        }
         match self.session.execute(sql.trim().trim_end_matches(';')).await? {
             StatementOutput::Done(_) => Ok(DBOutput::StatementComplete(0)),
             StatementOutput::Rows(stream) => {

@@ -2,53 +2,12 @@
 //! processes on loopback ports; a session sends its plans there with
 //! `SET hiveql.cluster=HOST:PORT` and must get the rows it gets in-process.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hiveql_engine::{Session, SessionOptions};
+use hiveql_tests::cluster::{LocalCluster, free_port};
 use hiveql_tests::{data_dir, format_rows, hiveql_bin};
-
-/// A daemon process, killed when dropped.
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Two free ports in a row (a worker takes `port` and `port + 1`).
-fn free_port_pair() -> u16 {
-    loop {
-        let p = free_port();
-        if p < u16::MAX && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
-            return p;
-        }
-    }
-}
-
-/// Start a role and wait for its address line.
-fn start(home: &std::path::Path, args: &[String]) -> Daemon {
-    let mut child = Command::new(hiveql_bin())
-        .args(args)
-        .env("HIVEQL_HOME", home)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start hiveql");
-    let out = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(out).read_line(&mut line).unwrap();
-    assert!(line.contains("listening on"), "{args:?}: {line}");
-    Daemon(child)
-}
 
 async fn rows(s: &mut Session, sql: &str) -> Vec<String> {
     let batches = s.execute_collect(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -62,26 +21,8 @@ async fn rows(s: &mut Session, sql: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queries_on_a_cluster_answer_as_in_process() {
     let home = tempfile::tempdir().unwrap();
-    let sport = free_port();
-    let scheduler = start(home.path(), &["scheduler".into(), "--port".into(), sport.to_string()]);
-    let cluster = format!("127.0.0.1:{sport}");
-    let mut workers = Vec::new();
-    for _ in 0..2 {
-        let port = free_port_pair();
-        workers.push(start(
-            home.path(),
-            &[
-                "worker".into(),
-                "--scheduler".into(),
-                cluster.clone(),
-                "--port".into(),
-                port.to_string(),
-                "--slots".into(),
-                "2".into(),
-            ],
-        ));
-    }
-
+    let cluster = LocalCluster::start(home.path(), 2, 2);
+    let addr = cluster.addr.clone();
     let mut s = Session::open(SessionOptions { home: home.path().into(), ..Default::default() }).unwrap();
     let sales = data_dir().join("sales");
     for st in [
@@ -105,38 +46,215 @@ async fn queries_on_a_cluster_answer_as_in_process() {
         "SELECT region, id, rank() OVER (PARTITION BY region ORDER BY amount DESC) FROM sales_pq",
         "SELECT upper(region), concat(region, '-', CAST(id AS STRING)), 7.0 / 2 FROM sales ORDER BY id LIMIT 3",
         "SELECT region, count(DISTINCT id) FROM sales GROUP BY region WITH ROLLUP ORDER BY region",
+        // functions only hiveql has: the scheduler and the workers must know them
+        "SELECT id, amount / 3, amount % 7, unix_timestamp(concat(CAST(sold_on AS STRING), ' 10:00:00')) FROM sales",
     ];
     let mut local = Vec::new();
     for q in queries {
         local.push(rows(&mut s, q).await);
     }
-    s.execute(&format!("SET hiveql.cluster={cluster}")).await.unwrap();
-    // the workers register within a few seconds of starting
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        match s.execute_collect("SELECT count(*) FROM sales").await {
-            Ok(_) => break,
-            Err(e) if Instant::now() < deadline => {
-                eprintln!("cluster not ready: {e}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-            Err(e) => panic!("cluster never answered: {e}"),
-        }
-    }
+    cluster.wait_ready().await;
+    s.execute(&format!("SET hiveql.cluster={addr}")).await.unwrap();
     for (q, want) in queries.iter().zip(&local) {
         assert!(!want.is_empty(), "{q} returned nothing in-process");
         assert_eq!(&rows(&mut s, q).await, want, "{q}");
     }
+    // EXPLAIN shows the stages: a map stage scanning the file, hashing on
+    // the group key; a reduce stage reading its shuffle output
+    let explain = s.execute_collect(queries[1].replace("SELECT", "EXPLAIN SELECT").as_str()).await.unwrap();
+    let text = format_rows(&explain, " | ").join("\n");
+    assert!(text.contains(&format!("stage 1 on {addr}")), "{text}");
+    assert!(text.contains("reads hive-text scan of 1 file (1 split) under file:///"), "{text}");
+    assert!(text.contains("writes hash [region@0] into"), "{text}");
+    assert!(text.contains("reads stage 1 (shuffle"), "{text}");
+    assert!(text.contains("returns 1 partition to the client"), "{text}");
+    // the session's settings reach the plan and the workers: the shuffle
+    // partition count, the session time zone the functions use
+    s.execute("SET datafusion.execution.target_partitions=3").await.unwrap();
+    let explain = s.execute_collect(queries[1].replace("SELECT", "EXPLAIN SELECT").as_str()).await.unwrap();
+    let text = format_rows(&explain, " | ").join("\n");
+    assert!(text.contains("into 3 partitions"), "{text}");
+    let zoned = "SELECT id, from_unixtime(id * 86399), unix_timestamp(concat('2024-03-10 0', CAST(id % 10 AS STRING), ':30:00')) FROM sales ORDER BY id";
+    for zone in ["Asia/Kolkata", "America/Los_Angeles"] {
+        s.execute(&format!("SET hive.local.time.zone={zone}")).await.unwrap();
+        let there = rows(&mut s, zoned).await;
+        s.execute("SET hiveql.cluster=").await.unwrap();
+        assert_eq!(there, rows(&mut s, zoned).await, "{zone}");
+        s.execute(&format!("SET hiveql.cluster={addr}")).await.unwrap();
+    }
     // the scheduler gone: a clear error naming it, within seconds
-    drop(workers);
-    drop(scheduler);
+    drop(cluster);
     let started = Instant::now();
     let err = s.execute_collect(queries[1]).await.expect_err("no scheduler, no answer").to_string();
-    assert!(err.contains(&format!("cluster {cluster}")), "{err}");
+    assert!(err.contains(&format!("cluster {addr}")), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
     // an empty setting runs in-process again
     s.execute("SET hiveql.cluster=").await.unwrap();
     assert_eq!(rows(&mut s, queries[1]).await, local[1]);
+}
+
+/// The data files in a table's directory (not the hidden ones).
+fn data_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| !n.starts_with('.') && !n.starts_with('_'))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_on_a_cluster_are_written_by_its_tasks_and_published_once() {
+    let home = tempfile::tempdir().unwrap();
+    let cluster = LocalCluster::start(home.path(), 2, 2);
+    cluster.wait_ready().await;
+    let mut s = Session::open(SessionOptions {
+        home: home.path().into(),
+        hiveconf: vec![("hiveql.cluster".into(), cluster.addr.clone())],
+        ..Default::default()
+    })
+    .unwrap();
+    let out = home.path().join("out");
+    for st in [
+        format!(
+            "CREATE EXTERNAL TABLE sales (id INT, region STRING, amount DECIMAL(10,2), sold_on DATE) \
+             ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION '{}' TBLPROPERTIES ('skip.header.line.count'='1')",
+            data_dir().join("sales").display()
+        ),
+        "CREATE TABLE by_region AS SELECT region, count(*) AS n, sum(amount) AS total FROM sales GROUP BY region"
+            .into(),
+        "CREATE TABLE sales_pq STORED AS PARQUET AS SELECT * FROM sales".into(),
+        "INSERT INTO by_region SELECT region, count(*), sum(amount) FROM sales_pq GROUP BY region".into(),
+        format!("INSERT OVERWRITE DIRECTORY '{}' SELECT id, region FROM sales WHERE amount > 15", out.display()),
+    ] {
+        let done = s.execute(&st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
+        // the workers wrote the files, not this process
+        if let hiveql_engine::StatementOutput::Done(Some(msg)) = done {
+            assert!(msg.ends_with(&format!("by the tasks of cluster {}", cluster.addr)), "{st}: {msg}");
+        } else {
+            assert!(st.starts_with("CREATE EXTERNAL"), "{st}: no message");
+        }
+    }
+    let on_cluster = [
+        rows(&mut s, "SELECT * FROM by_region").await,
+        rows(&mut s, "SELECT * FROM sales_pq").await,
+        rows(&mut s, "SELECT count(*) FROM by_region").await,
+    ];
+    // the same rows as the sources in-process; each row written once
+    s.execute("SET hiveql.cluster=").await.unwrap();
+    let mut twice = rows(&mut s, "SELECT region, count(*), sum(amount) FROM sales GROUP BY region").await;
+    twice.extend(twice.clone());
+    twice.sort();
+    assert_eq!(on_cluster[0], twice);
+    assert_eq!(on_cluster[1], rows(&mut s, "SELECT * FROM sales").await);
+    // Hive's file names, the second INSERT's next to the first's; no
+    // staging directory left behind
+    let wh = home.path().join("warehouse");
+    let files = data_files(&wh.join("by_region"));
+    assert!(files.iter().all(|f| f.starts_with("0000")), "{files:?}");
+    assert!(files.iter().any(|f| f.ends_with("_copy_1")) || files.len() >= 2, "{files:?}");
+    for dir in [wh.join("by_region"), wh.join("sales_pq"), out.clone()] {
+        let hidden: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".hive-staging"))
+            .collect();
+        assert!(hidden.is_empty(), "{}: {hidden:?}", dir.display());
+    }
+    let text: String = data_files(&out).iter().map(|f| std::fs::read_to_string(out.join(f)).unwrap()).collect();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    let want: Vec<String> = rows(&mut s, "SELECT id, region FROM sales WHERE amount > 15").await;
+    let want: Vec<String> = want.iter().map(|r| r.replace('|', "\u{1}")).collect();
+    assert_eq!(lines, want);
+}
+
+/// A text table of `files` files of `lines` lines each (`k,v,text`) in
+/// `dir`, large enough that a scan of it takes a while in a debug build.
+fn write_big_table(dir: &std::path::Path, files: usize, lines: usize) {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).unwrap();
+    for f in 0..files {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("part-{f}"))).unwrap());
+        for i in 0..lines {
+            let k = f * lines + i;
+            writeln!(out, "{k},{},row {k} of a table that takes a while to scan", k % 1000).unwrap();
+        }
+    }
+}
+
+async fn big_table_session(home: &std::path::Path, data: &std::path::Path) -> Session {
+    let mut s = Session::open(SessionOptions { home: home.into(), ..Default::default() }).unwrap();
+    let ddl = format!(
+        "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
+         LOCATION '{}'",
+        data.display()
+    );
+    s.execute(&ddl).await.unwrap();
+    s
+}
+
+const BIG_QUERY: &str = "SELECT v % 7, count(*), sum(k), max(t) FROM big GROUP BY v % 7 ORDER BY 1";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_query_costs_a_retry_not_the_query() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("big");
+    write_big_table(&data, 4, 500_000);
+    let mut s = big_table_session(home.path(), &data).await;
+    let want = rows(&mut s, BIG_QUERY).await;
+    let mut cluster = LocalCluster::start(home.path(), 2, 1);
+    cluster.wait_ready().await;
+    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    let started = Instant::now();
+    let query = tokio::spawn(async move {
+        let got = rows(&mut s, BIG_QUERY).await;
+        (got, s)
+    });
+    // kill -9 one worker while the map tasks run (some of its map outputs
+    // may be done already: they are lost with it and computed again)
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    cluster.workers[0].kill();
+    let (got, _s) = tokio::time::timeout(Duration::from_secs(90), query).await.expect("the query hung").unwrap();
+    assert_eq!(got, want);
+    eprintln!("answered in {:?} with a worker killed", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_workers_lost_fails_the_query_in_bounded_time() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("big");
+    write_big_table(&data, 4, 500_000);
+    let mut s = big_table_session(home.path(), &data).await;
+    let mut cluster = LocalCluster::start(home.path(), 2, 1);
+    cluster.wait_ready().await;
+    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    let query = tokio::spawn(async move { s.execute_collect(BIG_QUERY).await.map(|_| ()).map_err(|e| e.to_string()) });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    for w in &mut cluster.workers {
+        w.kill();
+    }
+    let outcome = tokio::time::timeout(Duration::from_secs(60), query).await.expect("the query hung").unwrap();
+    let err = outcome.expect_err("no worker left, no answer");
+    assert!(err.contains(&format!("cluster {}", cluster.addr)), "{err}");
+    eprintln!("failed after {:?}: {err}", started.elapsed());
+    // a new worker registers and the cluster answers again
+    let _worker = LocalCluster::start_worker(home.path(), &cluster.addr, 1);
+    cluster.wait_ready().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_scheduler_takes_queries_and_its_workers_come_back() {
+    let home = tempfile::tempdir().unwrap();
+    let mut cluster = LocalCluster::start(home.path(), 2, 1);
+    cluster.wait_ready().await;
+    cluster.restart_scheduler(home.path());
+    // the workers' heartbeats reach the new scheduler, which takes them on
+    let started = Instant::now();
+    cluster.wait_ready().await;
+    eprintln!("answering again {:?} after the restart", started.elapsed());
 }
 
 fn hiveql(home: &std::path::Path, args: &[&str]) -> std::process::Output {

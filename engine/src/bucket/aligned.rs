@@ -35,6 +35,16 @@ impl BucketAlignedExec {
             PlanProperties::clone(input.properties()).with_partitioning(Partitioning::Hash(keys.clone(), partitions));
         BucketAlignedExec { input, table, keys, properties: Arc::new(properties) }
     }
+
+    /// The table whose buckets the partitions are.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// The hash keys the partitions are declared partitioned on.
+    pub fn keys(&self) -> &[Arc<dyn PhysicalExpr>] {
+        &self.keys
+    }
 }
 
 impl DisplayAs for BucketAlignedExec {

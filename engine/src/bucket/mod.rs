@@ -309,9 +309,19 @@ impl BucketNumber {
     }
 }
 
+impl BucketNumber {
+    /// The name plans call it by.
+    pub const NAME: &'static str = "__hive_bucket";
+
+    /// The hash version and the bucket count, as a plan codec ships them.
+    pub fn parameters(&self) -> (BucketingVersion, u32) {
+        (self.version, self.buckets)
+    }
+}
+
 impl ScalarUDFImpl for BucketNumber {
     fn name(&self) -> &str {
-        "__hive_bucket"
+        Self::NAME
     }
     fn signature(&self) -> &Signature {
         &self.signature

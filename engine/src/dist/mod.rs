@@ -5,6 +5,7 @@
 //!   codec and static (non-adaptive) planning;
 //! - [`worker`]: `hiveql worker`, Ballista's executor with hiveql's
 //!   functions, codec and object stores (`dfs://` with the home's secret);
+//! - [`stages`]: the stage DAG of a plan, for `EXPLAIN` on a cluster;
 //! - [`client`]: a session's query run on a cluster: the client plans it
 //!   physically (it has the metastore and lists the files) and hands the
 //!   plan to the scheduler, which cuts it into stages at shuffle
@@ -13,16 +14,27 @@
 pub mod client;
 pub mod codec;
 pub mod scheduler;
+pub mod stages;
 pub mod worker;
 
 use std::sync::Arc;
 
 use ballista_core::extension::SessionConfigExt;
-use datafusion::prelude::SessionConfig;
+use datafusion::execution::SessionState;
+use datafusion::prelude::{SessionConfig, SessionContext};
 
 /// The setting naming the scheduler (`HOST:PORT`) a session runs its
 /// queries on; empty runs them in-process.
 pub const CLUSTER: &str = "hiveql.cluster";
+
+/// The session state the scheduler decodes and plans jobs with:
+/// Ballista's, with hiveql's functions (plans name them; without them the
+/// scheduler cannot read a plan that calls one).
+pub fn session_state(config: SessionConfig) -> datafusion::common::Result<SessionState> {
+    let ctx = SessionContext::new_with_state(ballista_core::utils::default_session_builder(config)?);
+    crate::functions::register(&ctx);
+    Ok(ctx.state())
+}
 
 /// The session configuration the scheduler and workers build each job's
 /// session from: Ballista's, with hiveql's settings (so a session's `SET

@@ -25,6 +25,9 @@ pub enum SchedulerError {
     },
 }
 
+/// Seconds without a heartbeat after which a worker is taken for lost.
+pub const LOST_WORKER_SECONDS: u64 = 8;
+
 /// The scheduler's configuration for listening on `addr`.
 pub fn config(addr: SocketAddr) -> SchedulerConfig {
     SchedulerConfig {
@@ -33,9 +36,15 @@ pub fn config(addr: SocketAddr) -> SchedulerConfig {
         bind_port: addr.port(),
         override_physical_codec: Some(Arc::new(HiveCodec::default())),
         override_config_producer: Some(Arc::new(super::session_config)),
+        override_session_builder: Some(Arc::new(super::session_state)),
         // a query fails at once when no worker is left, instead of waiting
         // minutes for one to register
         no_executors_grace_period_seconds: 10,
+        // a worker that stops sending heartbeats (every
+        // [`super::worker::HEARTBEAT_SECONDS`]) is taken for lost after
+        // this long, and its tasks and map outputs are run again on others
+        executor_timeout_seconds: LOST_WORKER_SECONDS,
+        expire_dead_executor_interval_seconds: 1,
         ..Default::default()
     }
 }

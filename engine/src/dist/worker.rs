@@ -13,6 +13,10 @@ use datafusion::prelude::SessionContext;
 
 use super::codec::HiveCodec;
 
+/// Seconds between a worker's heartbeats to the scheduler (Ballista's
+/// default, 60, would let a lost worker go unnoticed for minutes).
+pub const HEARTBEAT_SECONDS: u64 = 2;
+
 /// How to run a worker.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -65,6 +69,7 @@ pub async fn run(opts: WorkerOptions) -> Result<(), WorkerError> {
         // a worker started with its scheduler waits for it
         scheduler_connect_timeout_seconds: 20,
         vcores: opts.slots,
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         work_dir: opts.work_dir.as_ref().map(|d| d.display().to_string()),
         memory_pool_size: opts.memory,
         override_physical_codec: Some(Arc::new(HiveCodec::default())),

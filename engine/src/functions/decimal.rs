@@ -109,11 +109,11 @@ pub fn plan(l: Expr, lt: &DataType, op: Operator, r: Expr, rt: &DataType) -> Opt
 /// The function computing `op` on two DECIMAL(p,s) in Hive's result type.
 pub fn udf(op: Operator) -> ScalarUDF {
     let name = match op {
-        Operator::Plus => "hive_decimal_plus",
-        Operator::Minus => "hive_decimal_minus",
-        Operator::Multiply => "hive_decimal_multiply",
-        Operator::Divide => "hive_decimal_divide",
-        _ => "hive_decimal_modulo",
+        Operator::Plus => "__hive_decimal_plus",
+        Operator::Minus => "__hive_decimal_minus",
+        Operator::Multiply => "__hive_decimal_multiply",
+        Operator::Divide => "__hive_decimal_divide",
+        _ => "__hive_decimal_modulo",
     };
     ScalarUDF::from(DecimalArith { name, op, signature: Signature::any(2, Volatility::Immutable) })
 }

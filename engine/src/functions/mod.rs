@@ -59,6 +59,11 @@ pub fn register(ctx: &datafusion::prelude::SessionContext) {
         ctx.register_udf(f);
     }
     ctx.register_udf(div::udf());
+    // internal, but named in plans a worker or scheduler decodes
+    use datafusion::logical_expr::Operator;
+    for op in [Operator::Plus, Operator::Minus, Operator::Multiply, Operator::Divide, Operator::Modulo] {
+        ctx.register_udf(decimal::udf(op));
+    }
     for f in aggregate::functions() {
         ctx.register_udaf(f);
     }

@@ -6,6 +6,13 @@
 //! [`IntResult`] wraps DataFusion's function under the same name and casts
 //! its results to Int32; everything else (frames, bounded execution,
 //! limit pushdown) is the wrapped function's.
+//!
+//! [`SkipNulls`] is `first_value(x, true)` / `last_value(x, true)`, Hive's
+//! skip-NULLs argument, as functions of their own
+//! (`__hive_first_value_skip_nulls`): DataFusion's `IGNORE NULLS` flag on
+//! a window function call is lost when a plan is sent to a worker
+//! (datafusion-proto 55 writes `ignore_nulls: false` for every window
+//! UDF), a function name is not.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -125,11 +132,75 @@ impl PartitionEvaluator for IntEvaluator {
     }
 }
 
-/// Hive's versions of DataFusion's ranking functions.
+/// A window function that skips NULLs (as with `IGNORE NULLS`).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct SkipNulls {
+    inner: Arc<WindowUDF>,
+    name: String,
+}
+
+impl SkipNulls {
+    /// `inner`, skipping NULLs, named [`SkipNulls::name_of`] `inner`'s name.
+    pub fn udwf(inner: Arc<WindowUDF>) -> WindowUDF {
+        let name = Self::name_of(inner.name());
+        WindowUDF::new_from_impl(SkipNulls { inner, name })
+    }
+
+    /// The name of the NULL-skipping version of the window function `name`.
+    pub fn name_of(name: &str) -> String {
+        format!("__hive_{name}_skip_nulls")
+    }
+}
+
+impl WindowUDFImpl for SkipNulls {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn expressions(&self, expr_args: ExpressionArgs) -> Vec<Arc<dyn PhysicalExpr>> {
+        self.inner.expressions(expr_args)
+    }
+
+    fn partition_evaluator(&self, args: PartitionEvaluatorArgs) -> Result<Box<dyn PartitionEvaluator>> {
+        let args = PartitionEvaluatorArgs::new(args.input_exprs(), args.input_fields(), args.is_reversed(), true);
+        self.inner.partition_evaluator_factory(args)
+    }
+
+    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        self.inner.field(field_args)
+    }
+
+    fn sort_options(&self) -> Option<datafusion::arrow::compute::SortOptions> {
+        self.inner.sort_options()
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.inner.coerce_types(arg_types)
+    }
+
+    fn reverse_expr(&self) -> ReversedUDWF {
+        match self.inner.reverse_expr() {
+            ReversedUDWF::Reversed(f) => ReversedUDWF::Reversed(Arc::new(SkipNulls::udwf(f))),
+            other => other,
+        }
+    }
+
+    fn limit_effect(&self, args: &[Arc<dyn PhysicalExpr>]) -> LimitEffect {
+        self.inner.inner().limit_effect(args)
+    }
+}
+
+/// Hive's versions of DataFusion's ranking functions, and the
+/// NULL-skipping `first_value` and `last_value`.
 pub fn functions() -> Vec<WindowUDF> {
-    use datafusion::functions_window::{ntile, rank, row_number};
-    [row_number::row_number_udwf(), rank::rank_udwf(), rank::dense_rank_udwf(), ntile::ntile_udwf()]
+    use datafusion::functions_window::{nth_value, ntile, rank, row_number};
+    let ranking = [row_number::row_number_udwf(), rank::rank_udwf(), rank::dense_rank_udwf(), ntile::ntile_udwf()]
         .into_iter()
-        .map(IntResult::udwf)
-        .collect()
+        .map(IntResult::udwf);
+    let skipping = [nth_value::first_value_udwf(), nth_value::last_value_udwf()].into_iter().map(SkipNulls::udwf);
+    ranking.chain(skipping).collect()
 }

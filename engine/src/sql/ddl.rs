@@ -345,7 +345,12 @@ impl Session {
             writer::delete_data(store.as_ref(), &location).await?;
             return Err(e.into());
         }
-        Ok(StatementOutput::Done(Some(format!("{} rows written to {}", result.rows, table.qualified_name()))))
+        Ok(StatementOutput::Done(Some(format!(
+            "{} rows written to {}{}",
+            result.rows,
+            table.qualified_name(),
+            result.written_by()
+        ))))
     }
 
     pub(crate) async fn create_view(&mut self, view: CreateView) -> Result<StatementOutput> {

@@ -23,7 +23,7 @@ use crate::partition::spec::KeySpec;
 use crate::serde::TableFormat;
 use crate::session::{Session, StatementOutput};
 use crate::table::listing::list_data_files;
-use crate::table::writer::{self, Destination, PartitionValues, SplitWrite, WriteResult};
+use crate::table::writer::{self, Destination, PartitionValues, SplitWrite, WriteResult, WriteTasks};
 use crate::types::{arrow_type, parse_column_type};
 
 impl Session {
@@ -36,10 +36,24 @@ impl Session {
         overwrite: bool,
     ) -> Result<WriteResult> {
         format.check_writable()?;
-        let state = self.state();
+        let mut state = self.state();
+        if crate::dist::client::cluster_of(&state).is_some() {
+            state = crate::dist::client::planning_state(&state);
+        }
         let physical = state.create_physical_plan(&plan).await?;
         let store = dir.store(self.ctx.runtime_env().as_ref())?;
-        writer::write_plan(self.ctx.task_ctx(), physical, store, dir, format, overwrite).await
+        // On a cluster the tasks of the query's last stage write the files.
+        let tasks = match crate::dist::client::cluster_of(&state) {
+            Some(cluster) if crate::dist::client::reads_files(&physical) => {
+                let addr = cluster.clone();
+                let run: writer::RunPlan = Box::new(move |plan| {
+                    Box::pin(async move { Ok(crate::dist::client::execute(&addr, &state, plan).await?) })
+                });
+                WriteTasks::Remote { cluster, run }
+            }
+            _ => WriteTasks::Local(self.ctx.task_ctx()),
+        };
+        writer::write_plan(tasks, physical, store, dir, format, overwrite).await
     }
 
     pub(crate) async fn insert(&mut self, inserts: Vec<(InsertInto, Box<Query>)>) -> Result<StatementOutput> {
@@ -92,7 +106,7 @@ impl Session {
             let plan = conform_to_table(plan, &table, &target.columns, &[])?;
             if !target.overwrite {
                 let result = self.write_to_location(plan, &dir, &format, false).await?;
-                return Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()));
+                return Ok(format!("{} rows loaded to {}{}", result.rows, table.qualified_name(), result.written_by()));
             }
             let store = dir.store(self.ctx.runtime_env().as_ref())?;
             let fresh = crate::partition::swap::overwrite_target(store.as_ref(), &dir).await?;
@@ -107,7 +121,7 @@ impl Session {
             let mut moved = p.clone();
             moved.storage.location = fresh.text.clone();
             self.swap_partitions(&table, store.as_ref(), vec![moved], &[(p, fresh)]).await?;
-            return Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()));
+            return Ok(format!("{} rows loaded to {}{}", result.rows, table.qualified_name(), result.written_by()));
         }
         let plan = conform_to_table(plan, &table, &target.columns, &[])?;
         let format = TableFormat::of(&table.storage, &table.properties)?;
@@ -116,7 +130,7 @@ impl Session {
         if let Some(p) = partition {
             self.metastore.add_partitions(&table.database, &table.name, &[p], true)?;
         }
-        Ok(format!("{} rows loaded to {}", result.rows, table.qualified_name()))
+        Ok(format!("{} rows loaded to {}{}", result.rows, table.qualified_name(), result.written_by()))
     }
 
     /// The partition spec of an insert, one entry per partition key in order:
@@ -356,7 +370,7 @@ impl Session {
         let plan = super::rewrite::rename_columns(plan, &names)?;
         // The old files are replaced only once the new ones are written.
         let result = self.write_to_location(plan, &dir, &format, true).await?;
-        Ok(format!("{} rows written to {}", result.rows, dir))
+        Ok(format!("{} rows written to {}{}", result.rows, dir, result.written_by()))
     }
 
     pub(crate) async fn load_data(

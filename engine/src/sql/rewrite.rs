@@ -152,6 +152,13 @@ impl VisitorMut for HiveQueryRewriter {
                     *null_treatment = Some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls);
                 }
             }
+            // ... as a function of its own, which survives the trip to a worker
+            if matches!(lower.as_str(), "first_value" | "last_value")
+                && matches!(null_treatment, Some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls))
+            {
+                *null_treatment = None;
+                *name = ObjectName::from(vec![Ident::new(crate::functions::window::SkipNulls::name_of(&lower))]);
+            }
             // coalesce/nvl: a CASE, so the branches get Hive's common type
             // (`coalesce(int_col, 'x')` is a STRING) and only the first
             // non-NULL argument is evaluated

@@ -8,6 +8,7 @@ pub mod provider;
 pub mod split;
 pub mod statistics;
 pub mod text_source;
+pub mod write_task;
 pub mod writer;
 
 pub use provider::HiveTableProvider;

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-use datafusion::execution::TaskContext;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::parquet::arrow::AsyncArrowWriter;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
 use futures::StreamExt;
@@ -21,6 +21,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 
 use super::listing::{list_all, list_data_files};
+use super::write_task::WriteTaskExec;
 use crate::error::{HiveError, Result};
 use crate::location::Location;
 use crate::serde::TableFormat;
@@ -35,6 +36,16 @@ pub struct WriteResult {
     pub files: Vec<String>,
     /// For a [`Destination::Replace`]: the new directory the files are in.
     pub replacement: Option<Location>,
+    /// The cluster whose tasks wrote the files, if not this process.
+    pub cluster: Option<String>,
+}
+
+impl WriteResult {
+    /// Where the files were written, for the statement's message: empty
+    /// in-process, ` by the tasks of cluster HOST:PORT` on a cluster.
+    pub fn written_by(&self) -> String {
+        self.cluster.as_ref().map(|c| format!(" by the tasks of cluster {c}")).unwrap_or_default()
+    }
 }
 
 /// Where a partition's written files go.
@@ -47,10 +58,31 @@ pub enum Destination {
     Replace(Location),
 }
 
+/// A function that runs a plan somewhere else (on a cluster) and returns
+/// its rows.
+pub type RunPlan = Box<
+    dyn FnOnce(Arc<dyn ExecutionPlan>) -> futures::future::BoxFuture<'static, Result<SendableRecordBatchStream>> + Send,
+>;
+
+/// Where a write's writer tasks run.
+pub enum WriteTasks {
+    /// In this process: a task per partition of the plan.
+    Local(Arc<TaskContext>),
+    /// On the cluster `cluster`, which `run` sends the plan to: the plan
+    /// goes there under a [`WriteTaskExec`], whose tasks write the files
+    /// and return their names.
+    Remote {
+        /// The cluster's scheduler, `HOST:PORT`.
+        cluster: String,
+        /// Runs a plan there.
+        run: RunPlan,
+    },
+}
+
 /// Run `plan` and write its rows into `dir` in `format`; with `overwrite`
 /// the directory's previous data files are replaced.
 pub async fn write_plan(
-    ctx: Arc<TaskContext>,
+    tasks: WriteTasks,
     plan: Arc<dyn ExecutionPlan>,
     store: Arc<dyn ObjectStore>,
     dir: &Location,
@@ -58,7 +90,11 @@ pub async fn write_plan(
     overwrite: bool,
 ) -> Result<WriteResult> {
     let mut staging = Staging::new(store.clone(), dir);
-    let staged = staging.write(ctx, plan, format).await?;
+    let cluster = match &tasks {
+        WriteTasks::Remote { cluster, .. } => Some(cluster.clone()),
+        WriteTasks::Local(_) => None,
+    };
+    let staged = staging.write(tasks, plan, format).await?;
     // From here the statement can no longer be cancelled half-way: the files
     // are moved into place by a task of their own, which runs to the end
     // even if the statement's task is aborted meanwhile (Ctrl-C), so a
@@ -68,7 +104,7 @@ pub async fn write_plan(
     let publishing = tokio::spawn(async move {
         let result = publish(store.as_ref(), &dir, staged, overwrite).await;
         remove_dir(store.as_ref(), &location).await;
-        result
+        result.map(|r| WriteResult { cluster, ..r })
     });
     publishing.await.map_err(|e| HiveError::Internal(format!("publishing the written files: {e}")))?
 }
@@ -108,10 +144,21 @@ impl Staging<(usize, Path, u64)> {
     /// written files (partition, path, rows) in partition order.
     async fn write(
         &mut self,
-        ctx: Arc<TaskContext>,
+        tasks: WriteTasks,
         plan: Arc<dyn ExecutionPlan>,
         format: &TableFormat,
     ) -> Result<Vec<(usize, Path, u64)>> {
+        let ctx = match tasks {
+            WriteTasks::Local(ctx) => ctx,
+            WriteTasks::Remote { run, .. } => {
+                let exec = Arc::new(WriteTaskExec::new(plan, self.location.clone(), format.clone()));
+                let batches = datafusion::physical_plan::common::collect(run(exec).await?).await?;
+                let mut out: Vec<_> =
+                    WriteTaskExec::read_results(&batches)?.into_iter().filter(|(.., rows)| *rows > 0).collect();
+                out.sort_by_key(|(p, ..)| *p);
+                return Ok(out);
+            }
+        };
         for part in 0..plan.output_partitioning().partition_count() {
             let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), self.store.clone(), format.clone());
             let path = self.location.path.clone().join(format!("{part:06}_0"));
@@ -227,7 +274,7 @@ impl FileWriter {
     }
 }
 
-async fn write_partition(
+pub(crate) async fn write_partition(
     ctx: Arc<TaskContext>,
     plan: Arc<dyn ExecutionPlan>,
     part: usize,
