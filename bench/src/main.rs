@@ -39,6 +39,13 @@
 //! hiveql-bench partitions --dir /tmp/hiveql-bench-partitions --mib 1024
 //! ```
 //!
+//! `cluster` runs workloads on a local query cluster against in-process
+//! (`cluster.rs`):
+//!
+//! ```text
+//! hiveql-bench cluster --bin target/release/hiveql --workers 2 W2 W3 W5
+//! ```
+//!
 //! `workload` reads `WN.datafusion.sql` (DataFusion's own DDL: what a
 //! DataFusion user registers directly) and `WN.hive.sql` (the Hive DDL hiveql
 //! runs), both with `-- @query NAME` sections, and times each query on both:
@@ -48,6 +55,7 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark run that fails stops with the failure
 
+mod cluster;
 mod functions;
 mod partitions;
 
@@ -595,6 +603,15 @@ fn main() {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
             rt.block_on(functions::run(&gen_dir, mb, runs));
         }
+        Some("cluster") => {
+            let bin = PathBuf::from(flag("--bin", "target/release/hiveql"));
+            let dir = PathBuf::from(flag("--workloads", "../shared/bench/workloads"));
+            let data = flag("--data", "/tmp/hiveql-bench-data");
+            let workers: usize = flag("--workers", "2").parse().expect("--workers N");
+            let names = positional(&args);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+            rt.block_on(cluster::run(&bin, &dir, &data, &names, workers, runs));
+        }
         Some("partitions") => {
             let dir = PathBuf::from(flag("--dir", "/tmp/hiveql-bench-partitions"));
             let mb: u64 = flag("--mib", "1024").parse().expect("--mib N");
@@ -604,7 +621,8 @@ fn main() {
         _ => eprintln!(
             "usage: hiveql-bench workload [--workloads DIR] [--data DIR] [--runs N] W4 W5 | startup [--bin PATH] [--runs N] \
              | serde [--workloads DIR] [--data DIR] [--gen DIR] [--runs N] W1 W2 CSV NESTED \
-             | functions [--gen DIR] [--mib N] [--runs N] | partitions [--dir DIR] [--mib N] [--runs N]"
+             | functions [--gen DIR] [--mib N] [--runs N] | partitions [--dir DIR] [--mib N] [--runs N] \
+             | cluster [--bin PATH] [--workloads DIR] [--data DIR] [--workers N] [--runs N] W2 W3 W5"
         ),
     }
 }
