@@ -17,11 +17,27 @@ pub struct Daemon(pub Child);
 impl Daemon {
     /// Start `hiveql ARGS` on `home` and wait for its `listening on` line.
     pub fn start(home: &Path, args: &[String]) -> Daemon {
+        Self::start_logged(home, args, std::env::var_os("HIVEQL_TEST_LOGS").map(Into::into))
+    }
+
+    /// [`Daemon::start`], the role's log (`RUST_LOG`, default info) going
+    /// to a file in `logs` (`HIVEQL_TEST_LOGS=DIR` does this for every role).
+    pub fn start_logged(home: &Path, args: &[String], logs: Option<std::path::PathBuf>) -> Daemon {
+        let stderr = match logs {
+            Some(dir) => {
+                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let file = Path::new(&dir).join(format!("{}-{n}.log", args[0]));
+                Stdio::from(std::fs::File::create(file).expect("log file"))
+            }
+            None => Stdio::null(),
+        };
         let mut child = Command::new(hiveql_bin())
             .args(args)
             .env("HIVEQL_HOME", home)
+            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start hiveql");
         let out = child.stdout.take().expect("stdout");
@@ -72,8 +88,18 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// Start a scheduler and `workers` workers of `slots` slots each, sharing `home`.
     pub fn start(home: &Path, workers: usize, slots: usize) -> LocalCluster {
+        Self::start_with_scheduler_log(home, workers, slots, std::env::var_os("HIVEQL_TEST_LOGS").map(Into::into))
+    }
+
+    /// [`LocalCluster::start`], the scheduler logging into a file in `logs`.
+    pub fn start_with_scheduler_log(
+        home: &Path,
+        workers: usize,
+        slots: usize,
+        logs: Option<std::path::PathBuf>,
+    ) -> LocalCluster {
         let port = free_port();
-        let scheduler = Daemon::start(home, &["scheduler".into(), "--port".into(), port.to_string()]);
+        let scheduler = Daemon::start_logged(home, &["scheduler".into(), "--port".into(), port.to_string()], logs);
         let addr = format!("127.0.0.1:{port}");
         let workers = (0..workers).map(|_| Self::start_worker(home, &addr, slots)).collect();
         LocalCluster { addr, workers, scheduler }

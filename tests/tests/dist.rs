@@ -221,6 +221,49 @@ async fn a_worker_killed_mid_query_costs_a_retry_not_the_query() {
     eprintln!("answered in {:?} with a worker killed", started.elapsed());
 }
 
+/// A statement dropped while its job runs (Ctrl-C in the REPL) cancels
+/// the job on the cluster: the scheduler is told, cancels the job and its
+/// running tasks (its log says so), and the cluster answers the next query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_statement_cancels_its_job_on_the_cluster() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("big");
+    write_big_table(&data, 4, 1_500_000);
+    let mut s = big_table_session(home.path(), &data).await;
+    let logs = home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let cluster = LocalCluster::start_with_scheduler_log(home.path(), 1, 1, Some(logs.clone()));
+    cluster.wait_ready().await;
+    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    s.execute(
+        "CREATE EXTERNAL TABLE small (k BIGINT) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION '{}'"
+            .replace("{}", &data_dir().join("sales").display().to_string())
+            .as_str(),
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    rows(&mut s, BIG_QUERY).await;
+    let whole = started.elapsed();
+    // the same query, abandoned a moment after it started
+    let abandoned = tokio::time::timeout(whole / 4, s.execute_collect(BIG_QUERY)).await;
+    assert!(abandoned.is_err(), "the query finished within a quarter of its time");
+    let log = || {
+        std::fs::read_dir(&logs)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+            .collect::<String>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(log().contains("Job cancelled") && log().contains("running tasks for job")) {
+        assert!(Instant::now() < deadline, "the job was not cancelled on the cluster:\n{}", log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let started = Instant::now();
+    rows(&mut s, "SELECT count(*) FROM small").await;
+    eprintln!("whole query {whole:?}; the next one after a cancel {:?}", started.elapsed());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_workers_lost_fails_the_query_in_bounded_time() {
     let home = tempfile::tempdir().unwrap();

@@ -1,18 +1,28 @@
 //! A session's query on a cluster: the physical plan, planned here where
 //! the metastore is, goes to the scheduler ([`super::scheduler`]), which
 //! runs it in stages on the workers; the rows stream back from the final
-//! stage.
+//! stage's workers. A job whose statement is dropped is cancelled.
 
 use std::sync::Arc;
 
+use ballista_core::client::BallistaClient;
 use ballista_core::extension::SessionConfigExt;
+use ballista_core::serde::protobuf::execute_query_params::Query;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+use ballista_core::serde::protobuf::{
+    CancelJobParams, ExecuteQueryParams, GetJobStatusResult, KeyValuePair, PartitionLocation, job_status,
+};
+use ballista_core::utils::{GrpcClientConfig, create_grpc_client_endpoint};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SessionState;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion_proto::physical_plan::AsExecutionPlan;
 use datafusion_proto::protobuf::PhysicalPlanNode;
+use futures::{StreamExt, TryStreamExt};
 
 use super::codec::HiveCodec;
 
@@ -54,24 +64,17 @@ pub fn reads_files(plan: &Arc<dyn ExecutionPlan>) -> bool {
 }
 
 /// Run `plan` on the cluster whose scheduler is at `scheduler` (`HOST:PORT`).
+///
+/// The job is submitted and followed here rather than through Ballista's
+/// `execute_physical_plan`, which does not let go of the job's id: the
+/// statement being dropped (Ctrl-C in the REPL, a cancelled script) must
+/// cancel the job on the cluster too, not leave its tasks running.
 pub async fn execute(
     scheduler: &str,
     state: &SessionState,
     plan: Arc<dyn ExecutionPlan>,
 ) -> Result<SendableRecordBatchStream> {
-    let url = if scheduler.contains("://") { scheduler.to_string() } else { format!("http://{scheduler}") };
-    let config = state.config().clone().upgrade_for_ballista().with_ballista_adaptive_query_planner(false);
-    let ballista = config.ballista_config();
-    ballista_core::execution_plans::execute_physical_plan::<PhysicalPlanNode>(
-        url,
-        &ballista,
-        plan,
-        &HiveCodec::default(),
-        state.session_id().to_string(),
-        config,
-    )
-    .await
-    .map_err(|e| match e {
+    let on_cluster = |e: DataFusionError| match e {
         DataFusionError::Context(..) => e,
         DataFusionError::Execution(msg) => match task_failure(&msg) {
             Some(readable) => DataFusionError::Execution(readable),
@@ -79,7 +82,154 @@ pub async fn execute(
         }
         .context(format!("cluster {scheduler}")),
         other => other.context(format!("cluster {scheduler}")),
-    })
+    };
+    run_job(scheduler, state, plan).await.map_err(on_cluster)
+}
+
+async fn run_job(
+    scheduler: &str,
+    state: &SessionState,
+    plan: Arc<dyn ExecutionPlan>,
+) -> Result<SendableRecordBatchStream> {
+    let url = if scheduler.contains("://") { scheduler.to_string() } else { format!("http://{scheduler}") };
+    let config = state.config().clone().upgrade_for_ballista().with_ballista_adaptive_query_planner(false);
+    let ballista = config.ballista_config();
+    let mut bytes = Vec::new();
+    PhysicalPlanNode::try_from_physical_plan(plan.clone(), &HiveCodec::default())?
+        .try_encode(&mut bytes)
+        .map_err(|e| DataFusionError::Internal(format!("encoding the plan: {e}")))?;
+    let settings =
+        config.options().entries().into_iter().map(|e| KeyValuePair { key: e.key, value: e.value }).collect();
+    let params = ExecuteQueryParams {
+        query: Some(Query::PhysicalPlan(bytes)),
+        settings,
+        session_id: state.session_id().to_string(),
+        operation_id: format!("{}-{}", state.session_id(), unique()),
+    };
+    let grpc = GrpcClientConfig::from(&ballista);
+    let max_message = ballista.grpc_client_max_message_size();
+    let channel = create_grpc_client_endpoint(url, Some(&grpc))
+        .map_err(|e| DataFusionError::Execution(format!("{e}")))?
+        .connect()
+        .await
+        .map_err(|e| DataFusionError::Execution(format!("cannot reach the scheduler: {e}")))?;
+    let mut client =
+        SchedulerGrpcClient::new(channel).max_encoding_message_size(max_message).max_decoding_message_size(max_message);
+    let mut request = tonic::Request::new(params);
+    ballista_core::version::insert_version_header(request.metadata_mut());
+    let statuses = client
+        .execute_query_push(request)
+        .await
+        .map_err(|e| DataFusionError::Execution(format!("submitting the job: {}", e.message())))?
+        .into_inner();
+    let mut job = JobGuard { client, job_id: None, statuses: Some(statuses) };
+    loop {
+        let Some(statuses) = job.statuses.as_mut() else {
+            return Err(DataFusionError::Internal("the job's status stream is gone".into()));
+        };
+        let update = statuses
+            .next()
+            .await
+            .ok_or_else(|| DataFusionError::Execution("the scheduler closed the job's status stream".into()))?
+            .map_err(|e| DataFusionError::Execution(format!("following the job: {}", e.message())))?;
+        let Some(status) = update.status else { continue };
+        if !status.job_id.is_empty() {
+            job.job_id = Some(status.job_id.clone());
+        }
+        match status.status {
+            Some(job_status::Status::Failed(failed)) => {
+                job.finished();
+                return Err(DataFusionError::Execution(format!("Job {} failed: {}", status.job_id, failed.error)));
+            }
+            Some(job_status::Status::Successful(done)) => {
+                job.finished();
+                let results = done.partition_location.into_iter().map(move |location| {
+                    futures::stream::once(fetch(
+                        location,
+                        max_message,
+                        grpc.io_retries_times,
+                        grpc.io_retry_wait_time_ms,
+                    ))
+                    .try_flatten()
+                });
+                let stream = futures::stream::iter(results).flatten();
+                return Ok(Box::pin(RecordBatchStreamAdapter::new(plan.schema(), stream)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A submitted job, cancelled on the cluster if dropped before it ended.
+struct JobGuard {
+    client: SchedulerGrpcClient<tonic::transport::Channel>,
+    /// The job's id, once the scheduler has said it.
+    job_id: Option<String>,
+    /// The job's status updates, while it runs.
+    statuses: Option<tonic::Streaming<GetJobStatusResult>>,
+}
+
+impl JobGuard {
+    /// The job ended: nothing to cancel.
+    fn finished(&mut self) {
+        self.statuses = None;
+    }
+}
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        // still running (or not yet started): cancel it, learning its id
+        // from the status stream first if the scheduler has not said it yet
+        let Some(mut statuses) = self.statuses.take() else { return };
+        let (mut client, known) = (self.client.clone(), self.job_id.take());
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(job = ?known, "job left running: no runtime to cancel it");
+            return;
+        };
+        rt.spawn(async move {
+            let job_id = match known {
+                Some(id) => id,
+                None => {
+                    let first = tokio::time::timeout(std::time::Duration::from_secs(60), statuses.next()).await;
+                    match first {
+                        Ok(Some(Ok(GetJobStatusResult { status: Some(s), .. }))) if !s.job_id.is_empty() => s.job_id,
+                        _ => return,
+                    }
+                }
+            };
+            match client.cancel_job(CancelJobParams { job_id: job_id.clone() }).await {
+                Ok(_) => tracing::info!(job = %job_id, "cancelled the job on the cluster"),
+                Err(e) => tracing::warn!(job = %job_id, "could not cancel the job: {}", e.message()),
+            }
+        });
+    }
+}
+
+/// The rows of one result partition, from the worker holding it.
+async fn fetch(
+    location: PartitionLocation,
+    max_message: usize,
+    retries: u8,
+    retry_wait_ms: u64,
+) -> Result<SendableRecordBatchStream> {
+    let layout = location.layout();
+    let worker =
+        location.executor_meta.ok_or_else(|| DataFusionError::Internal("a result without its worker".into()))?;
+    let partition =
+        location.partition_id.ok_or_else(|| DataFusionError::Internal("a result without its partition".into()))?;
+    let port = u16::try_from(worker.port).map_err(|e| DataFusionError::Internal(format!("worker port: {e}")))?;
+    let mut client =
+        BallistaClient::try_new(&worker.host, port, max_message, false, None, retries, retry_wait_ms, 0, 0)
+            .await
+            .map_err(|e| DataFusionError::Execution(format!("reaching worker {}:{port}: {e}", worker.host)))?;
+    client
+        .fetch_partition(&worker.id, &partition.into(), location.file_id, layout, true)
+        .await
+        .map_err(|e| e.into_datafusion())
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
 /// A failed job's error as the user should read it. Ballista reports a
