@@ -12,7 +12,12 @@ use hiveql_engine::{Session, SessionOptions};
 use crate::{data_dir, hiveql_bin};
 
 /// A daemon process, killed when dropped.
-pub struct Daemon(pub Child);
+pub struct Daemon {
+    /// The process.
+    pub child: Child,
+    /// The file its log goes to, if it logs.
+    pub log: Option<std::path::PathBuf>,
+}
 
 impl Daemon {
     /// Start `hiveql ARGS` on `home` and wait for its `listening on` line.
@@ -23,13 +28,13 @@ impl Daemon {
     /// [`Daemon::start`], the role's log (`RUST_LOG`, default info) going
     /// to a file in `logs` (`HIVEQL_TEST_LOGS=DIR` does this for every role).
     pub fn start_logged(home: &Path, args: &[String], logs: Option<std::path::PathBuf>) -> Daemon {
-        let stderr = match logs {
-            Some(dir) => {
-                static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-                let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let file = Path::new(&dir).join(format!("{}-{n}.log", args[0]));
-                Stdio::from(std::fs::File::create(file).expect("log file"))
-            }
+        let log = logs.map(|dir| {
+            static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Path::new(&dir).join(format!("{}-{n}.log", args[0]))
+        });
+        let stderr = match &log {
+            Some(file) => Stdio::from(std::fs::File::create(file).expect("log file")),
             None => Stdio::null(),
         };
         let mut child = Command::new(hiveql_bin())
@@ -44,13 +49,18 @@ impl Daemon {
         let mut line = String::new();
         BufReader::new(out).read_line(&mut line).expect("read the address line");
         assert!(line.contains("listening on"), "{args:?}: {line}");
-        Daemon(child)
+        Daemon { child, log }
     }
 
     /// Kill the process at once (SIGKILL) and reap it.
     pub fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// What the daemon has logged so far (empty when it does not log).
+    pub fn log_text(&self) -> String {
+        self.log.as_ref().and_then(|f| std::fs::read_to_string(f).ok()).unwrap_or_default()
     }
 }
 
@@ -88,21 +98,38 @@ pub struct LocalCluster {
 impl LocalCluster {
     /// Start a scheduler and `workers` workers of `slots` slots each, sharing `home`.
     pub fn start(home: &Path, workers: usize, slots: usize) -> LocalCluster {
-        Self::start_with_scheduler_log(home, workers, slots, std::env::var_os("HIVEQL_TEST_LOGS").map(Into::into))
+        Self::start_logged(home, workers, slots, std::env::var_os("HIVEQL_TEST_LOGS").map(Into::into))
     }
 
-    /// [`LocalCluster::start`], the scheduler logging into a file in `logs`.
-    pub fn start_with_scheduler_log(
-        home: &Path,
-        workers: usize,
-        slots: usize,
-        logs: Option<std::path::PathBuf>,
-    ) -> LocalCluster {
+    /// [`LocalCluster::start`], every role logging into its file in `logs`.
+    pub fn start_logged(home: &Path, workers: usize, slots: usize, logs: Option<std::path::PathBuf>) -> LocalCluster {
         let port = free_port();
-        let scheduler = Daemon::start_logged(home, &["scheduler".into(), "--port".into(), port.to_string()], logs);
+        let scheduler =
+            Daemon::start_logged(home, &["scheduler".into(), "--port".into(), port.to_string()], logs.clone());
         let addr = format!("127.0.0.1:{port}");
-        let workers = (0..workers).map(|_| Self::start_worker(home, &addr, slots)).collect();
+        let workers = (0..workers).map(|_| Self::start_worker_logged(home, &addr, slots, logs.clone())).collect();
         LocalCluster { addr, workers, scheduler }
+    }
+
+    /// The length of each worker's log so far, to look for lines past it.
+    pub fn worker_log_lens(&self) -> Vec<usize> {
+        self.workers.iter().map(|w| w.log_text().len()).collect()
+    }
+
+    /// Wait until a worker's log, past `from` (of [`Self::worker_log_lens`]),
+    /// has a line containing all of `parts`; the first such worker's index.
+    pub async fn wait_for_worker_log(&self, from: &[usize], parts: &[&str], timeout: Duration) -> usize {
+        let deadline = Instant::now() + timeout;
+        loop {
+            for (i, w) in self.workers.iter().enumerate() {
+                let text = w.log_text();
+                if text.get(from[i]..).unwrap_or("").lines().any(|l| parts.iter().all(|p| l.contains(p))) {
+                    return i;
+                }
+            }
+            assert!(Instant::now() < deadline, "no worker logged a line with {parts:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Kill the scheduler (SIGKILL) and start a new one on the same port.
@@ -114,8 +141,13 @@ impl LocalCluster {
 
     /// Start one more worker of the scheduler at `addr`.
     pub fn start_worker(home: &Path, addr: &str, slots: usize) -> Daemon {
+        Self::start_worker_logged(home, addr, slots, std::env::var_os("HIVEQL_TEST_LOGS").map(Into::into))
+    }
+
+    /// [`LocalCluster::start_worker`], logging into a file in `logs`.
+    pub fn start_worker_logged(home: &Path, addr: &str, slots: usize, logs: Option<std::path::PathBuf>) -> Daemon {
         let port = free_port_pair();
-        Daemon::start(
+        Daemon::start_logged(
             home,
             &[
                 "worker".into(),
@@ -126,6 +158,7 @@ impl LocalCluster {
                 "--slots".into(),
                 slots.to_string(),
             ],
+            logs,
         )
     }
 

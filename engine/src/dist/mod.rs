@@ -5,6 +5,8 @@
 //!   codec and static (non-adaptive) planning;
 //! - [`worker`]: `hiveql worker`, Ballista's executor with hiveql's
 //!   functions, codec and object stores (`dfs://` with the home's secret);
+//! - [`slots`]: the scheduler's count of the workers' task slots, and
+//!   the slots Ballista loses given back;
 //! - [`stages`]: the stage DAG of a plan, for `EXPLAIN` on a cluster;
 //! - [`client`]: a session's query run on a cluster: the client plans it
 //!   physically (it has the metastore and lists the files) and hands the
@@ -14,6 +16,7 @@
 pub mod client;
 pub mod codec;
 pub mod scheduler;
+pub mod slots;
 pub mod stages;
 pub mod worker;
 

@@ -11,6 +11,7 @@ use ballista_scheduler::config::SchedulerConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 
 use super::codec::HiveCodec;
+use super::slots::SlotLedger;
 
 /// Errors of the scheduler role.
 #[derive(Debug, thiserror::Error)]
@@ -61,12 +62,15 @@ pub async fn run(addr: SocketAddr, listening: impl FnOnce(SocketAddr)) -> Result
     let config = config(addr);
     let wrap = |source| SchedulerError::Ballista { addr, source };
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(wrap)?;
+    let ledger = Arc::new(SlotLedger::new(cluster.cluster_state()));
+    let cluster = BallistaCluster::new(ledger.clone(), cluster.job_state());
     let scheduler = ballista_scheduler::scheduler_process::create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(
         cluster,
         Arc::new(config),
     )
     .await
     .map_err(wrap)?;
+    tokio::spawn(super::slots::reconcile(ledger, scheduler.clone()));
     listening(addr);
     ballista_scheduler::scheduler_process::start_grpc_service_with_listener(listener, scheduler).await.map_err(wrap)
 }
