@@ -5,8 +5,8 @@
 //! `SET hiveql.cluster=`), alternating, and the answers must be identical.
 //!
 //! Also: the cost of a stage (a `count(*)` over a one-file table), the
-//! shuffle bytes a query writes (what the workers' work directories grow
-//! by), and a workload's time on 1, 2 and 4 workers.
+//! shuffle bytes a query writes (the most the workers' work directories
+//! grow by while it runs), and a workload's time on 1, 2 and 4 workers.
 //!
 //! ```text
 //! hiveql-bench cluster --bin target/release/hiveql --workloads ../shared/bench/workloads \
@@ -87,6 +87,43 @@ impl Cluster {
     fn shuffle_bytes(&self) -> u64 {
         self.work_dirs.iter().map(|d| dir_bytes(d)).sum()
     }
+
+    /// Watch the workers' work directories every 5 ms until the returned
+    /// flag is set; the thread's result is the most they grew by. (The
+    /// scheduler has a job's shuffle files removed once the job is done,
+    /// so their size is only seen while it runs.)
+    fn watch_shuffle(&self) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, std::thread::JoinHandle<u64>) {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let dirs = self.work_dirs.clone();
+        let before = self.shuffle_bytes();
+        let flag = done.clone();
+        let watcher = std::thread::spawn(move || {
+            let mut peak = 0;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let now: u64 = dirs.iter().map(|d| dir_bytes(d)).sum();
+                peak = peak.max(now.saturating_sub(before));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        });
+        (done, watcher)
+    }
+}
+
+/// Whether two answers agree: the same rows, numbers equal to 1e-9
+/// relative (a sum of doubles taken in another order differs in its last
+/// digits).
+fn same_answer(a: &[String], b: &[String]) -> bool {
+    let cell_eq = |x: &str, y: &str| {
+        x == y
+            || matches!((x.parse::<f64>(), y.parse::<f64>()),
+                (Ok(p), Ok(q)) if (p - q).abs() <= 1e-9 * p.abs().max(q.abs()))
+    };
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(r, s)| {
+            let (r, s): (Vec<&str>, Vec<&str>) = (r.split('\t').collect(), s.split('\t').collect());
+            r.len() == s.len() && r.iter().zip(&s).all(|(x, y)| cell_eq(x, y))
+        })
 }
 
 /// Run `sql`, returning its rows as text (sorted: the order of an
@@ -134,7 +171,7 @@ pub async fn run(bin: &Path, dir: &Path, data: &str, names: &[&String], workers:
     println!("cluster of {workers} workers ({cores} slots each) vs in-process, same session, same binary;");
     println!("median of {runs} runs after 1 warm-up each, the two alternating");
     println!(
-        "| workload | query | input MB | in-process s | cluster s | cluster / in-process | shuffle MB | rows | same answer |"
+        "| workload | query | input MB | in-process s | cluster s | cluster / in-process | shuffle KB | rows | same answer |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---|");
     for name in names {
@@ -146,9 +183,10 @@ pub async fn run(bin: &Path, dir: &Path, data: &str, names: &[&String], workers:
             let mb = input_bytes(&wl, sql) as f64 / 1e6;
             let local = answer(&mut s, sql).await;
             s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
-            let before = cluster.shuffle_bytes();
+            let (done, watcher) = cluster.watch_shuffle();
             let remote = answer(&mut s, sql).await;
-            let shuffle_mb = cluster.shuffle_bytes().saturating_sub(before) as f64 / 1e6;
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            let shuffle_kb = watcher.join().unwrap_or(0) as f64 / 1e3;
             let (mut in_process, mut on_cluster) = (Vec::new(), Vec::new());
             for _ in 0..runs {
                 for (setting, times) in [("", &mut in_process), (cluster.addr.as_str(), &mut on_cluster)] {
@@ -161,10 +199,10 @@ pub async fn run(bin: &Path, dir: &Path, data: &str, names: &[&String], workers:
             s.execute("SET hiveql.cluster=").await.unwrap();
             let (a, b) = (median(in_process), median(on_cluster));
             println!(
-                "| {name} | {qname} | {mb:.1} | {a:.3} | {b:.3} | {:.2}x | {shuffle_mb:.1} | {} | {} |",
+                "| {name} | {qname} | {mb:.1} | {a:.3} | {b:.3} | {:.2}x | {shuffle_kb:.0} | {} | {} |",
                 b / a,
                 local.len(),
-                if local == remote { "yes" } else { "NO" }
+                if same_answer(&local, &remote) { "yes" } else { "NO" }
             );
         }
     }
@@ -216,6 +254,37 @@ async fn stage_cost(addr: &str, home: &Path, runs: usize) {
         "\nSELECT count(*) over a one-file table, median of {runs}: in-process {:.1} ms, on the cluster {:.1} ms",
         times[0] * 1e3,
         times[1] * 1e3
+    );
+    task_rate(addr, home, &mut s).await;
+}
+
+/// Scheduler throughput: a map stage of many one-file partitions
+/// (`target_partitions` as high as the file count) and its one reduce
+/// partition, partitions per second of wall time. Ballista packs up to a
+/// worker's free slots of partitions into one task.
+async fn task_rate(addr: &str, home: &Path, s: &mut Session) {
+    const FILES: usize = 256;
+    let dir = home.join("many-files");
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in 0..FILES {
+        std::fs::write(dir.join(format!("{f:06}_0")), format!("{f},file {f}\n")).unwrap();
+    }
+    let ddl = format!(
+        "CREATE EXTERNAL TABLE many_files (id INT, s STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION '{}'",
+        dir.display()
+    );
+    s.execute(&ddl).await.unwrap();
+    s.execute(&format!("SET hiveql.cluster={addr}")).await.unwrap();
+    s.execute(&format!("SET datafusion.execution.target_partitions={FILES}")).await.unwrap();
+    s.execute_collect("SELECT count(*) FROM many_files").await.unwrap();
+    let t0 = Instant::now();
+    s.execute_collect("SELECT count(*) FROM many_files").await.unwrap();
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "scheduler: {} partitions ({FILES} map partitions of one file, 1 reduce) in {:.3} s: {:.0} partitions/s",
+        FILES + 1,
+        secs,
+        (FILES + 1) as f64 / secs
     );
 }
 
