@@ -14,6 +14,10 @@ use crate::output::Printer;
 /// A statement running longer than this shows a spinner (on a terminal).
 const SPINNER_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long an interrupted statement may take to be dropped, and then its
+/// cluster job's cancel to reach the scheduler, before the process exits.
+const CANCEL_REACHES_CLUSTER: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// A session plus how to print.
 pub struct Runner {
     pub session: Session,
@@ -57,6 +61,8 @@ impl Runner {
                 Ok(()) => {}
                 Err(HiveError::Cancelled) => {
                     eprintln!("Error: line {}: query cancelled", stmt.line);
+                    // the process is about to end: let a cluster job's cancel reach its scheduler
+                    hiveql_engine::dist::client::settle_cancels(CANCEL_REACHES_CLUSTER).await;
                     return ExitCode::from(130);
                 }
                 Err(e) => {

@@ -287,6 +287,48 @@ async fn a_dropped_statement_cancels_its_job_on_the_cluster() {
     eprintln!("whole query {whole:?}; the next one after a cancel {:?}", started.elapsed());
 }
 
+/// Ctrl-C on `hiveql -e` with a job on the cluster: the process exits
+/// (130) only after the job's cancel has reached the scheduler, so the
+/// job does not run on without anyone waiting for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_on_hiveql_e_cancels_its_job_before_exiting() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("big");
+    write_big_table(&data, 4, 1_500_000);
+    drop(big_table_session(home.path(), &data).await);
+    let logs = home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let cluster = LocalCluster::start_logged(home.path(), 1, 1, Some(logs));
+    cluster.wait_ready().await;
+    let from = cluster.worker_log_lens();
+    let mut child = Command::new(hiveql_bin())
+        .env("HIVEQL_HOME", home.path())
+        .args(["--hiveconf", &format!("hiveql.cluster={}", cluster.addr), "-e", BIG_QUERY])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    cluster.wait_for_worker_log(&from, &["Execute task"], Duration::from_secs(60)).await;
+    // SAFETY: sends SIGINT to the child this test started.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let sent = Instant::now();
+    let status = child.wait().unwrap();
+    let exited = sent.elapsed();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    // the scheduler logs a cancel as it handles it; give the log a moment to be written
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !cluster.scheduler.log_text().contains("Job cancelled") {
+        assert!(
+            Instant::now() < deadline,
+            "hiveql exited {exited:?} after SIGINT and its job was not cancelled:\n{}",
+            cluster.scheduler.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exited < Duration::from_secs(3), "exited {exited:?} after SIGINT");
+    eprintln!("exited {exited:?} after SIGINT, its job cancelled");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_workers_lost_fails_the_query_in_bounded_time() {
     let home = tempfile::tempdir().unwrap();

@@ -10,7 +10,8 @@ use ballista_core::extension::SessionConfigExt;
 use ballista_core::serde::protobuf::execute_query_params::Query;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::protobuf::{
-    CancelJobParams, ExecuteQueryParams, GetJobStatusResult, KeyValuePair, PartitionLocation, job_status,
+    CancelJobParams, ExecuteQueryParams, GetJobStatusParams, KeyValuePair, PartitionLocation, execute_query_result,
+    job_status,
 };
 use ballista_core::utils::{GrpcClientConfig, create_grpc_client_endpoint};
 use datafusion::datasource::physical_plan::FileScanConfig;
@@ -117,29 +118,34 @@ async fn run_job(
         SchedulerGrpcClient::new(channel).max_encoding_message_size(max_message).max_decoding_message_size(max_message);
     let mut request = tonic::Request::new(params);
     ballista_core::version::insert_version_header(request.metadata_mut());
-    let statuses = client
-        .execute_query_push(request)
+    let submitted = client
+        .execute_query(request)
         .await
         .map_err(|e| DataFusionError::Execution(format!("submitting the job: {}", e.message())))?
         .into_inner();
-    let mut job = JobGuard { client, job_id: None, statuses: Some(statuses) };
-    loop {
-        let Some(statuses) = job.statuses.as_mut() else {
-            return Err(DataFusionError::Internal("the job's status stream is gone".into()));
-        };
-        let update = statuses
-            .next()
-            .await
-            .ok_or_else(|| DataFusionError::Execution("the scheduler closed the job's status stream".into()))?
-            .map_err(|e| DataFusionError::Execution(format!("following the job: {}", e.message())))?;
-        let Some(status) = update.status else { continue };
-        if !status.job_id.is_empty() {
-            job.job_id = Some(status.job_id.clone());
+    let job_id = match submitted.result {
+        Some(execute_query_result::Result::Success(ok)) => ok.job_id,
+        Some(execute_query_result::Result::Failure(failure)) => {
+            return Err(DataFusionError::Execution(format!("the scheduler refused the job: {:?}", failure.failure)));
         }
-        match status.status {
+        None => return Err(DataFusionError::Execution("the scheduler answered the job with nothing".into())),
+    };
+    let mut job = JobGuard::new(client, job_id);
+    // poll the job's status: every 5 ms at first (a short job's answer is
+    // not held up), backing off to every 100 ms
+    let mut wait = std::time::Duration::from_millis(5);
+    loop {
+        let update = job
+            .client
+            .get_job_status(GetJobStatusParams { job_id: job.job_id.clone() })
+            .await
+            .map_err(|e| DataFusionError::Execution(format!("following the job: {}", e.message())))?
+            .into_inner();
+        let status = update.status.and_then(|s| s.status);
+        match status {
             Some(job_status::Status::Failed(failed)) => {
                 job.finished();
-                return Err(DataFusionError::Execution(format!("Job {} failed: {}", status.job_id, failed.error)));
+                return Err(DataFusionError::Execution(format!("Job {} failed: {}", job.job_id, failed.error)));
             }
             Some(job_status::Status::Successful(done)) => {
                 job.finished();
@@ -155,7 +161,10 @@ async fn run_job(
                 let stream = futures::stream::iter(results).flatten();
                 return Ok(Box::pin(RecordBatchStreamAdapter::new(plan.schema(), stream)));
             }
-            _ => {}
+            _ => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_millis(100));
+            }
         }
     }
 }
@@ -163,45 +172,65 @@ async fn run_job(
 /// A submitted job, cancelled on the cluster if dropped before it ended.
 struct JobGuard {
     client: SchedulerGrpcClient<tonic::transport::Channel>,
-    /// The job's id, once the scheduler has said it.
-    job_id: Option<String>,
-    /// The job's status updates, while it runs.
-    statuses: Option<tonic::Streaming<GetJobStatusResult>>,
+    job_id: String,
+    /// Whether the job has ended (nothing to cancel).
+    ended: bool,
 }
 
 impl JobGuard {
+    fn new(client: SchedulerGrpcClient<tonic::transport::Channel>, job_id: String) -> Self {
+        LIVE_JOBS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self { client, job_id, ended: false }
+    }
+
     /// The job ended: nothing to cancel.
     fn finished(&mut self) {
-        self.statuses = None;
+        self.ended = true;
     }
 }
 
 impl Drop for JobGuard {
     fn drop(&mut self) {
-        // still running (or not yet started): cancel it, learning its id
-        // from the status stream first if the scheduler has not said it yet
-        let Some(mut statuses) = self.statuses.take() else { return };
-        let (mut client, known) = (self.client.clone(), self.job_id.take());
-        let Ok(rt) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(job = ?known, "job left running: no runtime to cancel it");
-            return;
-        };
-        rt.spawn(async move {
-            let job_id = match known {
-                Some(id) => id,
-                None => {
-                    let first = tokio::time::timeout(std::time::Duration::from_secs(60), statuses.next()).await;
-                    match first {
-                        Ok(Some(Ok(GetJobStatusResult { status: Some(s), .. }))) if !s.job_id.is_empty() => s.job_id,
-                        _ => return,
-                    }
+        if !self.ended {
+            let (mut client, job_id) = (self.client.clone(), self.job_id.clone());
+            match tokio::runtime::Handle::try_current() {
+                Ok(rt) => {
+                    let cancel = rt.spawn(async move {
+                        match client.cancel_job(CancelJobParams { job_id: job_id.clone() }).await {
+                            Ok(_) => tracing::info!(job = %job_id, "cancelled the job on the cluster"),
+                            Err(e) => tracing::warn!(job = %job_id, "could not cancel the job: {}", e.message()),
+                        }
+                    });
+                    CANCELS.lock().push(cancel);
                 }
-            };
-            match client.cancel_job(CancelJobParams { job_id: job_id.clone() }).await {
-                Ok(_) => tracing::info!(job = %job_id, "cancelled the job on the cluster"),
-                Err(e) => tracing::warn!(job = %job_id, "could not cancel the job: {}", e.message()),
+                Err(_) => tracing::warn!(job = %self.job_id, "job left running: no runtime to cancel it"),
             }
-        });
+        }
+        LIVE_JOBS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Jobs whose [`JobGuard`] is alive in this process.
+static LIVE_JOBS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Cancels of dropped jobs still on their way to the scheduler.
+static CANCELS: parking_lot::Mutex<Vec<tokio::task::JoinHandle<()>>> = parking_lot::Mutex::new(Vec::new());
+
+/// Wait, at most `within`, until the cancels of dropped jobs have reached
+/// their schedulers: a process about to exit after Ctrl-C (`hiveql -e`)
+/// calls this, or its job runs on without it. An abandoned statement's
+/// job may be dropped a moment after the statement (by the task that fed
+/// it), so this first waits for every job's guard to be gone.
+pub async fn settle_cancels(within: std::time::Duration) {
+    let settle = async {
+        while LIVE_JOBS.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let pending = std::mem::take(&mut *CANCELS.lock());
+        futures::future::join_all(pending).await;
+    };
+    if tokio::time::timeout(within, settle).await.is_err() {
+        tracing::warn!("a cluster job's cancel had not reached its scheduler after {within:?}");
     }
 }
 
