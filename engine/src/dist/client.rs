@@ -201,7 +201,10 @@ impl Drop for JobGuard {
                             Err(e) => tracing::warn!(job = %job_id, "could not cancel the job: {}", e.message()),
                         }
                     });
-                    CANCELS.lock().push(cancel);
+                    // a long-lived process (the REPL) keeps only the cancels still on their way
+                    let mut cancels = CANCELS.lock();
+                    cancels.retain(|c| !c.is_finished());
+                    cancels.push(cancel);
                 }
                 Err(_) => tracing::warn!(job = %self.job_id, "job left running: no runtime to cancel it"),
             }
