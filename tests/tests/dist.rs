@@ -287,11 +287,30 @@ async fn a_dropped_statement_cancels_its_job_on_the_cluster() {
     eprintln!("whole query {whole:?}; the next one after a cancel {:?}", started.elapsed());
 }
 
-/// Ctrl-C on `hiveql -e` with a job on the cluster: the process exits
-/// (130) only after the job's cancel has reached the scheduler, so the
-/// job does not run on without anyone waiting for it.
+/// Ctrl-C on `hiveql -e` while a worker runs the job's tasks: the process
+/// exits (130) only after the job's cancel has reached the scheduler, so
+/// the job does not run on without anyone waiting for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_on_hiveql_e_cancels_its_job_before_exiting() {
+    ctrl_c_on_hiveql_e_cancels(Interrupt::TaskRunning).await;
+}
+
+/// Ctrl-C on `hiveql -e` while its job is being submitted (the scheduler
+/// has it, the client has not yet heard its id): still cancelled.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_while_the_job_is_submitted_still_cancels_it() {
+    ctrl_c_on_hiveql_e_cancels(Interrupt::Submitting).await;
+}
+
+/// When the test sends SIGINT to `hiveql -e`.
+enum Interrupt {
+    /// As the scheduler receives the job.
+    Submitting,
+    /// As a worker starts one of its tasks.
+    TaskRunning,
+}
+
+async fn ctrl_c_on_hiveql_e_cancels(when: Interrupt) {
     let home = tempfile::tempdir().unwrap();
     let data = home.path().join("big");
     write_big_table(&data, 4, 1_500_000);
@@ -308,7 +327,18 @@ async fn ctrl_c_on_hiveql_e_cancels_its_job_before_exiting() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    cluster.wait_for_worker_log(&from, &["Execute task"], Duration::from_secs(60)).await;
+    match when {
+        Interrupt::TaskRunning => {
+            cluster.wait_for_worker_log(&from, &["Execute task"], Duration::from_secs(60)).await;
+        }
+        Interrupt::Submitting => {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while cluster.scheduler.log_text().matches("execution query job received").count() < 2 {
+                assert!(Instant::now() < deadline, "the scheduler never received the job");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+    }
     // SAFETY: sends SIGINT to the child this test started.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let sent = Instant::now();

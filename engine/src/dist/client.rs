@@ -118,19 +118,19 @@ async fn run_job(
         SchedulerGrpcClient::new(channel).max_encoding_message_size(max_message).max_decoding_message_size(max_message);
     let mut request = tonic::Request::new(params);
     ballista_core::version::insert_version_header(request.metadata_mut());
-    let submitted = client
-        .execute_query(request)
-        .await
-        .map_err(|e| DataFusionError::Execution(format!("submitting the job: {}", e.message())))?
-        .into_inner();
-    let job_id = match submitted.result {
-        Some(execute_query_result::Result::Success(ok)) => ok.job_id,
-        Some(execute_query_result::Result::Failure(failure)) => {
-            return Err(DataFusionError::Execution(format!("the scheduler refused the job: {:?}", failure.failure)));
+    // The submission runs on its own task and owns the job until it hands
+    // the guard over: a statement dropped (Ctrl-C) while the scheduler's
+    // answer is on its way still has its job cancelled when the id arrives.
+    let live = LiveJob::new();
+    let (handover, submitted) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let job = submit(&mut client, request).await.map(|job_id| JobGuard::new(client, job_id, live));
+        // a statement gone meanwhile leaves the guard here, and its drop cancels the job
+        if let Err(Ok(abandoned)) = handover.send(job) {
+            tracing::info!(job = %abandoned.job_id, "statement dropped while its job was submitted");
         }
-        None => return Err(DataFusionError::Execution("the scheduler answered the job with nothing".into())),
-    };
-    let mut job = JobGuard::new(client, job_id);
+    });
+    let mut job = submitted.await.map_err(|_| DataFusionError::Execution("the job's submission was lost".into()))??;
     // poll the job's status: every 5 ms at first (a short job's answer is
     // not held up), backing off to every 100 ms
     let mut wait = std::time::Duration::from_millis(5);
@@ -169,18 +169,56 @@ async fn run_job(
     }
 }
 
+/// Submit a job; its id.
+async fn submit(
+    client: &mut SchedulerGrpcClient<tonic::transport::Channel>,
+    request: tonic::Request<ExecuteQueryParams>,
+) -> Result<String> {
+    let submitted = client
+        .execute_query(request)
+        .await
+        .map_err(|e| DataFusionError::Execution(format!("submitting the job: {}", e.message())))?
+        .into_inner();
+    match submitted.result {
+        Some(execute_query_result::Result::Success(ok)) => Ok(ok.job_id),
+        Some(execute_query_result::Result::Failure(failure)) => {
+            Err(DataFusionError::Execution(format!("the scheduler refused the job: {:?}", failure.failure)))
+        }
+        None => Err(DataFusionError::Execution("the scheduler answered the job with nothing".into())),
+    }
+}
+
+/// A job of this process that may still be running on the cluster (being
+/// submitted, or followed by a [`JobGuard`]): [`settle_cancels`] waits
+/// until there are none.
+struct LiveJob;
+
+impl LiveJob {
+    fn new() -> Self {
+        LIVE_JOBS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        LiveJob
+    }
+}
+
+impl Drop for LiveJob {
+    fn drop(&mut self) {
+        LIVE_JOBS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// A submitted job, cancelled on the cluster if dropped before it ended.
 struct JobGuard {
     client: SchedulerGrpcClient<tonic::transport::Channel>,
     job_id: String,
     /// Whether the job has ended (nothing to cancel).
     ended: bool,
+    /// Dropped after [`Drop::drop`] has queued the cancel.
+    _live: LiveJob,
 }
 
 impl JobGuard {
-    fn new(client: SchedulerGrpcClient<tonic::transport::Channel>, job_id: String) -> Self {
-        LIVE_JOBS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Self { client, job_id, ended: false }
+    fn new(client: SchedulerGrpcClient<tonic::transport::Channel>, job_id: String, live: LiveJob) -> Self {
+        Self { client, job_id, ended: false, _live: live }
     }
 
     /// The job ended: nothing to cancel.
@@ -209,11 +247,10 @@ impl Drop for JobGuard {
                 Err(_) => tracing::warn!(job = %self.job_id, "job left running: no runtime to cancel it"),
             }
         }
-        LIVE_JOBS.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
-/// Jobs whose [`JobGuard`] is alive in this process.
+/// [`LiveJob`]s of this process.
 static LIVE_JOBS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Cancels of dropped jobs still on their way to the scheduler.
