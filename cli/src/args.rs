@@ -144,6 +144,8 @@ pub enum Role {
         bind: String,
         #[command(flatten)]
         log: LogArg,
+        #[command(flatten)]
+        home: HomeArg,
     },
     /// Run a worker (Ballista's executor) that takes tasks from the scheduler.
     Worker {

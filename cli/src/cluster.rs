@@ -269,7 +269,7 @@ async fn start(home: &Path, root: &Path, datanodes: usize, workers: usize, port:
 /// Start the query scheduler (on any free port) and `workers` workers.
 fn start_query_roles(state: &mut ClusterState, logs: &Path, home: &str, workers: usize) -> Result<()> {
     let log = logs.join("scheduler.log");
-    let args: Vec<String> = vec!["scheduler".into(), "--port".into(), "0".into()];
+    let args: Vec<String> = vec!["scheduler".into(), "--port".into(), "0".into(), "--home".into(), home.to_string()];
     let pid = spawn(&args, &log)?;
     let addr =
         wait_for_line(&log, "scheduler listening on ", pid).map_err(|e| CliError::Setup(format!("scheduler: {e}")))?;

@@ -59,13 +59,17 @@ async fn wait(server: tokio::task::JoinHandle<()>, role: &str) -> ExitCode {
 /// Run a daemon role (namenode, datanode, scheduler or worker).
 pub async fn run(role: Role) -> ExitCode {
     match role {
-        Role::Scheduler { port, bind, .. } => {
+        Role::Scheduler { port, bind, home, .. } => {
             let addr: std::net::SocketAddr = match format!("{bind}:{port}").parse() {
                 Ok(a) => a,
                 Err(e) => return fail(format!("--bind/--port: {e}")),
             };
+            let secret = match Secret::load_or_create(&home.dir()) {
+                Ok(s) => s,
+                Err(e) => return fail(format!("cluster secret: {e}")),
+            };
             let listening = |addr| announce(&format!("scheduler listening on {addr}"));
-            match hiveql_engine::dist::scheduler::run(addr, listening).await {
+            match hiveql_engine::dist::scheduler::run(addr, secret, listening).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }

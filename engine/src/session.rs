@@ -99,6 +99,8 @@ impl Session {
         let mut config = SessionConfig::new()
             .with_option_extension(crate::options::HiveqlOptions::default())
             .with_extension(stores)
+            // and so does a cluster's scheduler
+            .with_extension(Arc::new(crate::dist::auth::SessionSecret(opts.home.clone())))
             .with_extension(notes.clone())
             .with_default_catalog_and_schema(CATALOG, "default")
             .with_create_default_catalog_and_schema(false)

@@ -107,6 +107,26 @@ impl Secret {
     pub fn guard(&self) -> Guard {
         Guard(self.clone())
     }
+
+    /// The secret itself, for a protocol that carries it its own way (the
+    /// cluster's task traffic: `hiveql_engine::dist::auth`).
+    pub fn value(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
+    /// Whether `presented` (what a request carried, if anything) is this
+    /// secret; `Unauthenticated`, saying what was wrong, if not. Without a
+    /// secret of its own, a node admits everything.
+    pub fn check(&self, presented: Option<&[u8]>) -> Result<(), Status> {
+        let Some(expected) = &self.0 else { return Ok(()) };
+        match presented {
+            Some(got) if same(got, expected.as_bytes()) => Ok(()),
+            Some(_) => Err(Status::unauthenticated("wrong cluster secret")),
+            None => Err(Status::unauthenticated(format!(
+                "request without the cluster secret (set {ENV} or share the cluster's $HIVEQL_HOME/{FILE})"
+            ))),
+        }
+    }
 }
 
 impl Interceptor for Secret {
@@ -132,14 +152,8 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 impl Interceptor for Guard {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        let Some(expected) = &self.0.0 else { return Ok(request) };
-        match request.metadata().get(HEADER) {
-            Some(got) if same(got.as_bytes(), expected.as_bytes()) => Ok(request),
-            Some(_) => Err(Status::unauthenticated("wrong cluster secret")),
-            None => Err(Status::unauthenticated(format!(
-                "request without the cluster secret (set {ENV} or share the cluster's $HIVEQL_HOME/{FILE})"
-            ))),
-        }
+        self.0.check(request.metadata().get(HEADER).map(|v| v.as_bytes()))?;
+        Ok(request)
     }
 }
 

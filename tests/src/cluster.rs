@@ -17,6 +17,8 @@ pub struct Daemon {
     pub child: Child,
     /// The file its log goes to, if it logs.
     pub log: Option<std::path::PathBuf>,
+    /// The address it announced (`HOST:PORT`).
+    pub addr: String,
 }
 
 impl Daemon {
@@ -48,8 +50,11 @@ impl Daemon {
         let out = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(out).read_line(&mut line).expect("read the address line");
-        assert!(line.contains("listening on"), "{args:?}: {line}");
-        Daemon { child, log }
+        let addr = match line.split_once("listening on ") {
+            Some((_, addr)) => addr.trim().to_string(),
+            None => panic!("{args:?}: {line}"),
+        };
+        Daemon { child, log, addr }
     }
 
     /// Kill the process at once (SIGKILL) and reap it.
@@ -93,6 +98,8 @@ pub struct LocalCluster {
     pub workers: Vec<Daemon>,
     /// The scheduler (dropped last).
     pub scheduler: Daemon,
+    /// The home the roles share (its `cluster.secret` is the cluster's).
+    pub home: std::path::PathBuf,
 }
 
 impl LocalCluster {
@@ -108,7 +115,7 @@ impl LocalCluster {
             Daemon::start_logged(home, &["scheduler".into(), "--port".into(), port.to_string()], logs.clone());
         let addr = format!("127.0.0.1:{port}");
         let workers = (0..workers).map(|_| Self::start_worker_logged(home, &addr, slots, logs.clone())).collect();
-        LocalCluster { addr, workers, scheduler }
+        LocalCluster { addr, workers, scheduler, home: home.to_path_buf() }
     }
 
     /// The length of each worker's log so far, to look for lines past it.
@@ -165,7 +172,12 @@ impl LocalCluster {
     /// Wait until the cluster answers a query that reads a file (workers
     /// register a moment after they start).
     pub async fn wait_ready(&self) {
+        // a home of its own (its metastore stays out of the tests'), with the cluster's secret
         let home = tempfile::tempdir().unwrap();
+        let secret = self.home.join("cluster.secret");
+        if secret.exists() {
+            std::fs::copy(&secret, home.path().join("cluster.secret")).unwrap();
+        }
         let mut s = Session::open(SessionOptions {
             home: home.path().into(),
             hiveconf: vec![("hiveql.cluster".into(), self.addr.clone())],

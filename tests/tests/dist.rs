@@ -441,3 +441,106 @@ fn cluster_start_runs_a_scheduler_and_workers_that_sessions_use() {
         String::from_utf8_lossy(&after.stderr)
     );
 }
+
+/// A session opened on `home` with `hiveql.cluster` naming `addr`, over the
+/// `sales` sample table.
+async fn sales_session(home: &std::path::Path, addr: &str) -> Session {
+    let mut s = Session::open(SessionOptions {
+        home: home.into(),
+        hiveconf: vec![("hiveql.cluster".into(), addr.into())],
+        ..Default::default()
+    })
+    .unwrap();
+    let ddl = format!(
+        "CREATE EXTERNAL TABLE sales (id INT, region STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
+         LOCATION '{}' TBLPROPERTIES ('skip.header.line.count'='1')",
+        data_dir().join("sales").display()
+    );
+    s.execute(&ddl).await.unwrap();
+    s
+}
+
+/// Without the cluster's secret, nothing gets in: not a session, not a
+/// worker registering, not a stranger's request to a worker's task or
+/// shuffle service or to the scheduler; each gets `Unauthenticated`
+/// saying why, and every role keeps running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
+    use ballista_core::serde::protobuf::executor_grpc_client::ExecutorGrpcClient;
+    use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+    use ballista_core::serde::protobuf::{ExecutorRegistration, RegisterExecutorParams, StopExecutorParams};
+
+    let home = tempfile::tempdir().unwrap();
+    let logs = home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut cluster = LocalCluster::start_logged(home.path(), 1, 1, Some(logs.clone()));
+    cluster.wait_ready().await;
+    let q = "SELECT region, count(*) FROM sales GROUP BY region ORDER BY region";
+
+    // sessions: a home with another secret, a home with none
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("cluster.secret"), "not-the-cluster-secret").unwrap();
+    let mut s = sales_session(other.path(), &cluster.addr).await;
+    let e = s.execute_collect(q).await.unwrap_err().to_string();
+    assert!(e.contains("wrong cluster secret") && e.contains(&cluster.addr), "{e}");
+    let none = tempfile::tempdir().unwrap();
+    let mut s = sales_session(none.path(), &cluster.addr).await;
+    let e = s.execute_collect(q).await.unwrap_err().to_string();
+    assert!(e.contains("request without the cluster secret"), "{e}");
+
+    // a worker with another secret never joins: the scheduler refuses it
+    let rogue_home = tempfile::tempdir().unwrap();
+    std::fs::write(rogue_home.path().join("cluster.secret"), "rogue").unwrap();
+    let mut rogue = LocalCluster::start_worker_logged(rogue_home.path(), &cluster.addr, 1, Some(logs));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cluster.scheduler.log_text().contains("refused: wrong cluster secret") {
+        assert!(Instant::now() < deadline, "the scheduler did not refuse the rogue worker:\n{}", rogue.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // strangers' raw requests
+    let stranger = |addr: &str| tonic::transport::Endpoint::from_shared(format!("http://{addr}")).unwrap();
+    let worker = &cluster.workers[0];
+    let (host, port) = worker.addr.rsplit_once(':').unwrap();
+    let task_service = format!("{host}:{}", port.parse::<u16>().unwrap() + 1);
+    let mut tasks = ExecutorGrpcClient::new(stranger(&task_service).connect().await.unwrap());
+    let stop = StopExecutorParams { executor_id: String::new(), reason: "stranger".into(), force: true };
+    let e = tasks.stop_executor(stop).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e}");
+    let mut shuffle =
+        arrow_flight::flight_service_client::FlightServiceClient::new(stranger(&worker.addr).connect().await.unwrap());
+    let ticket = arrow_flight::Ticket { ticket: b"../../etc/passwd".to_vec().into() };
+    let e = shuffle.do_get(ticket).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e}");
+    let mut scheduler = SchedulerGrpcClient::new(stranger(&cluster.addr).connect().await.unwrap());
+    let register =
+        RegisterExecutorParams { metadata: Some(ExecutorRegistration { id: "stranger".into(), ..Default::default() }) };
+    let e = scheduler.register_executor(register).await.unwrap_err();
+    assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e}");
+    // not even HTTP/2: the connection is dropped
+    for addr in [&cluster.addr, &worker.addr, &task_service] {
+        use std::io::Write;
+        let mut raw = std::net::TcpStream::connect(addr.as_str()).unwrap();
+        raw.write_all(&[0xde, 0xad, 0xbe, 0xef].repeat(4096)).ok();
+    }
+
+    // the cluster runs on, with its own worker only
+    let mut s = sales_session(home.path(), &cluster.addr).await;
+    assert!(!rows(&mut s, q).await.is_empty());
+    for d in [&mut cluster.scheduler, &mut cluster.workers[0]] {
+        assert!(d.child.try_wait().unwrap().is_none(), "a role died");
+    }
+    let rogue_log = rogue.log_text();
+    assert_eq!(rogue_log.matches("Execute task").count(), 0, "the rogue worker ran tasks:\n{rogue_log}");
+    // and it says why it stopped
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        match rogue.child.try_wait().unwrap() {
+            Some(status) => break status,
+            None if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+            None => panic!("the refused worker runs on:\n{rogue_log}"),
+        }
+    };
+    let rogue_log = rogue.log_text();
+    assert!(!status.success() && rogue_log.contains("Error: worker: ") && rogue_log.contains("wrong cluster secret"));
+}

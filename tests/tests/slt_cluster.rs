@@ -5,8 +5,15 @@
 
 use hiveql_tests::cluster::LocalCluster;
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // Each file runs on a fresh home: they all share the cluster's secret
+    // through the environment (the roles started below inherit it).
+    // SAFETY: no other thread exists yet.
+    unsafe { std::env::set_var("HIVEQL_CLUSTER_SECRET", format!("slt-{}", std::process::id())) };
+    tokio::runtime::Runtime::new().unwrap().block_on(run());
+}
+
+async fn run() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let home = tempfile::tempdir().unwrap();
     let cluster = LocalCluster::start(home.path(), 2, 2);

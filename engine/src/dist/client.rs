@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use ballista_core::client::BallistaClient;
-use ballista_core::extension::SessionConfigExt;
+use ballista_core::extension::{BallistaConfigGrpcEndpoint, SessionConfigExt};
 use ballista_core::serde::protobuf::execute_query_params::Query;
 use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
 use ballista_core::serde::protobuf::{
@@ -24,7 +24,9 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion_proto::physical_plan::AsExecutionPlan;
 use datafusion_proto::protobuf::PhysicalPlanNode;
 use futures::{StreamExt, TryStreamExt};
+use hiveql_storage::secret::Secret;
 
+use super::auth::{self, SessionSecret};
 use super::codec::HiveCodec;
 
 /// The scheduler a session's configuration names (`hiveql.cluster`), if any.
@@ -109,7 +111,13 @@ async fn run_job(
     };
     let grpc = GrpcClientConfig::from(&ballista);
     let max_message = ballista.grpc_client_max_message_size();
-    let channel = create_grpc_client_endpoint(url, Some(&grpc))
+    let secret = match state.config().get_extension::<SessionSecret>() {
+        Some(secret) => secret.discover().map_err(DataFusionError::Execution)?,
+        None => Secret::none(),
+    };
+    let endpoint =
+        create_grpc_client_endpoint(url, Some(&grpc)).map_err(|e| DataFusionError::Execution(format!("{e}")))?;
+    let channel = auth::endpoint_override(&secret)(endpoint)
         .map_err(|e| DataFusionError::Execution(format!("{e}")))?
         .connect()
         .await
@@ -152,6 +160,7 @@ async fn run_job(
                 let results = done.partition_location.into_iter().map(move |location| {
                     futures::stream::once(fetch(
                         location,
+                        auth::client_endpoint(&secret),
                         max_message,
                         grpc.io_retries_times,
                         grpc.io_retry_wait_time_ms,
@@ -277,6 +286,7 @@ pub async fn settle_cancels(within: std::time::Duration) {
 /// The rows of one result partition, from the worker holding it.
 async fn fetch(
     location: PartitionLocation,
+    endpoint: Arc<BallistaConfigGrpcEndpoint>,
     max_message: usize,
     retries: u8,
     retry_wait_ms: u64,
@@ -288,7 +298,7 @@ async fn fetch(
         location.partition_id.ok_or_else(|| DataFusionError::Internal("a result without its partition".into()))?;
     let port = u16::try_from(worker.port).map_err(|e| DataFusionError::Internal(format!("worker port: {e}")))?;
     let mut client =
-        BallistaClient::try_new(&worker.host, port, max_message, false, None, retries, retry_wait_ms, 0, 0)
+        BallistaClient::try_new(&worker.host, port, max_message, false, Some(endpoint), retries, retry_wait_ms, 0, 0)
             .await
             .map_err(|e| DataFusionError::Execution(format!("reaching worker {}:{port}: {e}", worker.host)))?;
     client

@@ -8,11 +8,13 @@
 //! - [`slots`]: the scheduler's count of the workers' task slots, and
 //!   the slots Ballista loses given back;
 //! - [`stages`]: the stage DAG of a plan, for `EXPLAIN` on a cluster;
+//! - [`auth`]: the cluster's secret on every role's traffic;
 //! - [`client`]: a session's query run on a cluster: the client plans it
 //!   physically (it has the metastore and lists the files) and hands the
 //!   plan to the scheduler, which cuts it into stages at shuffle
 //!   boundaries. Workers need no metastore.
 
+pub mod auth;
 pub mod client;
 pub mod codec;
 pub mod scheduler;

@@ -1,14 +1,17 @@
 //! `hiveql scheduler`: Ballista's scheduler, embedded. It takes physical
 //! plans from hiveql sessions (decoded with [`super::codec::HiveCodec`]),
 //! cuts them into stages at shuffle boundaries and hands the tasks to the
-//! workers that poll it.
+//! workers. Its gRPC service admits only traffic carrying the cluster's
+//! secret ([`super::auth`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use hiveql_storage::secret::Secret;
 
 use super::codec::HiveCodec;
 use super::slots::SlotLedger;
@@ -29,8 +32,9 @@ pub enum SchedulerError {
 /// Seconds without a heartbeat after which a worker is taken for lost.
 pub const LOST_WORKER_SECONDS: u64 = 8;
 
-/// The scheduler's configuration for listening on `addr`.
-pub fn config(addr: SocketAddr) -> SchedulerConfig {
+/// The scheduler's configuration for listening on `addr`, reaching its
+/// workers with `secret`.
+pub fn config(addr: SocketAddr, secret: &Secret) -> SchedulerConfig {
     SchedulerConfig {
         bind_host: addr.ip().to_string(),
         external_host: addr.ip().to_string(),
@@ -46,20 +50,24 @@ pub fn config(addr: SocketAddr) -> SchedulerConfig {
         // this long, and its tasks and map outputs are run again on others
         executor_timeout_seconds: LOST_WORKER_SECONDS,
         expire_dead_executor_interval_seconds: 1,
+        override_create_grpc_client_endpoint: Some(super::auth::endpoint_override(secret)),
         ..Default::default()
     }
 }
 
 /// Run the scheduler on `addr` (port 0: any free port) until the process
-/// ends; `listening` is told the address once it accepts connections.
-pub async fn run(addr: SocketAddr, listening: impl FnOnce(SocketAddr)) -> Result<(), SchedulerError> {
+/// ends, admitting only traffic with `secret`; `listening` is told the
+/// address once it accepts connections.
+pub async fn run(addr: SocketAddr, secret: Secret, listening: impl FnOnce(SocketAddr)) -> Result<(), SchedulerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| SchedulerError::Ballista { addr, source: ballista_core::error::BallistaError::from(e) })?;
     let addr = listener
         .local_addr()
         .map_err(|e| SchedulerError::Ballista { addr, source: ballista_core::error::BallistaError::from(e) })?;
-    let config = config(addr);
+    let config = config(addr, &secret);
+    let (max_decoding, max_encoding) =
+        (config.grpc_server_max_decoding_message_size as usize, config.grpc_server_max_encoding_message_size as usize);
     let wrap = |source| SchedulerError::Ballista { addr, source };
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(wrap)?;
     let ledger = Arc::new(SlotLedger::new(cluster.cluster_state()));
@@ -71,6 +79,14 @@ pub async fn run(addr: SocketAddr, listening: impl FnOnce(SocketAddr)) -> Result
     .await
     .map_err(wrap)?;
     tokio::spawn(super::slots::reconcile(ledger, scheduler.clone()));
+    // Ballista's own `start_grpc_service_with_listener` has no place for the
+    // secret's check: the same gRPC service, served here behind it
+    let grpc = SchedulerGrpcServer::new(scheduler)
+        .max_encoding_message_size(max_encoding)
+        .max_decoding_message_size(max_decoding);
+    let router = super::auth::guarded(tonic::service::Routes::new(grpc).into_axum_router(), secret);
     listening(addr);
-    ballista_scheduler::scheduler_process::start_grpc_service_with_listener(listener, scheduler).await.map_err(wrap)
+    super::auth::serve(listener, router, std::future::pending())
+        .await
+        .map_err(|e| wrap(ballista_core::error::BallistaError::from(e)))
 }

@@ -1,0 +1,165 @@
+//! Cluster traffic carries the cluster's shared secret (the block store's:
+//! [`hiveql_storage::secret`]), and every role refuses traffic without it.
+//!
+//! What is guarded, and how:
+//! - the scheduler's gRPC service (sessions submit and follow jobs; workers
+//!   register, heartbeat and report tasks): served by
+//!   [`super::scheduler`] behind [`guarded`];
+//! - a worker's shuffle service (Arrow Flight: other workers and sessions
+//!   fetch partitions): served by [`serve_shuffle`] behind the same check;
+//! - a worker's task service (the scheduler launches and cancels tasks):
+//!   Ballista serves it itself, with no hook for a check. It listens on a
+//!   loopback alias ([`hidden_host`]) instead, and [`serve_task_front`]
+//!   takes its advertised address, checks each request and relays it.
+//!   A local user of the worker's host can reach the alias; nobody else
+//!   can.
+//!
+//! The one hook Ballista's own clients offer is the endpoint they connect
+//! with ([`EndpointOverrideFn`]), and the one header an endpoint sets is
+//! `user-agent`. So the secret travels as a `hiveql-secret/<secret>` token
+//! in it, from every client ([`endpoint_override`]), sessions too: one way
+//! for all.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use ballista_core::extension::{BallistaConfigGrpcEndpoint, EndpointOverrideFn};
+use hiveql_storage::secret::Secret;
+use tonic::Status;
+use tonic::transport::{Channel, Endpoint};
+
+/// The `user-agent` token's prefix; the secret follows it.
+const TOKEN: &str = "hiveql-secret/";
+
+/// Where a session's cluster traffic finds its secret (a session config
+/// extension): the session's home, read again for each job, so a session
+/// opened before its cluster was started still reaches it.
+#[derive(Debug, Clone)]
+pub struct SessionSecret(pub std::path::PathBuf);
+
+impl SessionSecret {
+    /// The secret, as [`Secret::discover`] finds it now.
+    pub fn discover(&self) -> Result<Secret, String> {
+        Secret::discover(Some(&self.0)).map_err(|e| format!("cluster secret: {e}"))
+    }
+}
+
+/// An endpoint override that makes every request of a connection carry
+/// `secret` (nothing, without one).
+pub fn endpoint_override(secret: &Secret) -> EndpointOverrideFn {
+    let agent = secret.value().map(|s| format!("{TOKEN}{s}"));
+    Arc::new(move |endpoint: Endpoint| match &agent {
+        Some(agent) => Ok(endpoint.user_agent(agent.clone())?),
+        None => Ok(endpoint),
+    })
+}
+
+/// [`endpoint_override`] as Ballista's clients take it.
+pub fn client_endpoint(secret: &Secret) -> Arc<BallistaConfigGrpcEndpoint> {
+    Arc::new(BallistaConfigGrpcEndpoint::new(endpoint_override(secret)))
+}
+
+/// The secret a request presents, if any.
+fn presented(headers: &axum::http::HeaderMap) -> Option<&[u8]> {
+    let agent = headers.get(axum::http::header::USER_AGENT)?.to_str().ok()?;
+    agent.split_whitespace().find_map(|t| t.strip_prefix(TOKEN)).map(str::as_bytes)
+}
+
+async fn require_secret(State(secret): State<Secret>, request: Request, next: Next) -> Response {
+    match secret.check(presented(request.headers())) {
+        Ok(()) => next.run(request).await,
+        Err(status) => {
+            let peer = request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0);
+            tracing::warn!(?peer, path = %request.uri().path(), "refused: {}", status.message());
+            status.into_http()
+        }
+    }
+}
+
+/// `router` admitting only requests that carry `secret`; the others get
+/// gRPC's `Unauthenticated`, saying why.
+pub fn guarded(router: axum::Router, secret: Secret) -> axum::Router {
+    router.layer(axum::middleware::from_fn_with_state(secret, require_secret))
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves (with the peer's
+/// address known to the guard's log).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// The loopback alias a worker's own task service listens on, behind its
+/// front: one the worker's bind address is not.
+pub fn hidden_host(bind: &str) -> &'static str {
+    if bind == "127.0.0.2" { "127.0.0.3" } else { "127.0.0.2" }
+}
+
+/// A worker's shuffle service (Ballista's Arrow Flight service over the
+/// work directory) on `listener`, behind the secret.
+pub async fn serve_shuffle(
+    listener: tokio::net::TcpListener,
+    work_dir: String,
+    max_message: usize,
+    secret: Secret,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use arrow_flight::flight_service_server::FlightServiceServer;
+    let flight = FlightServiceServer::new(ballista_executor::flight_service::BallistaFlightService::new(work_dir))
+        .max_decoding_message_size(max_message)
+        .max_encoding_message_size(max_message);
+    let router = tonic::service::Routes::new(flight).into_axum_router();
+    serve(listener, guarded(router, secret), shutdown).await
+}
+
+/// The front of a worker's task service: on `listener`, each request that
+/// carries `secret` is relayed to the service at `hidden`.
+pub async fn serve_task_front(
+    listener: tokio::net::TcpListener,
+    hidden: SocketAddr,
+    secret: Secret,
+) -> std::io::Result<()> {
+    let channel = Endpoint::from_shared(format!("http://{hidden}"))
+        .map_err(|e| std::io::Error::other(format!("the task service at {hidden}: {e}")))?
+        .connect_lazy();
+    let router = axum::Router::new().fallback(relay).with_state(channel);
+    serve(listener, guarded(router, secret), std::future::pending()).await
+}
+
+async fn relay(State(channel): State<Channel>, request: Request) -> Response {
+    use tower::ServiceExt;
+    match channel.oneshot(request.map(tonic::body::Body::new)).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(e) => Status::unavailable(format!("the worker's task service: {e}")).into_http(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_rides_in_the_user_agent_and_is_checked() {
+        let secret = Secret::new("s3cr3t");
+        let endpoint = endpoint_override(&secret)(Endpoint::from_static("http://127.0.0.1:1")).unwrap();
+        // tonic appends its own agent after ours
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(axum::http::header::USER_AGENT, "hiveql-secret/s3cr3t tonic/0.14".parse().unwrap());
+        assert!(secret.check(presented(&headers)).is_ok());
+        headers.insert(axum::http::header::USER_AGENT, "hiveql-secret/other tonic/0.14".parse().unwrap());
+        assert_eq!(secret.check(presented(&headers)).unwrap_err().message(), "wrong cluster secret");
+        headers.insert(axum::http::header::USER_AGENT, "grpc-go/1.0".parse().unwrap());
+        assert_eq!(secret.check(presented(&headers)).unwrap_err().code(), tonic::Code::Unauthenticated);
+        drop(endpoint);
+        assert_eq!(hidden_host("127.0.0.1"), "127.0.0.2");
+        assert_eq!(hidden_host("127.0.0.2"), "127.0.0.3");
+    }
+}
