@@ -1,6 +1,7 @@
 //! Progress on standard error (`indicatif`): a byte bar for large `dfs -put`
 //! and `-get`, a spinner with the elapsed time for a statement that runs
-//! longer than a moment in the REPL.
+//! longer than a moment (with its stages' tasks done when it runs on a
+//! cluster), in the REPL and scripts, but not with `--silent`.
 //!
 //! Bars are drawn only on a terminal. `HIVEQL_PROGRESS=1` asks for them
 //! anyway, drawn as plain lines twice a second (for logs and tests).
@@ -43,10 +44,10 @@ pub fn transfer(what: &str, total: u64) -> ProgressBar {
     bar
 }
 
-/// A spinner for a running statement, shown only on a terminal and only
-/// after the statement has run for a second.
+/// A spinner for a running statement, shown only on a terminal (or when
+/// forced) and only after the statement has run for a second.
 pub fn statement() -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal() && !forced() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
@@ -57,12 +58,34 @@ pub fn statement() -> ProgressBar {
     bar
 }
 
-/// Make a [`statement`] spinner visible and keep it turning.
+/// Make a [`statement`] spinner visible and keep it turning (as plain
+/// lines twice a second when forced off a terminal).
 pub fn show(bar: &ProgressBar) {
-    if std::io::stderr().is_terminal() && bar.is_hidden() {
+    if !bar.is_hidden() {
+        return;
+    }
+    if std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::stderr());
         bar.enable_steady_tick(Duration::from_millis(120));
+    } else if forced() {
+        bar.set_draw_target(target());
+        bar.enable_steady_tick(Duration::from_millis(500));
     }
+}
+
+/// The next progress line of a session's cluster job (`stage 1: 4/4
+/// tasks, stage 2: 1/2 tasks`; empty between jobs). Never resolves
+/// without a feed, or once the feed is gone.
+pub async fn next_stages(
+    feed: &mut Option<tokio::sync::watch::Receiver<Option<hiveql_engine::dist::progress::JobStages>>>,
+) -> String {
+    if let Some(rx) = feed.as_mut() {
+        if rx.changed().await.is_ok() {
+            return rx.borrow_and_update().as_ref().map(ToString::to_string).unwrap_or_default();
+        }
+        *feed = None;
+    }
+    std::future::pending().await
 }
 
 /// A draw target without cursor movement: each redraw is a new line.

@@ -94,6 +94,8 @@ impl Runner {
         let interrupt = Interrupt::arm();
         let spinner = crate::progress::statement();
         let bar = spinner.clone();
+        // a cluster job's stages, drawn in the spinner's message
+        let mut stages = if silent { None } else { self.session.job_progress() };
         let mut task = tokio::spawn(async move {
             let out = session.execute(&text).await;
             let printed = match out {
@@ -131,10 +133,11 @@ impl Runner {
                     task.abort();
                     break Err(HiveError::Cancelled);
                 }
-                _ = &mut slow, if !waited => {
+                _ = &mut slow, if !waited && !silent => {
                     waited = true;
                     crate::progress::show(&spinner);
                 }
+                line = crate::progress::next_stages(&mut stages) => spinner.set_message(line),
             }
         };
         spinner.finish_and_clear();

@@ -84,6 +84,13 @@ impl Session {
         Session::with_metastore(metastore, opts)
     }
 
+    /// Watch the progress of this session's jobs on a cluster, stage by
+    /// stage (`None` while no job runs). Sessions cloned from this one
+    /// share it.
+    pub fn job_progress(&self) -> Option<tokio::sync::watch::Receiver<Option<crate::dist::progress::JobStages>>> {
+        crate::dist::progress::feed_of(self.ctx.state_ref().read().config()).map(|feed| feed.watch())
+    }
+
     /// Open a session on a given metastore.
     pub fn with_metastore(metastore: Arc<dyn Metastore>, opts: SessionOptions) -> Result<Session> {
         // dfs:// locations reach their cluster with the secret of this home.
@@ -101,6 +108,8 @@ impl Session {
             .with_extension(stores)
             // and so does a cluster's scheduler
             .with_extension(Arc::new(crate::dist::auth::SessionSecret(opts.home.clone())))
+            // a cluster job's progress, for whoever watches (the CLI)
+            .with_extension(Arc::new(crate::dist::progress::ProgressFeed::default()))
             .with_extension(notes.clone())
             .with_default_catalog_and_schema(CATALOG, "default")
             .with_create_default_catalog_and_schema(false)

@@ -544,3 +544,42 @@ async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
     let rogue_log = rogue.log_text();
     assert!(!status.success() && rogue_log.contains("Error: worker: ") && rogue_log.contains("wrong cluster secret"));
 }
+
+/// `hiveql -e` on a cluster shows its stages' tasks done as the job runs
+/// (plain lines here, where `HIVEQL_PROGRESS=1` forces them off a
+/// terminal), and nothing with `--silent`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_query_shows_its_stages_progress_unless_silent() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("big");
+    write_big_table(&data, 4, 1_000_000);
+    drop(big_table_session(home.path(), &data).await);
+    let cluster = LocalCluster::start(home.path(), 1, 1);
+    cluster.wait_ready().await;
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--hiveconf".to_string(), format!("hiveql.cluster={}", cluster.addr)];
+        args.extend(extra.iter().map(|a| a.to_string()));
+        args.extend(["-e".to_string(), BIG_QUERY.to_string()]);
+        let out = Command::new(hiveql_bin())
+            .env("HIVEQL_HOME", home.path())
+            .env("HIVEQL_PROGRESS", "1")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let shown = run(&[]);
+    let line = regex::Regex::new(r"stage (\d+): (\d+)/(\d+) tasks").unwrap();
+    let seen: Vec<(u32, u32, u32)> = line
+        .captures_iter(&shown)
+        .map(|c| (c[1].parse().unwrap(), c[2].parse().unwrap(), c[3].parse().unwrap()))
+        .collect();
+    // the scan stage (a task per file group) and the stage after its shuffle
+    assert!(seen.iter().any(|&(stage, _, total)| stage == 1 && total > 0), "{shown}");
+    assert!(seen.iter().any(|&(stage, _, _)| stage == 2), "{shown}");
+    assert!(seen.iter().any(|&(_, done, total)| done < total), "never a stage part done:\n{shown}");
+    assert!(seen.iter().all(|&(_, done, total)| done <= total), "{shown}");
+    let silent = run(&["--silent"]);
+    assert!(!line.is_match(&silent) && !silent.contains("running"), "{silent}");
+}

@@ -28,6 +28,8 @@ use hiveql_storage::secret::Secret;
 
 use super::auth::{self, SessionSecret};
 use super::codec::HiveCodec;
+use super::progress::service::job_progress_client::JobProgressClient;
+use super::progress::{self, JobRequest};
 
 /// The scheduler a session's configuration names (`hiveql.cluster`), if any.
 pub fn cluster_of(state: &SessionState) -> Option<String> {
@@ -122,6 +124,8 @@ async fn run_job(
         .connect()
         .await
         .map_err(|e| DataFusionError::Execution(format!("cannot reach the scheduler: {e}")))?;
+    let mut progress = JobProgressClient::new(channel.clone());
+    let feed = progress::feed_of(state.config());
     let mut client =
         SchedulerGrpcClient::new(channel).max_encoding_message_size(max_message).max_decoding_message_size(max_message);
     let mut request = tonic::Request::new(params);
@@ -142,6 +146,9 @@ async fn run_job(
     // poll the job's status: every 5 ms at first (a short job's answer is
     // not held up), backing off to every 100 ms
     let mut wait = std::time::Duration::from_millis(5);
+    // the stages' progress, for a session whose progress is watched
+    let mut progress_due = std::time::Instant::now() + PROGRESS_EVERY;
+    let _clear = feed.clone().map(ClearOnDrop);
     loop {
         let update = job
             .client
@@ -171,10 +178,31 @@ async fn run_job(
                 return Ok(Box::pin(RecordBatchStreamAdapter::new(plan.schema(), stream)));
             }
             _ => {
+                if let Some(feed) = feed.as_ref().filter(|f| f.watched())
+                    && std::time::Instant::now() >= progress_due
+                {
+                    match progress.stages(JobRequest { job_id: job.job_id.clone() }).await {
+                        Ok(stages) => feed.publish(Some(stages.into_inner())),
+                        Err(e) => tracing::debug!(job = %job.job_id, "no progress: {}", e.message()),
+                    }
+                    progress_due = std::time::Instant::now() + PROGRESS_EVERY;
+                }
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(std::time::Duration::from_millis(100));
             }
         }
+    }
+}
+
+/// How often a watched job's progress is asked for.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Tells a session's watchers that its job is over, however it ended.
+struct ClearOnDrop(Arc<progress::ProgressFeed>);
+
+impl Drop for ClearOnDrop {
+    fn drop(&mut self) {
+        self.0.publish(None);
     }
 }
 

@@ -14,6 +14,7 @@ use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use hiveql_storage::secret::Secret;
 
 use super::codec::HiveCodec;
+use super::progress::service::job_progress_server::JobProgressServer;
 use super::slots::SlotLedger;
 
 /// Errors of the scheduler role.
@@ -81,10 +82,12 @@ pub async fn run(addr: SocketAddr, secret: Secret, listening: impl FnOnce(Socket
     tokio::spawn(super::slots::reconcile(ledger, scheduler.clone()));
     // Ballista's own `start_grpc_service_with_listener` has no place for the
     // secret's check: the same gRPC service, served here behind it
+    let progress = JobProgressServer::new(super::progress::ProgressService(scheduler.clone()));
     let grpc = SchedulerGrpcServer::new(scheduler)
         .max_encoding_message_size(max_encoding)
         .max_decoding_message_size(max_decoding);
-    let router = super::auth::guarded(tonic::service::Routes::new(grpc).into_axum_router(), secret);
+    let router =
+        super::auth::guarded(tonic::service::Routes::new(grpc).add_service(progress).into_axum_router(), secret);
     listening(addr);
     super::auth::serve(listener, router, std::future::pending())
         .await
