@@ -170,6 +170,95 @@ async fn writes_on_a_cluster_are_written_by_its_tasks_and_published_once() {
     assert_eq!(lines, want);
 }
 
+/// Each bucket file's sorted lines, by file name, under `dir`.
+fn bucket_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    data_files(dir)
+        .into_iter()
+        .map(|f| {
+            let mut lines: Vec<String> =
+                std::fs::read_to_string(dir.join(&f)).unwrap().lines().map(String::from).collect();
+            lines.sort();
+            (f, lines)
+        })
+        .collect()
+}
+
+/// Dynamic-partition and bucketed inserts run on the cluster too: its
+/// tasks split their rows by partition and bucket, and the session
+/// publishes the files into the partitions it registers. Same partitions,
+/// same bucket files, same rows as the same statements in-process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_and_bucketed_inserts_on_a_cluster_split_as_in_process() {
+    let home = tempfile::tempdir().unwrap();
+    let cluster = LocalCluster::start(home.path(), 2, 2);
+    cluster.wait_ready().await;
+    let mut s = Session::open(SessionOptions { home: home.path().into(), ..Default::default() }).unwrap();
+    s.execute(&format!(
+        "CREATE EXTERNAL TABLE sales (id INT, region STRING, amount DECIMAL(10,2), sold_on DATE) \
+         ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION '{}' TBLPROPERTIES ('skip.header.line.count'='1')",
+        data_dir().join("sales").display()
+    ))
+    .await
+    .unwrap();
+    s.execute("SET hive.exec.dynamic.partition.mode=nonstrict").await.unwrap();
+    let wh = home.path().join("warehouse");
+    let mut answers = Vec::new();
+    for (suffix, cluster_conf) in [("local", String::new()), ("dist", cluster.addr.clone())] {
+        s.execute(&format!("SET hiveql.cluster={cluster_conf}")).await.unwrap();
+        for st in [
+            format!(
+                "CREATE TABLE by_{suffix} (id INT, amount DECIMAL(10,2)) PARTITIONED BY (region STRING) STORED AS PARQUET"
+            ),
+            format!("INSERT INTO by_{suffix} PARTITION (region) SELECT id, amount, region FROM sales"),
+            format!(
+                "INSERT OVERWRITE TABLE by_{suffix} PARTITION (region) SELECT id, amount, region FROM sales WHERE amount > 15"
+            ),
+            format!("CREATE TABLE b_{suffix} (id INT, region STRING) CLUSTERED BY (id) INTO 4 BUCKETS"),
+            format!("INSERT OVERWRITE TABLE b_{suffix} SELECT id, region FROM sales"),
+            format!(
+                "CREATE TABLE pb_{suffix} (id INT) PARTITIONED BY (region STRING) CLUSTERED BY (id) INTO 2 BUCKETS"
+            ),
+            format!("INSERT INTO pb_{suffix} PARTITION (region) SELECT id, region FROM sales"),
+        ] {
+            let done = s.execute(&st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
+            if let hiveql_engine::StatementOutput::Done(Some(msg)) = done
+                && st.starts_with("INSERT")
+            {
+                let on_cluster = msg.ends_with(&format!("by the tasks of cluster {}", cluster.addr));
+                assert_eq!(on_cluster, suffix == "dist", "{st}: {msg}");
+            }
+        }
+        s.execute("SET hiveql.cluster=").await.unwrap();
+        let mut partition_dirs = data_files(&wh.join(format!("by_{suffix}")));
+        partition_dirs.extend(data_files(&wh.join(format!("pb_{suffix}"))));
+        let pb_files: Vec<_> = data_files(&wh.join(format!("pb_{suffix}")))
+            .iter()
+            .map(|p| bucket_files(&wh.join(format!("pb_{suffix}")).join(p)))
+            .collect();
+        answers.push((
+            rows(&mut s, &format!("SELECT * FROM by_{suffix}")).await,
+            rows(&mut s, &format!("SHOW PARTITIONS by_{suffix}")).await,
+            partition_dirs,
+            bucket_files(&wh.join(format!("b_{suffix}"))),
+            pb_files,
+            rows(&mut s, &format!("SELECT * FROM pb_{suffix}")).await,
+        ));
+    }
+    let (local, dist) = (&answers[0], &answers[1]);
+    assert!(!local.0.is_empty() && local.1.len() > 1 && local.3.len() == 4, "{local:?}");
+    assert_eq!(local, dist);
+    // nothing staged is left behind
+    for t in ["by_dist", "b_dist", "pb_dist"] {
+        let dir = wh.join(t);
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with(".hive-staging"))
+            .collect();
+        assert!(left.is_empty(), "{t}: {left:?}");
+    }
+}
+
 /// A text table of `files` files of `lines` lines each (`k,v,text`) in
 /// `dir`, large enough that a scan of it takes a while in a debug build.
 fn write_big_table(dir: &std::path::Path, files: usize, lines: usize) {

@@ -12,7 +12,8 @@
 //! DataFusion's `PhysicalExprNode`s.
 //!
 //! A [`WriteTaskExec`] (the writer tasks of INSERT, CTAS and INSERT
-//! OVERWRITE DIRECTORY) carries its staging directory and the format.
+//! OVERWRITE DIRECTORY) carries its staging directory, the format and,
+//! for a partitioned or bucketed write, how it splits its rows.
 //!
 //! Wire form: the tag `HQL1`, a kind byte; for a text scan then `u32` length (little-endian) of the SerDe
 //! spec as JSON, the JSON, then the `FileScanExecConf` protobuf. Nodes
@@ -43,6 +44,7 @@ use crate::location::Location;
 use crate::serde::{SerdeSpec, TableFormat, TextFormat};
 use crate::table::text_source::HiveTextSource;
 use crate::table::write_task::WriteTaskExec;
+use crate::table::writer::SplitWrite;
 
 /// Encodes and decodes hiveql's physical plan nodes, and Ballista's.
 #[derive(Debug, Default, Clone)]
@@ -69,6 +71,9 @@ struct WriteSpec {
     staging: String,
     /// The text SerDe, or none for Parquet.
     serde: Option<SerdeSpec>,
+    /// How a partitioned or bucketed write splits its rows.
+    #[serde(default)]
+    split: Option<SplitWrite>,
 }
 
 fn codec_err(what: impl std::fmt::Display) -> DataFusionError {
@@ -113,7 +118,13 @@ impl PhysicalExtensionCodec for HiveCodec {
                 };
                 let staging = Location::parse(&spec.staging)?;
                 match inputs {
-                    [input] => Ok(Arc::new(WriteTaskExec::new(Arc::clone(input), staging, format))),
+                    [input] => {
+                        let exec = WriteTaskExec::new(Arc::clone(input), staging, format);
+                        Ok(Arc::new(match spec.split {
+                            Some(split) => exec.with_split(split),
+                            None => exec,
+                        }))
+                    }
                     _ => Err(codec_err(format!("a write task has one input, not {}", inputs.len()))),
                 }
             }
@@ -201,7 +212,7 @@ impl PhysicalExtensionCodec for HiveCodec {
                 TableFormat::Text(text) => Some(text.spec.clone()),
                 TableFormat::Parquet => None,
             };
-            let spec = WriteSpec { staging: write.staging().to_string(), serde };
+            let spec = WriteSpec { staging: write.staging().to_string(), serde, split: write.split() };
             buf.extend_from_slice(TAG);
             buf.push(WRITE_TASK);
             serde_json::to_writer(&mut *buf, &spec).map_err(codec_err)?;

@@ -36,15 +36,31 @@ impl Session {
         overwrite: bool,
     ) -> Result<WriteResult> {
         format.check_writable()?;
-        let mut state = self.state();
-        if crate::dist::client::cluster_of(&state).is_some() {
-            state = crate::dist::client::planning_state(&state);
-        }
+        let state = self.write_state();
         let physical = state.create_physical_plan(&plan).await?;
         let store = dir.store(self.ctx.runtime_env().as_ref())?;
-        // On a cluster the tasks of the query's last stage write the files.
-        let tasks = match crate::dist::client::cluster_of(&state) {
-            Some(cluster) if crate::dist::client::reads_files(&physical) => {
+        let tasks = self.write_tasks(state, &physical);
+        writer::write_plan(tasks, physical, store, dir, format, overwrite).await
+    }
+
+    /// The state to plan a write with: on a cluster, planned for it.
+    fn write_state(&self) -> datafusion::execution::SessionState {
+        let state = self.state();
+        match crate::dist::client::cluster_of(&state) {
+            Some(_) => crate::dist::client::planning_state(&state),
+            None => state,
+        }
+    }
+
+    /// Where the writer tasks of `physical` (planned with `state`) run: on
+    /// a cluster, the tasks of the query's last stage write the files.
+    fn write_tasks(
+        &self,
+        state: datafusion::execution::SessionState,
+        physical: &Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+    ) -> WriteTasks {
+        match crate::dist::client::cluster_of(&state) {
+            Some(cluster) if crate::dist::client::reads_files(physical) => {
                 let addr = cluster.clone();
                 let run: writer::RunPlan = Box::new(move |plan| {
                     Box::pin(async move { Ok(crate::dist::client::execute(&addr, &state, plan).await?) })
@@ -52,8 +68,7 @@ impl Session {
                 WriteTasks::Remote { cluster, run }
             }
             _ => WriteTasks::Local(self.ctx.task_ctx()),
-        };
-        writer::write_plan(tasks, physical, store, dir, format, overwrite).await
+        }
     }
 
     pub(crate) async fn insert(&mut self, inserts: Vec<(InsertInto, Box<Query>)>) -> Result<StatementOutput> {
@@ -224,7 +239,7 @@ impl Session {
             total: self.conf_or("hive.exec.max.dynamic.partitions", 1000usize)?,
         };
         let format = TableFormat::of(&table.storage, &table.properties)?;
-        let state = self.state();
+        let state = self.write_state();
         let mut physical = state.create_physical_plan(&plan).await?;
         if bucketing.is_some() && table.storage.sort_columns.is_empty() {
             // Each bucket to one writer task, so one file per bucket. Done on
@@ -272,8 +287,9 @@ impl Session {
                 }
             }
         };
+        let tasks = self.write_tasks(state, &physical);
         let written = writer::write_dynamic_partitions(
-            self.ctx.task_ctx(),
+            tasks,
             physical,
             store.clone(),
             &table_dir,
@@ -303,11 +319,12 @@ impl Session {
                 }
             }
         }
+        let by = written.first().map(|(_, w)| w.written_by()).unwrap_or_default();
         if table.partition_keys.is_empty() {
-            return Ok(format!("{rows} rows loaded to {}", table.qualified_name()));
+            return Ok(format!("{rows} rows loaded to {}{by}", table.qualified_name()));
         }
         self.swap_partitions(table, store.as_ref(), add, &replaced).await?;
-        Ok(format!("{rows} rows loaded to {} ({} partitions)", table.qualified_name(), written.len()))
+        Ok(format!("{rows} rows loaded to {} ({} partitions){by}", table.qualified_name(), written.len()))
     }
 
     /// Register `add` (new partitions, and replaced ones at their new

@@ -298,7 +298,7 @@ pub(crate) async fn write_partition(
 pub type PartitionValues = Vec<Option<String>>;
 
 /// The shape of a partitioned (or bucketed) write.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SplitWrite {
     /// The plan's first columns are the data; then come the dynamic
     /// partition keys, then (when `bucketed`) the bucket number (INT).
@@ -314,7 +314,7 @@ pub struct SplitWrite {
 
 /// Files one writer task wrote for one partition: (file number: the task,
 /// or the bucket; file; rows).
-type StagedFile = (usize, Path, u64);
+pub type StagedFile = (usize, Path, u64);
 
 /// Run `plan`, whose last columns are dynamic partition keys, and write
 /// the other columns of each row into the partition its keys name; then
@@ -324,7 +324,7 @@ type StagedFile = (usize, Path, u64);
 /// Returns each written partition's values and result.
 #[allow(clippy::too_many_arguments)]
 pub async fn write_dynamic_partitions(
-    ctx: Arc<TaskContext>,
+    tasks: WriteTasks,
     plan: Arc<dyn ExecutionPlan>,
     store: Arc<dyn ObjectStore>,
     staging_dir: &Location,
@@ -335,16 +335,27 @@ pub async fn write_dynamic_partitions(
 ) -> Result<Vec<(PartitionValues, WriteResult)>> {
     format.check_writable()?;
     let mut staging: Staging<Vec<(PartitionValues, StagedFile)>> = Staging::new(store.clone(), staging_dir);
-    for part in 0..plan.output_partitioning().partition_count() {
-        let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), store.clone(), format.clone());
-        let dir = staging.location.clone();
-        staging.writers.spawn(async move { write_dynamic_task(ctx, plan, part, store, &dir, &format, split).await });
-    }
-    let mut by_partition: std::collections::BTreeMap<PartitionValues, Vec<StagedFile>> = Default::default();
-    for task in staging.join_all().await? {
-        for (values, file) in task {
-            by_partition.entry(values).or_default().push(file);
+    let (written, cluster) = match tasks {
+        WriteTasks::Local(ctx) => {
+            for part in 0..plan.output_partitioning().partition_count() {
+                let (ctx, plan, store, format) = (ctx.clone(), plan.clone(), store.clone(), format.clone());
+                let dir = staging.location.clone();
+                staging
+                    .writers
+                    .spawn(async move { write_dynamic_task(ctx, plan, part, store, &dir, &format, split).await });
+            }
+            (staging.join_all().await?.into_iter().flatten().collect::<Vec<_>>(), None)
         }
+        // the tasks of the query's last stage write the files where they run
+        WriteTasks::Remote { cluster, run } => {
+            let exec = WriteTaskExec::new(plan, staging.location.clone(), format.clone()).with_split(split);
+            let batches = datafusion::physical_plan::common::collect(run(Arc::new(exec)).await?).await?;
+            (WriteTaskExec::read_split_results(&batches)?, Some(cluster))
+        }
+    };
+    let mut by_partition: std::collections::BTreeMap<PartitionValues, Vec<StagedFile>> = Default::default();
+    for (values, file) in written {
+        by_partition.entry(values).or_default().push(file);
     }
     if by_partition.len() > split.total {
         return Err(HiveError::Semantic(format!(
@@ -381,7 +392,7 @@ pub async fn write_dynamic_partitions(
                 }
             };
             match published {
-                Ok(w) => out.push((values, w)),
+                Ok(w) => out.push((values, WriteResult { cluster: cluster.clone(), ..w })),
                 Err(e) => {
                     result = Err(e);
                     break;
@@ -434,7 +445,7 @@ fn key_text(column: &dyn Array) -> Result<StringArray> {
 
 /// One writer task of [`write_dynamic_partitions`]: one file per
 /// partition (and bucket) its rows fall into.
-async fn write_dynamic_task(
+pub(crate) async fn write_dynamic_task(
     ctx: Arc<TaskContext>,
     plan: Arc<dyn ExecutionPlan>,
     part: usize,
@@ -509,8 +520,13 @@ async fn write_dynamic_task(
                     )));
                 }
                 let number = bucket.map_or(part, |b| b as usize);
+                // named after the task and the group, not the order groups
+                // come in: a task run again (on a cluster, after a lost
+                // worker) writes each group's file under the same name,
+                // so a late first attempt can only rewrite a file with
+                // the same group's rows
                 let path =
-                    staging.path.clone().join(format!("t{part}_f{}", files.len())).join(format!("{number:06}_0"));
+                    staging.path.clone().join(format!("t{part}_{}", group_id(&group))).join(format!("{number:06}_0"));
                 files.insert(group.clone(), (FileWriter::new(format, store.clone(), path.clone()), path, 0));
             }
             if let Some((writer, _, rows)) = files.get_mut(&group) {
@@ -527,6 +543,24 @@ async fn write_dynamic_task(
         }
     }
     Ok(out)
+}
+
+/// A name for a group of rows (partition values, bucket) that is the
+/// same in every process: the hex of the first 8 bytes of its SHA-256.
+fn group_id(group: &(PartitionValues, Option<u32>)) -> String {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for v in &group.0 {
+        match v {
+            // a length prefix keeps ("a", "bc") apart from ("ab", "c")
+            Some(v) => hash.update(format!("{}:{v};", v.len())),
+            None => hash.update("-;"),
+        }
+    }
+    if let Some(b) = group.1 {
+        hash.update(format!("b{b}"));
+    }
+    hash.finalize()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Move staged files into `dir` (after removing its data files when overwriting).
