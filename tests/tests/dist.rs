@@ -672,3 +672,77 @@ async fn a_running_query_shows_its_stages_progress_unless_silent() {
     let silent = run(&["--silent"]);
     assert!(!line.is_match(&silent) && !silent.contains("running"), "{silent}");
 }
+
+/// A datanode killed (`kill -9`) while the workers read a table on the
+/// block store: reads move to the other replicas, or the task runs again,
+/// and the query answers as before the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_datanode_killed_mid_read_costs_a_retry_not_the_query() {
+    use hiveql_tests::cluster::Daemon;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let arg = |p: std::path::PathBuf| p.display().to_string();
+    let namenode =
+        Daemon::start(h, &["namenode".into(), "--dir".into(), arg(h.join("nn")), "--port".into(), "0".into()]);
+    let mut datanodes: Vec<Daemon> = (0..3)
+        .map(|i| {
+            let args = [
+                "datanode",
+                "--namenode",
+                &namenode.addr,
+                "--dir",
+                &arg(h.join(format!("dn{i}"))),
+                "--heartbeat-ms",
+                "300",
+            ];
+            Daemon::start(h, &args.map(String::from))
+        })
+        .collect();
+    // four files in blocks of 1 MiB, a replica of each on every datanode
+    let local = h.join("big-local");
+    write_big_table(&local, 4, 100_000);
+    let mut client = hiveql_storage::client::DfsClient::new(
+        &namenode.addr,
+        hiveql_storage::secret::Secret::discover(Some(h)).unwrap(),
+    )
+    .unwrap();
+    client.block_size = 1 << 20;
+    client.replication = 3;
+    for f in 0..4 {
+        let data = bytes::Bytes::from(std::fs::read(local.join(format!("part-{f}"))).unwrap());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        // the datanodes register a moment after they start
+        while let Err(e) = client.write(&format!("/big/part-{f}"), data.clone(), true).await {
+            assert!(Instant::now() < deadline, "writing part-{f}: {e}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let logs = h.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let cluster = LocalCluster::start_logged(h, 2, 1, Some(logs));
+    cluster.wait_ready().await;
+    let mut s = Session::open(SessionOptions { home: h.into(), ..Default::default() }).unwrap();
+    for st in [
+        format!(
+            "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
+             LOCATION 'dfs://{}/big'",
+            namenode.addr
+        ),
+        "SET datafusion.execution.target_partitions=8".into(),
+    ] {
+        s.execute(&st).await.unwrap();
+    }
+    let want = rows(&mut s, BIG_QUERY).await;
+    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    let from = cluster.worker_log_lens();
+    let query = tokio::spawn(async move { s.execute_collect(BIG_QUERY).await.map(|b| format_rows(&b, "|")) });
+    cluster.wait_for_worker_log(&from, &["Execute task"], Duration::from_secs(60)).await;
+    assert!(!query.is_finished(), "the query ended before the kill");
+    datanodes[0].kill();
+    let got = tokio::time::timeout(Duration::from_secs(120), query)
+        .await
+        .expect("the query hangs after a datanode was killed")
+        .unwrap()
+        .unwrap_or_else(|e| panic!("the query failed after a datanode was killed: {e}"));
+    assert_eq!(got, want);
+}
