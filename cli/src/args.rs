@@ -142,6 +142,10 @@ pub enum Role {
         port: u16,
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
+        /// Place tasks as Ballista's own "bias" policy does, ignoring where
+        /// the blocks they read are (the log still counts local placements).
+        #[arg(long)]
+        no_locality: bool,
         #[command(flatten)]
         log: LogArg,
         #[command(flatten)]

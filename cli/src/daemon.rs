@@ -59,7 +59,7 @@ async fn wait(server: tokio::task::JoinHandle<()>, role: &str) -> ExitCode {
 /// Run a daemon role (namenode, datanode, scheduler or worker).
 pub async fn run(role: Role) -> ExitCode {
     match role {
-        Role::Scheduler { port, bind, home, .. } => {
+        Role::Scheduler { port, bind, home, no_locality, .. } => {
             let addr: std::net::SocketAddr = match format!("{bind}:{port}").parse() {
                 Ok(a) => a,
                 Err(e) => return fail(format!("--bind/--port: {e}")),
@@ -69,7 +69,7 @@ pub async fn run(role: Role) -> ExitCode {
                 Err(e) => return fail(format!("cluster secret: {e}")),
             };
             let listening = |addr| announce(&format!("scheduler listening on {addr}"));
-            match hiveql_engine::dist::scheduler::run(addr, secret, listening).await {
+            match hiveql_engine::dist::scheduler::run(addr, secret, !no_locality, listening).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(e),
             }

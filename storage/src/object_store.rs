@@ -55,6 +55,16 @@ impl DfsObjectStore {
     pub async fn block_size(&self, location: &Path) -> crate::Result<u64> {
         Ok(self.client.clone().stat(&dfs_path(location)).await?.block_size)
     }
+
+    /// The block size of the file at `location` and where each block is:
+    /// its offset and the hosts of its replicas (scans split at block
+    /// boundaries, and group the splits of a host together).
+    pub async fn block_hosts(&self, location: &Path) -> crate::Result<(u64, Vec<(u64, Vec<String>)>)> {
+        let located = self.client.clone().locate(&dfs_path(location)).await?;
+        let host = |addr: &String| addr.rsplit_once(':').map_or(addr.clone(), |(h, _)| h.to_string());
+        let blocks = located.blocks.iter().map(|b| (b.offset, b.locations.iter().map(host).collect())).collect();
+        Ok((located.file.block_size, blocks))
+    }
 }
 
 impl fmt::Display for DfsObjectStore {

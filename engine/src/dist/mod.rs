@@ -7,6 +7,7 @@
 //!   functions, codec and object stores (`dfs://` with the home's secret);
 //! - [`slots`]: the scheduler's count of the workers' task slots, and
 //!   the slots Ballista loses given back;
+//! - [`locality`]: scan tasks placed on workers near their blocks;
 //! - [`progress`]: a running job's progress, stage by stage;
 //! - [`stages`]: the stage DAG of a plan, for `EXPLAIN` on a cluster;
 //! - [`auth`]: the cluster's secret on every role's traffic;
@@ -18,6 +19,7 @@
 pub mod auth;
 pub mod client;
 pub mod codec;
+pub mod locality;
 pub mod progress;
 pub mod scheduler;
 pub mod slots;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
 use ballista_scheduler::cluster::BallistaCluster;
-use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use hiveql_storage::secret::Secret;
 
@@ -57,22 +57,30 @@ pub fn config(addr: SocketAddr, secret: &Secret) -> SchedulerConfig {
 }
 
 /// Run the scheduler on `addr` (port 0: any free port) until the process
-/// ends, admitting only traffic with `secret`; `listening` is told the
-/// address once it accepts connections.
-pub async fn run(addr: SocketAddr, secret: Secret, listening: impl FnOnce(SocketAddr)) -> Result<(), SchedulerError> {
+/// ends, admitting only traffic with `secret`, placing scan tasks near
+/// their blocks unless `locality` is off ([`super::locality`]);
+/// `listening` is told the address once it accepts connections.
+pub async fn run(
+    addr: SocketAddr,
+    secret: Secret,
+    locality: bool,
+    listening: impl FnOnce(SocketAddr),
+) -> Result<(), SchedulerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| SchedulerError::Ballista { addr, source: ballista_core::error::BallistaError::from(e) })?;
     let addr = listener
         .local_addr()
         .map_err(|e| SchedulerError::Ballista { addr, source: ballista_core::error::BallistaError::from(e) })?;
-    let config = config(addr, &secret);
+    let mut config = config(addr, &secret);
     let (max_decoding, max_encoding) =
         (config.grpc_server_max_decoding_message_size as usize, config.grpc_server_max_encoding_message_size as usize);
     let wrap = |source| SchedulerError::Ballista { addr, source };
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(wrap)?;
     let ledger = Arc::new(SlotLedger::new(cluster.cluster_state()));
     let cluster = BallistaCluster::new(ledger.clone(), cluster.job_state());
+    let policy = super::locality::Locality::new(ledger.clone(), secret.clone(), locality);
+    config.task_distribution = TaskDistributionPolicy::Custom(Arc::new(policy));
     let scheduler = ballista_scheduler::scheduler_process::create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(
         cluster,
         Arc::new(config),

@@ -306,18 +306,25 @@ impl HiveTableProvider {
                 let splittable = src.splittable();
                 // DataFusion's knob for cutting files into ranges decides the smallest split.
                 let min_split = state.config_options().optimizer.repartition_file_min_size as u64;
-                let blocks = block_sizes(state, &store_url, &files).await?;
-                let groups = plan_splits(files, target, min_split, |f| {
+                let blocks = block_layout(state, &store_url, &files).await?;
+                let cut = |f: &PartitionedFile| {
                     if !splittable || Compression::of(f.object_meta.location.as_ref()).is_compressed() {
                         Cut::Whole
                     } else {
-                        blocks.get(&f.object_meta.location).map_or(Cut::Anywhere, |b| Cut::Blocks(*b))
+                        blocks.get(&f.object_meta.location).map_or(Cut::Anywhere, |(b, _)| Cut::Blocks(*b))
                     }
-                });
+                };
+                // a split's host: the first replica's of the block it starts in
+                let host = |f: &PartitionedFile, at: u64| {
+                    let (_, located) = blocks.get(&f.object_meta.location)?;
+                    let i = located.partition_point(|(offset, _)| *offset <= at).checked_sub(1)?;
+                    located[i].1.first().cloned()
+                };
+                let groups = plan_splits(files, target, min_split, cut, host);
                 (Arc::new(src), groups)
             }
             TableFormat::Parquet => {
-                let groups = plan_splits(files, target, u64::MAX, |_| Cut::Whole);
+                let groups = plan_splits(files, target, u64::MAX, |_| Cut::Whole, |_, _| None);
                 (Arc::new(ParquetSource::new(table_schema)), groups)
             }
         };
@@ -396,12 +403,15 @@ fn conform(plan: Arc<dyn ExecutionPlan>, schema: &SchemaRef) -> Result<Arc<dyn E
     Ok(Arc::new(ProjectionExec::try_new(exprs, plan)?))
 }
 
-/// The block sizes of files in the block store (none for other stores).
-async fn block_sizes(
+/// The block size of each file in the block store, and its blocks'
+/// offsets and replicas' hosts (none for other stores).
+type BlockLayout = HashMap<object_store::path::Path, (u64, Vec<(u64, Vec<String>)>)>;
+
+async fn block_layout(
     state: &dyn DfSession,
     store_url: &ObjectStoreUrl,
     files: &[PartitionedFile],
-) -> Result<HashMap<object_store::path::Path, u64>> {
+) -> Result<BlockLayout> {
     let url: &url::Url = store_url.as_ref();
     let mut out = HashMap::new();
     if url.scheme() != "dfs" {
@@ -410,8 +420,8 @@ async fn block_sizes(
     let Some(stores) = state.config().get_extension::<LocationStores>() else { return Ok(out) };
     let dfs = stores.dfs(&crate::location::authority(url)?)?;
     for f in files {
-        let b = dfs.block_size(&f.object_meta.location).await.map_err(HiveError::Storage)?;
-        out.insert(f.object_meta.location.clone(), b);
+        let layout = dfs.block_hosts(&f.object_meta.location).await.map_err(HiveError::Storage)?;
+        out.insert(f.object_meta.location.clone(), layout);
     }
     Ok(out)
 }

@@ -26,11 +26,16 @@ pub enum Cut {
 ///
 /// `cut` says how a file may be cut; a cut file yields ranges of about
 /// `total / groups` bytes (at most a block) but not below `min_split` bytes.
+/// `host` names the host a split at an offset of a file is best read on
+/// (a replica's, in the block store), if any: splits of one host are dealt
+/// into groups of that host where that keeps the groups even, so a task
+/// placed on the host reads its group there ([`crate::dist::locality`]).
 pub fn plan_splits(
     files: Vec<PartitionedFile>,
     groups: usize,
     min_split: u64,
     cut: impl Fn(&PartitionedFile) -> Cut,
+    host: impl Fn(&PartitionedFile, u64) -> Option<String>,
 ) -> Vec<FileGroup> {
     let groups = groups.max(1);
     let total: u64 = files.iter().map(|f| f.object_meta.size).sum();
@@ -74,17 +79,37 @@ pub fn plan_splits(
             _ => splits.push(f),
         }
     }
-    // Largest first into the lightest group keeps groups even.
-    splits
-        .sort_by_key(|s| std::cmp::Reverse(s.range.as_ref().map_or(s.object_meta.size, |r| (r.end - r.start) as u64)));
-    let mut out: Vec<(u64, Vec<PartitionedFile>)> = (0..groups.max(1)).map(|_| (0, Vec::new())).collect();
-    for s in splits {
-        let len = s.range.as_ref().map_or(s.object_meta.size, |r| (r.end - r.start) as u64);
-        let g = out.iter_mut().min_by_key(|(w, _)| *w).expect("at least one group");
+    // Largest first into the lightest group keeps groups even; a split
+    // with a host goes to the lightest group of its host instead when that
+    // group stays within the even share (5% over).
+    let len_of = |s: &PartitionedFile| s.range.as_ref().map_or(s.object_meta.size, |r| (r.end - r.start) as u64);
+    let mut splits: Vec<(Option<String>, PartitionedFile)> =
+        splits.into_iter().map(|s| (host(&s, s.range.as_ref().map_or(0, |r| r.start as u64)), s)).collect();
+    splits.sort_by_key(|(_, s)| std::cmp::Reverse(len_of(s)));
+    let share = total.div_ceil(groups as u64) * 105 / 100;
+    let mut out: Vec<(u64, Option<String>, Vec<PartitionedFile>)> =
+        (0..groups.max(1)).map(|_| (0, None, Vec::new())).collect();
+    for (host, s) in splits {
+        let len = len_of(&s);
+        let own = host.as_ref().and_then(|h| {
+            out.iter()
+                .enumerate()
+                .filter(|(_, (w, owner, _))| owner.as_ref() == Some(h) && w + len <= share)
+                .min_by_key(|(_, (w, ..))| *w)
+                .map(|(i, _)| i)
+        });
+        let i = own.unwrap_or_else(|| {
+            // the lightest group, preferring one no host has taken yet
+            (0..out.len()).min_by_key(|&i| (out[i].0, out[i].1.is_some())).expect("at least one group")
+        });
+        let g = &mut out[i];
         g.0 += len;
-        g.1.push(s);
+        if g.1.is_none() {
+            g.1 = host;
+        }
+        g.2.push(s);
     }
-    out.into_iter().filter(|(_, v)| !v.is_empty()).map(|(_, v)| FileGroup::new(v)).collect()
+    out.into_iter().filter(|(.., v)| !v.is_empty()).map(|(.., v)| FileGroup::new(v)).collect()
 }
 
 #[cfg(test)]
@@ -99,9 +124,19 @@ mod tests {
             PartitionedFile::new("b.gz", 600),
             PartitionedFile::new("c.txt", 10),
         ];
-        let groups = plan_splits(files, 2, 100, |f| {
-            if Compression::of(f.object_meta.location.as_ref()).is_compressed() { Cut::Whole } else { Cut::Anywhere }
-        });
+        let groups = plan_splits(
+            files,
+            2,
+            100,
+            |f| {
+                if Compression::of(f.object_meta.location.as_ref()).is_compressed() {
+                    Cut::Whole
+                } else {
+                    Cut::Anywhere
+                }
+            },
+            |_, _| None,
+        );
         assert_eq!(groups.len(), 2);
         let all: Vec<&PartitionedFile> = groups.iter().flat_map(|g| g.iter()).collect();
         let a_bytes: i64 = all
@@ -124,21 +159,31 @@ mod tests {
     #[test]
     fn block_store_files_split_at_block_boundaries() {
         // few groups: a split per block, never across a boundary
-        let groups = plan_splits(vec![PartitionedFile::new("f", 1000)], 2, 10, |_| Cut::Blocks(300));
+        let groups = plan_splits(vec![PartitionedFile::new("f", 1000)], 2, 10, |_| Cut::Blocks(300), |_, _| None);
         assert_eq!(ranges(&groups), vec![(0, 300), (300, 600), (600, 900), (900, 1000)]);
         // many groups: blocks are cut into equal parts, boundaries kept
-        let groups = plan_splits(vec![PartitionedFile::new("f", 600)], 4, 10, |_| Cut::Blocks(300));
+        let groups = plan_splits(vec![PartitionedFile::new("f", 600)], 4, 10, |_| Cut::Blocks(300), |_, _| None);
         assert_eq!(ranges(&groups), vec![(0, 150), (150, 300), (300, 450), (450, 600)]);
         // 9 blocks into 2 groups: halves of blocks, so the groups are even
-        let groups = plan_splits(vec![PartitionedFile::new("f", 900)], 2, 10, |_| Cut::Blocks(100));
+        let groups = plan_splits(vec![PartitionedFile::new("f", 900)], 2, 10, |_| Cut::Blocks(100), |_, _| None);
         let r = ranges(&groups);
         assert_eq!(r.len(), 18);
         assert!(r.iter().all(|(a, b)| b - a == 50 && a / 100 == (b - 1) / 100), "{r:?}");
         let loads: Vec<i64> =
             groups.iter().map(|g| g.iter().map(|f| f.range.as_ref().map_or(0, |r| r.end - r.start)).sum()).collect();
         assert_eq!(loads, vec![450, 450]);
+        // 8 blocks alternating between two hosts, into 4 groups: each group's blocks on one host
+        let host = |_: &PartitionedFile, at: u64| Some(format!("h{}", (at / 100) % 2));
+        let groups = plan_splits(vec![PartitionedFile::new("f", 800)], 4, 100, |_| Cut::Blocks(100), host);
+        assert_eq!(groups.len(), 4);
+        for g in &groups {
+            let hosts: std::collections::HashSet<i64> =
+                g.iter().map(|f| (f.range.as_ref().unwrap().start / 100) % 2).collect();
+            assert_eq!(hosts.len(), 1, "{g:?}");
+            assert_eq!(g.iter().map(|f| f.range.as_ref().map_or(0, |r| r.end - r.start)).sum::<i64>(), 200);
+        }
         // a file within one block that is no bigger than the target stays whole
-        let groups = plan_splits(vec![PartitionedFile::new("f", 100)], 1, 10, |_| Cut::Blocks(300));
+        let groups = plan_splits(vec![PartitionedFile::new("f", 100)], 1, 10, |_| Cut::Blocks(300), |_, _| None);
         assert!(groups[0].iter().next().unwrap().range.is_none());
     }
 }
