@@ -27,3 +27,13 @@ pub mod value;
 
 pub use error::{HiveError, Result};
 pub use session::{Session, SessionOptions, StatementOutput};
+
+/// A number no other call in this process returns, and unlikely in any
+/// other: the time in nanoseconds, then the low 20 bits of a count of the
+/// calls so far (names of staging directories, ids of cluster jobs'
+/// operations).
+pub(crate) fn unique() -> u128 {
+    static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    (now << 20) | u128::from(CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & 0xF_FFFF)
+}

@@ -109,7 +109,7 @@ async fn run_job(
         query: Some(Query::PhysicalPlan(bytes)),
         settings,
         session_id: state.session_id().to_string(),
-        operation_id: format!("{}-{}", state.session_id(), unique()),
+        operation_id: format!("{}-{}", state.session_id(), crate::unique()),
     };
     let grpc = GrpcClientConfig::from(&ballista);
     let max_message = ballista.grpc_client_max_message_size();
@@ -333,10 +333,6 @@ async fn fetch(
         .fetch_partition(&worker.id, &partition.into(), location.file_id, layout, true)
         .await
         .map_err(|e| e.into_datafusion())
-}
-
-fn unique() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
 /// A failed job's error as the user should read it. Ballista reports a

@@ -3,11 +3,11 @@
 //! CTAS would store as an unsigned type Hive does not have, and which
 //! does not mix with INT columns the way Hive's results do).
 //!
-//! [`IntResult`] wraps DataFusion's function under the same name and casts
-//! its results to Int32; everything else (frames, bounded execution,
-//! limit pushdown) is the wrapped function's.
+//! [`HiveWindow::int_result`] wraps DataFusion's function under the same
+//! name and casts its results to Int32; everything else (frames, bounded
+//! execution, limit pushdown) is the wrapped function's.
 //!
-//! [`SkipNulls`] is `first_value(x, true)` / `last_value(x, true)`, Hive's
+//! [`HiveWindow::skip_nulls`] is `first_value(x, true)` / `last_value(x, true)`, Hive's
 //! skip-NULLs argument, as functions of their own
 //! (`__hive_first_value_skip_nulls`): DataFusion's `IGNORE NULLS` flag on
 //! a window function call is lost when a plan is sent to a worker
@@ -26,26 +26,59 @@ use datafusion::logical_expr::window_state::WindowAggState;
 use datafusion::logical_expr::{LimitEffect, PartitionEvaluator, ReversedUDWF, Signature, WindowUDF, WindowUDFImpl};
 use datafusion::physical_expr::PhysicalExpr;
 
-/// A window function whose integer results are Hive's INT.
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct IntResult {
-    inner: Arc<WindowUDF>,
+/// How [`HiveWindow`] changes the function it wraps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Adapt {
+    /// Its integer results cast to Hive's INT.
+    IntResult,
+    /// NULLs skipped (as with `IGNORE NULLS`), under a name of its own.
+    SkipNulls,
 }
 
-impl IntResult {
-    /// `inner` with its results cast to INT.
-    pub fn udwf(inner: Arc<WindowUDF>) -> WindowUDF {
-        WindowUDF::new_from_impl(IntResult { inner })
+/// One of DataFusion's window functions as Hive has it; everything not
+/// [`Adapt`]ed is the wrapped function's.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct HiveWindow {
+    inner: Arc<WindowUDF>,
+    name: String,
+    adapt: Adapt,
+}
+
+impl HiveWindow {
+    fn udwf(inner: Arc<WindowUDF>, adapt: Adapt) -> WindowUDF {
+        let name = match adapt {
+            Adapt::IntResult => inner.name().to_string(),
+            Adapt::SkipNulls => Self::skip_nulls_name(inner.name()),
+        };
+        WindowUDF::new_from_impl(HiveWindow { inner, name, adapt })
+    }
+
+    /// `inner` with its results cast to INT, under its own name.
+    pub fn int_result(inner: Arc<WindowUDF>) -> WindowUDF {
+        Self::udwf(inner, Adapt::IntResult)
+    }
+
+    /// `inner`, skipping NULLs, named [`HiveWindow::skip_nulls_name`] of `inner`'s name.
+    pub fn skip_nulls(inner: Arc<WindowUDF>) -> WindowUDF {
+        Self::udwf(inner, Adapt::SkipNulls)
+    }
+
+    /// The name of the NULL-skipping version of the window function `name`.
+    pub fn skip_nulls_name(name: &str) -> String {
+        format!("__hive_{name}_skip_nulls")
     }
 }
 
-impl WindowUDFImpl for IntResult {
+impl WindowUDFImpl for HiveWindow {
     fn name(&self) -> &str {
-        self.inner.name()
+        &self.name
     }
 
     fn aliases(&self) -> &[String] {
-        self.inner.aliases()
+        match self.adapt {
+            Adapt::IntResult => self.inner.aliases(),
+            Adapt::SkipNulls => &[],
+        }
     }
 
     fn signature(&self) -> &Signature {
@@ -57,12 +90,22 @@ impl WindowUDFImpl for IntResult {
     }
 
     fn partition_evaluator(&self, args: PartitionEvaluatorArgs) -> Result<Box<dyn PartitionEvaluator>> {
-        Ok(Box::new(IntEvaluator { inner: self.inner.partition_evaluator_factory(args)? }))
+        match self.adapt {
+            Adapt::IntResult => Ok(Box::new(IntEvaluator { inner: self.inner.partition_evaluator_factory(args)? })),
+            Adapt::SkipNulls => {
+                let args =
+                    PartitionEvaluatorArgs::new(args.input_exprs(), args.input_fields(), args.is_reversed(), true);
+                self.inner.partition_evaluator_factory(args)
+            }
+        }
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
         let f = self.inner.field(field_args)?;
-        Ok(Arc::new(Field::new(f.name(), DataType::Int32, f.is_nullable())))
+        Ok(match self.adapt {
+            Adapt::IntResult => Arc::new(Field::new(f.name(), DataType::Int32, f.is_nullable())),
+            Adapt::SkipNulls => f,
+        })
     }
 
     fn sort_options(&self) -> Option<datafusion::arrow::compute::SortOptions> {
@@ -75,7 +118,7 @@ impl WindowUDFImpl for IntResult {
 
     fn reverse_expr(&self) -> ReversedUDWF {
         match self.inner.reverse_expr() {
-            ReversedUDWF::Reversed(f) => ReversedUDWF::Reversed(Arc::new(IntResult::udwf(f))),
+            ReversedUDWF::Reversed(f) => ReversedUDWF::Reversed(Arc::new(HiveWindow::udwf(f, self.adapt))),
             other => other,
         }
     }
@@ -132,75 +175,14 @@ impl PartitionEvaluator for IntEvaluator {
     }
 }
 
-/// A window function that skips NULLs (as with `IGNORE NULLS`).
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct SkipNulls {
-    inner: Arc<WindowUDF>,
-    name: String,
-}
-
-impl SkipNulls {
-    /// `inner`, skipping NULLs, named [`SkipNulls::name_of`] `inner`'s name.
-    pub fn udwf(inner: Arc<WindowUDF>) -> WindowUDF {
-        let name = Self::name_of(inner.name());
-        WindowUDF::new_from_impl(SkipNulls { inner, name })
-    }
-
-    /// The name of the NULL-skipping version of the window function `name`.
-    pub fn name_of(name: &str) -> String {
-        format!("__hive_{name}_skip_nulls")
-    }
-}
-
-impl WindowUDFImpl for SkipNulls {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        self.inner.signature()
-    }
-
-    fn expressions(&self, expr_args: ExpressionArgs) -> Vec<Arc<dyn PhysicalExpr>> {
-        self.inner.expressions(expr_args)
-    }
-
-    fn partition_evaluator(&self, args: PartitionEvaluatorArgs) -> Result<Box<dyn PartitionEvaluator>> {
-        let args = PartitionEvaluatorArgs::new(args.input_exprs(), args.input_fields(), args.is_reversed(), true);
-        self.inner.partition_evaluator_factory(args)
-    }
-
-    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
-        self.inner.field(field_args)
-    }
-
-    fn sort_options(&self) -> Option<datafusion::arrow::compute::SortOptions> {
-        self.inner.sort_options()
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        self.inner.coerce_types(arg_types)
-    }
-
-    fn reverse_expr(&self) -> ReversedUDWF {
-        match self.inner.reverse_expr() {
-            ReversedUDWF::Reversed(f) => ReversedUDWF::Reversed(Arc::new(SkipNulls::udwf(f))),
-            other => other,
-        }
-    }
-
-    fn limit_effect(&self, args: &[Arc<dyn PhysicalExpr>]) -> LimitEffect {
-        self.inner.inner().limit_effect(args)
-    }
-}
-
 /// Hive's versions of DataFusion's ranking functions, and the
 /// NULL-skipping `first_value` and `last_value`.
 pub fn functions() -> Vec<WindowUDF> {
     use datafusion::functions_window::{nth_value, ntile, rank, row_number};
     let ranking = [row_number::row_number_udwf(), rank::rank_udwf(), rank::dense_rank_udwf(), ntile::ntile_udwf()]
         .into_iter()
-        .map(IntResult::udwf);
-    let skipping = [nth_value::first_value_udwf(), nth_value::last_value_udwf()].into_iter().map(SkipNulls::udwf);
+        .map(HiveWindow::int_result);
+    let skipping =
+        [nth_value::first_value_udwf(), nth_value::last_value_udwf()].into_iter().map(HiveWindow::skip_nulls);
     ranking.chain(skipping).collect()
 }

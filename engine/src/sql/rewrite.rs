@@ -157,7 +157,8 @@ impl VisitorMut for HiveQueryRewriter {
                 && matches!(null_treatment, Some(datafusion::sql::sqlparser::ast::NullTreatment::IgnoreNulls))
             {
                 *null_treatment = None;
-                *name = ObjectName::from(vec![Ident::new(crate::functions::window::SkipNulls::name_of(&lower))]);
+                *name =
+                    ObjectName::from(vec![Ident::new(crate::functions::window::HiveWindow::skip_nulls_name(&lower))]);
             }
             // coalesce/nvl: a CASE, so the branches get Hive's common type
             // (`coalesce(int_col, 'x')` is a STRING) and only the first

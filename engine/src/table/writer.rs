@@ -125,7 +125,7 @@ struct Staging<T: Send + 'static> {
 
 impl<T: Send + 'static> Staging<T> {
     fn new(store: Arc<dyn ObjectStore>, dir: &Location) -> Self {
-        let location = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), unique()));
+        let location = dir.child(&format!(".hive-staging_{}_{}", std::process::id(), crate::unique()));
         Staging { store, location, writers: JoinSet::new(), handed_over: false }
     }
 
@@ -191,10 +191,6 @@ impl<T: Send + 'static> Drop for Staging<T> {
             Err(_) => tracing::warn!(dir = %location, "staging directory left behind: no runtime to remove it"),
         }
     }
-}
-
-fn unique() -> u128 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
 }
 
 /// One data file being written, in a table's format.
