@@ -552,12 +552,16 @@ async fn sales_session(home: &std::path::Path, addr: &str) -> Session {
 /// Without the cluster's secret, nothing gets in: not a session, not a
 /// worker registering, not a stranger's request to a worker's task or
 /// shuffle service or to the scheduler; each gets `Unauthenticated`
-/// saying why, and every role keeps running.
+/// saying why. With it, a damaged plan sent to the scheduler or a worker
+/// is refused or fails. Every role keeps running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
     use ballista_core::serde::protobuf::executor_grpc_client::ExecutorGrpcClient;
     use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-    use ballista_core::serde::protobuf::{ExecutorRegistration, RegisterExecutorParams, StopExecutorParams};
+    use ballista_core::serde::protobuf::{
+        ExecuteQueryParams, ExecutorRegistration, GetJobStatusParams, LaunchMultiTaskParams, MultiTaskDefinition,
+        RegisterExecutorParams, StopExecutorParams, TaskId, execute_query_params, execute_query_result, job_status,
+    };
 
     let home = tempfile::tempdir().unwrap();
     let logs = home.path().join("logs");
@@ -611,6 +615,64 @@ async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
         use std::io::Write;
         let mut raw = std::net::TcpStream::connect(addr.as_str()).unwrap();
         raw.write_all(&[0xde, 0xad, 0xbe, 0xef].repeat(4096)).ok();
+    }
+
+    // with the secret, a damaged plan: refused or failed, and nothing crashes
+    let secret = hiveql_storage::secret::Secret::discover(Some(home.path())).unwrap();
+    let member = |addr: &str| hiveql_engine::dist::auth::endpoint_override(&secret)(stranger(addr)).unwrap();
+    let mut scheduler = SchedulerGrpcClient::new(member(&cluster.addr).connect().await.unwrap());
+    let garbage = b"HQL1\x03{not a plan".to_vec();
+    let submit = ExecuteQueryParams {
+        query: Some(execute_query_params::Query::PhysicalPlan(garbage.clone())),
+        settings: vec![],
+        session_id: "damaged".into(),
+        operation_id: "damaged-1".into(),
+    };
+    match scheduler.execute_query(submit).await.map(|r| r.into_inner().result) {
+        Err(_) | Ok(Some(execute_query_result::Result::Failure(_))) => {}
+        Ok(Some(execute_query_result::Result::Success(ok))) => {
+            // taken, then failed as it is planned
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                let status = scheduler
+                    .get_job_status(GetJobStatusParams { job_id: ok.job_id.clone() })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .status
+                    .and_then(|s| s.status);
+                match status {
+                    Some(job_status::Status::Failed(_)) => break,
+                    Some(job_status::Status::Successful(_)) => panic!("a damaged plan ran"),
+                    _ => assert!(Instant::now() < deadline, "the damaged job neither failed nor ended"),
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Ok(None) => panic!("the scheduler answered a damaged plan with nothing"),
+    }
+    let mut tasks = ExecutorGrpcClient::new(member(&task_service).connect().await.unwrap());
+    let launch = LaunchMultiTaskParams {
+        multi_tasks: vec![MultiTaskDefinition {
+            task_ids: vec![TaskId {
+                task_id: 0,
+                task_attempt_num: 0,
+                global_output_partition_ids: vec![0],
+                ..Default::default()
+            }],
+            job_id: "damaged".into(),
+            stage_id: 1,
+            stage_attempt_num: 0,
+            plan: garbage,
+            session_id: "damaged".into(),
+            launch_time: 0,
+            props: vec![],
+        }],
+        scheduler_endpoint: String::new(),
+    };
+    match tasks.launch_multi_task(launch).await {
+        Ok(r) => assert_eq!(r.into_inner().failed_jobs, vec!["damaged".to_string()], "a damaged task was taken"),
+        Err(e) => assert_ne!(e.code(), tonic::Code::Unauthenticated, "{e}"),
     }
 
     // the cluster runs on, with its own worker only
