@@ -61,8 +61,7 @@ impl DfsObjectStore {
     /// boundaries, and group the splits of a host together).
     pub async fn block_hosts(&self, location: &Path) -> crate::Result<(u64, Vec<(u64, Vec<String>)>)> {
         let located = self.client.clone().locate(&dfs_path(location)).await?;
-        let host = |addr: &String| addr.rsplit_once(':').map_or(addr.clone(), |(h, _)| h.to_string());
-        let blocks = located.blocks.iter().map(|b| (b.offset, b.locations.iter().map(host).collect())).collect();
+        let blocks = located.blocks.iter().map(|b| (b.offset, b.hosts().map(String::from).collect())).collect();
         Ok((located.file.block_size, blocks))
     }
 }

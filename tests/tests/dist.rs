@@ -735,41 +735,37 @@ async fn a_running_query_shows_its_stages_progress_unless_silent() {
     assert!(!line.is_match(&silent) && !silent.contains("running"), "{silent}");
 }
 
-/// A datanode killed (`kill -9`) while the workers read a table on the
-/// block store: reads move to the other replicas, or the task runs again,
-/// and the query answers as before the kill.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_datanode_killed_mid_read_costs_a_retry_not_the_query() {
+/// A real block store on `h`: a namenode and a datanode bound to each of
+/// `binds` (processes, heartbeating every 300 ms), holding a table of four
+/// files of `lines` lines at `/big` in blocks of `block_size` bytes with
+/// `replication` replicas each.
+async fn block_store_with_big_table(
+    h: &std::path::Path,
+    binds: &[&str],
+    lines: usize,
+    block_size: u64,
+    replication: u16,
+) -> (hiveql_tests::cluster::Daemon, Vec<hiveql_tests::cluster::Daemon>, hiveql_storage::client::DfsClient) {
     use hiveql_tests::cluster::Daemon;
-    let home = tempfile::tempdir().unwrap();
-    let h = home.path();
     let arg = |p: std::path::PathBuf| p.display().to_string();
     let namenode =
         Daemon::start(h, &["namenode".into(), "--dir".into(), arg(h.join("nn")), "--port".into(), "0".into()]);
-    let mut datanodes: Vec<Daemon> = (0..3)
-        .map(|i| {
-            let args = [
-                "datanode",
-                "--namenode",
-                &namenode.addr,
-                "--dir",
-                &arg(h.join(format!("dn{i}"))),
-                "--heartbeat-ms",
-                "300",
-            ];
+    let datanodes = binds
+        .iter()
+        .enumerate()
+        .map(|(i, bind)| {
+            let dir = arg(h.join(format!("dn{i}")));
+            let args =
+                ["datanode", "--namenode", &namenode.addr, "--dir", &dir, "--bind", bind, "--heartbeat-ms", "300"];
             Daemon::start(h, &args.map(String::from))
         })
         .collect();
-    // four files in blocks of 1 MiB, a replica of each on every datanode
     let local = h.join("big-local");
-    write_big_table(&local, 4, 100_000);
-    let mut client = hiveql_storage::client::DfsClient::new(
-        &namenode.addr,
-        hiveql_storage::secret::Secret::discover(Some(h)).unwrap(),
-    )
-    .unwrap();
-    client.block_size = 1 << 20;
-    client.replication = 3;
+    write_big_table(&local, 4, lines);
+    let secret = hiveql_storage::secret::Secret::discover(Some(h)).unwrap();
+    let mut client = hiveql_storage::client::DfsClient::new(&namenode.addr, secret).unwrap();
+    client.block_size = block_size;
+    client.replication = replication;
     for f in 0..4 {
         let data = bytes::Bytes::from(std::fs::read(local.join(format!("part-{f}"))).unwrap());
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -779,6 +775,19 @@ async fn a_datanode_killed_mid_read_costs_a_retry_not_the_query() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
+    (namenode, datanodes, client)
+}
+
+/// A datanode killed (`kill -9`) while the workers read a table on the
+/// block store: reads move to the other replicas, or the task runs again,
+/// and the query answers as before the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_datanode_killed_mid_read_costs_a_retry_not_the_query() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    // four files in blocks of 1 MiB, a replica of each on every datanode
+    let local = ["127.0.0.1"; 3];
+    let (namenode, mut datanodes, _client) = block_store_with_big_table(h, &local, 100_000, 1 << 20, 3).await;
     let logs = h.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let cluster = LocalCluster::start_logged(h, 2, 1, Some(logs));
@@ -848,37 +857,8 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
     use hiveql_tests::cluster::{Daemon, free_port, free_port_pair};
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
-    let arg = |p: std::path::PathBuf| p.display().to_string();
     let hosts = ["127.0.0.5", "127.0.0.6"];
-    let namenode =
-        Daemon::start(h, &["namenode".into(), "--dir".into(), arg(h.join("nn")), "--port".into(), "0".into()]);
-    let _datanodes: Vec<Daemon> = hosts
-        .iter()
-        .enumerate()
-        .map(|(i, host)| {
-            let dir = arg(h.join(format!("dn{i}")));
-            let args =
-                ["datanode", "--namenode", &namenode.addr, "--dir", &dir, "--bind", host, "--heartbeat-ms", "300"];
-            Daemon::start(h, &args.map(String::from))
-        })
-        .collect();
-    let local = h.join("big-local");
-    write_big_table(&local, 4, 40_000);
-    let mut client = hiveql_storage::client::DfsClient::new(
-        &namenode.addr,
-        hiveql_storage::secret::Secret::discover(Some(h)).unwrap(),
-    )
-    .unwrap();
-    client.block_size = 256 << 10;
-    client.replication = 1;
-    for f in 0..4 {
-        let data = bytes::Bytes::from(std::fs::read(local.join(format!("part-{f}"))).unwrap());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while let Err(e) = client.write(&format!("/big/part-{f}"), data.clone(), true).await {
-            assert!(Instant::now() < deadline, "writing part-{f}: {e}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
+    let (namenode, _datanodes, mut client) = block_store_with_big_table(h, &hosts, 40_000, 256 << 10, 1).await;
     let mut shares = Vec::new();
     for policy in [&[][..], &["--no-locality".to_string()][..]] {
         let logs = h.join(format!("logs{}", shares.len()));
@@ -927,7 +907,7 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
                 let spans: Vec<(u64, u64, String)> = located
                     .blocks
                     .iter()
-                    .map(|b| (b.offset, b.offset + b.len, b.locations[0].rsplit_once(':').unwrap().0.to_string()))
+                    .map(|b| (b.offset, b.offset + b.len, b.hosts().next().unwrap().to_string()))
                     .collect();
                 blocks.insert(format!("part-{f}"), spans);
             }

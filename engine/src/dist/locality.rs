@@ -319,7 +319,7 @@ fn scan_of(plan: &Arc<dyn ExecutionPlan>) -> Option<FileScanConfig> {
 async fn partition_hosts(scan: &FileScanConfig, secret: &Secret) -> Vec<PartitionHosts> {
     let namenode = scan.object_store_url.as_str().trim_start_matches("dfs://").trim_end_matches('/').to_string();
     let Ok(mut client) = hiveql_storage::client::DfsClient::new(&namenode, secret.clone()) else { return vec![] };
-    let mut blocks: HashMap<String, Vec<(u64, u64, Vec<String>)>> = HashMap::new();
+    let mut blocks: HashMap<String, Vec<(u64, u64, HashSet<String>)>> = HashMap::new();
     let mut out = Vec::with_capacity(scan.file_groups.len());
     for group in &scan.file_groups {
         let mut hosts = PartitionHosts::default();
@@ -337,7 +337,12 @@ async fn partition_hosts(scan: &FileScanConfig, secret: &Secret) -> Vec<Partitio
                         return vec![];
                     }
                 };
-                let spans = located.blocks.into_iter().map(|b| (b.offset, b.offset + b.len, b.locations)).collect();
+                // a host with two replicas of a block still reads it once
+                let spans = located
+                    .blocks
+                    .iter()
+                    .map(|b| (b.offset, b.offset + b.len, b.hosts().map(String::from).collect::<HashSet<_>>()))
+                    .collect();
                 blocks.insert(path.clone(), spans);
             }
             let (start, end) = match &file.range {
@@ -350,31 +355,12 @@ async fn partition_hosts(scan: &FileScanConfig, secret: &Secret) -> Vec<Partitio
                     continue;
                 }
                 hosts.bytes += overlap;
-                // a host with two replicas of a block still reads it once
-                let on: HashSet<&str> = locations.iter().map(|l| host_part(l)).collect();
-                for h in on {
-                    *hosts.on.entry(h.to_string()).or_default() += overlap;
+                for h in locations {
+                    *hosts.on.entry(h.clone()).or_default() += overlap;
                 }
             }
         }
         out.push(hosts);
     }
     out
-}
-
-/// The host of `HOST:PORT`.
-fn host_part(addr: &str) -> &str {
-    addr.rsplit_once(':').map_or(addr, |(h, _)| h)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_replica_address_names_its_host() {
-        assert_eq!(host_part("127.0.0.5:9866"), "127.0.0.5");
-        assert_eq!(host_part("dn1.example.com:1"), "dn1.example.com");
-        assert_eq!(host_part("dn1"), "dn1");
-    }
 }

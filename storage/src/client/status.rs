@@ -59,6 +59,13 @@ pub struct BlockLocation {
     pub corrupt: Vec<String>,
 }
 
+impl BlockLocation {
+    /// The hosts of the datanodes with a good replica, closest first.
+    pub fn hosts(&self) -> impl Iterator<Item = &str> {
+        self.locations.iter().map(|addr| addr.rsplit_once(':').map_or(addr.as_str(), |(host, _)| host))
+    }
+}
+
 impl From<messages::LocatedBlock> for BlockLocation {
     fn from(b: messages::LocatedBlock) -> BlockLocation {
         BlockLocation { block: b.block, offset: b.offset, len: b.len, locations: b.locations, corrupt: b.corrupt }
@@ -159,5 +166,22 @@ impl From<messages::ClusterReport> for ClusterReport {
             missing: r.missing,
             last_error: r.last_error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_names_the_hosts_of_its_replicas() {
+        let b = BlockLocation {
+            block: 1,
+            offset: 0,
+            len: 10,
+            locations: vec!["127.0.0.5:9866".into(), "dn1.example.com:1".into(), "dn2".into()],
+            corrupt: vec![],
+        };
+        assert_eq!(b.hosts().collect::<Vec<_>>(), vec!["127.0.0.5", "dn1.example.com", "dn2"]);
     }
 }
