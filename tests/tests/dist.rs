@@ -273,14 +273,17 @@ fn write_big_table(dir: &std::path::Path, files: usize, lines: usize) {
     }
 }
 
+/// The DDL of the table [`write_big_table`] writes, at `location`.
+fn big_table_ddl(location: &str) -> String {
+    format!(
+        "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
+         LOCATION '{location}'"
+    )
+}
+
 async fn big_table_session(home: &std::path::Path, data: &std::path::Path) -> Session {
     let mut s = Session::open(SessionOptions { home: home.into(), ..Default::default() }).unwrap();
-    let ddl = format!(
-        "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
-         LOCATION '{}'",
-        data.display()
-    );
-    s.execute(&ddl).await.unwrap();
+    s.execute(&big_table_ddl(&data.display().to_string())).await.unwrap();
     s
 }
 
@@ -793,14 +796,9 @@ async fn a_datanode_killed_mid_read_costs_a_retry_not_the_query() {
     let cluster = LocalCluster::start_logged(h, 2, 1, Some(logs));
     cluster.wait_ready().await;
     let mut s = Session::open(SessionOptions { home: h.into(), ..Default::default() }).unwrap();
-    for st in [
-        format!(
-            "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
-             LOCATION 'dfs://{}/big'",
-            namenode.addr
-        ),
-        "SET datafusion.execution.target_partitions=8".into(),
-    ] {
+    for st in
+        [big_table_ddl(&format!("dfs://{}/big", namenode.addr)), "SET datafusion.execution.target_partitions=8".into()]
+    {
         s.execute(&st).await.unwrap();
     }
     let want = rows(&mut s, BIG_QUERY).await;
@@ -887,11 +885,7 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
         })
         .unwrap();
         for st in [
-            format!(
-                "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
-                 LOCATION 'dfs://{}/big'",
-                namenode.addr
-            ),
+            big_table_ddl(&format!("dfs://{}/big", namenode.addr)),
             // a split per block
             "SET datafusion.execution.target_partitions=16".into(),
             "SET datafusion.optimizer.repartition_file_min_size=1".into(),
