@@ -225,6 +225,72 @@ pub enum Role {
         #[command(flatten)]
         home: HomeArg,
     },
+    /// Serve the PostgreSQL wire protocol on the home's metastore: psql,
+    /// JDBC, psycopg and BI tools connect with their PostgreSQL drivers.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Port to listen on (0: any free port; the address is printed).
+        #[arg(long, default_value_t = 5432)]
+        port: u16,
+        /// How clients log in: scram (SCRAM-SHA-256, the default), password
+        /// (cleartext, for TLS connections) or trust (anyone; loopback only).
+        #[arg(long, value_enum, default_value = "scram")]
+        auth: ServeAuth,
+        /// Let --auth trust accept clients that are not on loopback.
+        #[arg(long)]
+        allow_remote_trust: bool,
+        /// PEM certificate chain for TLS (with --tls-key).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for TLS (with --tls-cert).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Refuse connections that do not use TLS.
+        #[arg(long)]
+        require_tls: bool,
+        /// Run the sessions' queries on a cluster's scheduler, HOST:PORT.
+        #[arg(long, env = "HIVEQL_CLUSTER")]
+        cluster: Option<String>,
+        /// A setting every session starts with (repeatable).
+        #[arg(long = "hiveconf", value_name = "K=V", value_parser = key_value)]
+        hiveconf: Vec<(String, String)>,
+        /// A variable every session starts with (repeatable).
+        #[arg(long = "hivevar", value_name = "K=V", value_parser = key_value)]
+        hivevar: Vec<(String, String)>,
+        #[command(flatten)]
+        log: LogArg,
+        #[command(flatten)]
+        home: HomeArg,
+    },
+    /// The users `hiveql serve` lets in (kept as SCRAM verifiers in the home).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+        #[command(flatten)]
+        home: HomeArg,
+    },
+}
+
+/// `hiveql serve --auth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ServeAuth {
+    Scram,
+    Password,
+    Trust,
+}
+
+/// `hiveql user` actions.
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user, or change its password: asked for on a terminal, else
+    /// the first line of standard input.
+    Add { name: String },
+    /// List the users.
+    List,
+    /// Remove a user.
+    Remove { name: String },
 }
 
 /// HIVEQL_HOME, defaulting to ~/.hiveql.
@@ -313,7 +379,8 @@ impl Args {
                 Role::Namenode { log, .. }
                 | Role::Datanode { log, .. }
                 | Role::Scheduler { log, .. }
-                | Role::Worker { log, .. },
+                | Role::Worker { log, .. }
+                | Role::Serve { log, .. },
             ) => (log.log_level.clone(), log.log_file.clone(), "info"),
             _ => (None, None, "warn"),
         }

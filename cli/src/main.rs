@@ -16,6 +16,7 @@ mod output;
 mod progress;
 mod repl;
 mod runner;
+mod serve;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -78,6 +79,8 @@ async fn async_main(mut args: Args) -> ExitCode {
             Role::Cluster { action, datanodes, workers, port, home } => {
                 cluster::run(action, datanodes, workers, port, home).await
             }
+            r @ Role::Serve { .. } => serve::run(r).await,
+            Role::User { action, home } => serve::user(action, &home.dir()),
         };
     }
     let mut runner = match runner::Runner::new(&args) {

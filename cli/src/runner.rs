@@ -112,6 +112,14 @@ impl Runner {
                     }
                     Ok(None)
                 }
+                Ok(StatementOutput::Written { message, .. }) => {
+                    bar.finish_and_clear();
+                    let msg = Some(message);
+                    if let Some(m) = msg.filter(|m| !m.is_empty() && !silent) {
+                        eprintln!("{m}");
+                    }
+                    Ok(None)
+                }
             };
             (session, printed)
         });

@@ -26,7 +26,7 @@ pub mod types;
 pub mod value;
 
 pub use error::{HiveError, Result};
-pub use session::{Session, SessionOptions, StatementOutput};
+pub use session::{Session, SessionOptions, Shape, StatementOutput};
 
 /// A number no other call in this process returns, and unlikely in any
 /// other: the time in nanoseconds, then the low 20 bits of a count of the

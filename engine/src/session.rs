@@ -47,6 +47,8 @@ pub enum StatementOutput {
     Rows(SendableRecordBatchStream),
     /// A statement that changed something; the message says what, if anything.
     Done(Option<String>),
+    /// Rows written (`INSERT`, `CREATE TABLE ... AS`); the message says where.
+    Written { rows: u64, message: String },
 }
 
 impl std::fmt::Debug for StatementOutput {
@@ -54,8 +56,22 @@ impl std::fmt::Debug for StatementOutput {
         match self {
             StatementOutput::Rows(s) => write!(f, "Rows({:?})", s.schema()),
             StatementOutput::Done(m) => write!(f, "Done({m:?})"),
+            StatementOutput::Written { rows, message } => write!(f, "Written({rows}, {message:?})"),
         }
     }
+}
+
+/// What a statement returns, as far as it is known before it runs: what a
+/// client that asks first (the wire protocol's Describe) is told.
+#[derive(Debug, Clone)]
+pub enum Shape {
+    /// Rows with this schema (queries, `EXPLAIN`, `SET key`).
+    Rows(SchemaRef),
+    /// No rows (DDL, `INSERT`, `LOAD`, `USE`, `SET k=v`).
+    Nothing,
+    /// Rows whose columns are known once it runs (`SHOW`, `DESCRIBE`): it
+    /// only reads, so running it to find out is safe.
+    RunToKnow,
 }
 
 /// One user's session.
@@ -274,11 +290,36 @@ impl Session {
         self.execute_statement(stmt).await
     }
 
+    /// What `text` returns, without running it (see [`Shape`]).
+    pub async fn shape(&self, text: &str) -> Result<Shape> {
+        let text = self.substitute(text);
+        if let Some(cmd) = parse_command(&text) {
+            return Ok(match cmd {
+                Command::ShowSetting(_) | Command::ListSettings => {
+                    Shape::Rows(Arc::new(Schema::new(vec![Field::new("set", DataType::Utf8, true)])))
+                }
+                Command::Set { .. } | Command::Reset | Command::Resource(_) => Shape::Nothing,
+            });
+        }
+        Ok(match parser::parse_statement(&text)? {
+            HiveStatement::Query(q) => {
+                let plan = rewrite::plan_query(&self.state(), *q).await?;
+                Shape::Rows(Arc::new(plan.schema().as_arrow().clone()))
+            }
+            HiveStatement::Explain { .. }
+            | HiveStatement::Show(_)
+            | HiveStatement::Describe { .. }
+            | HiveStatement::DescribeDatabase { .. }
+            | HiveStatement::DescribeFunction { .. } => Shape::RunToKnow,
+            _ => Shape::Nothing,
+        })
+    }
+
     /// Run one statement and collect its rows (for tests and tools).
     pub async fn execute_collect(&mut self, text: &str) -> Result<Vec<RecordBatch>> {
         match self.execute(text).await? {
             StatementOutput::Rows(s) => Ok(datafusion::physical_plan::common::collect(s).await?),
-            StatementOutput::Done(_) => Ok(vec![]),
+            StatementOutput::Done(_) | StatementOutput::Written { .. } => Ok(vec![]),
         }
     }
 

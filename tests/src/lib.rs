@@ -121,6 +121,7 @@ impl sqllogictest::AsyncDB for HiveDb {
         }
         match self.session.execute(sql.trim().trim_end_matches(';')).await? {
             StatementOutput::Done(_) => Ok(DBOutput::StatementComplete(0)),
+            StatementOutput::Written { rows, .. } => Ok(DBOutput::StatementComplete(rows)),
             StatementOutput::Rows(stream) => {
                 let schema = stream.schema();
                 let batches = datafusion::physical_plan::common::collect(stream).await?;

@@ -26,7 +26,7 @@ async fn run(mut session: Session, sql: String) -> usize {
             }
             rows
         }
-        StatementOutput::Done(_) => 0,
+        StatementOutput::Done(_) | StatementOutput::Written { .. } => 0,
     }
 }
 

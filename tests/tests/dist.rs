@@ -130,7 +130,7 @@ async fn writes_on_a_cluster_are_written_by_its_tasks_and_published_once() {
     ] {
         let done = s.execute(&st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
         // the workers wrote the files, not this process
-        if let hiveql_engine::StatementOutput::Done(Some(msg)) = done {
+        if let hiveql_engine::StatementOutput::Written { message: msg, .. } = done {
             assert!(msg.ends_with(&format!("by the tasks of cluster {}", cluster.addr)), "{st}: {msg}");
         } else {
             assert!(st.starts_with("CREATE EXTERNAL"), "{st}: no message");
@@ -221,7 +221,7 @@ async fn partitioned_and_bucketed_inserts_on_a_cluster_split_as_in_process() {
             format!("INSERT INTO pb_{suffix} PARTITION (region) SELECT id, region FROM sales"),
         ] {
             let done = s.execute(&st).await.unwrap_or_else(|e| panic!("{st}: {e}"));
-            if let hiveql_engine::StatementOutput::Done(Some(msg)) = done
+            if let hiveql_engine::StatementOutput::Written { message: msg, .. } = done
                 && st.starts_with("INSERT")
             {
                 let on_cluster = msg.ends_with(&format!("by the tasks of cluster {}", cluster.addr));

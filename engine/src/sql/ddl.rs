@@ -328,7 +328,7 @@ impl Session {
             };
             let spec = vec![None; keys.len()];
             return match self.write_dynamic(&table, &target, &spec, plan).await {
-                Ok(msg) => Ok(StatementOutput::Done(Some(msg))),
+                Ok((rows, message)) => Ok(StatementOutput::Written { rows, message }),
                 Err(e) => {
                     // Nothing of a failed CTAS stays: neither the table nor its files.
                     let partitions = self.metastore.list_partitions(&table.database, &table.name)?;
@@ -345,12 +345,10 @@ impl Session {
             writer::delete_data(store.as_ref(), &location).await?;
             return Err(e.into());
         }
-        Ok(StatementOutput::Done(Some(format!(
-            "{} rows written to {}{}",
-            result.rows,
-            table.qualified_name(),
-            result.written_by()
-        ))))
+        Ok(StatementOutput::Written {
+            rows: result.rows,
+            message: format!("{} rows written to {}{}", result.rows, table.qualified_name(), result.written_by()),
+        })
     }
 
     pub(crate) async fn create_view(&mut self, view: CreateView) -> Result<StatementOutput> {

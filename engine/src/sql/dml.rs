@@ -73,18 +73,20 @@ impl Session {
 
     pub(crate) async fn insert(&mut self, inserts: Vec<(InsertInto, Box<Query>)>) -> Result<StatementOutput> {
         let mut messages = Vec::new();
+        let mut rows = 0;
         for (target, query) in inserts {
             let plan = self.plan_query(*query).await?;
-            let msg = match target {
+            let (n, msg) = match target {
                 InsertInto::Table(t) => self.insert_into_table(t, plan).await?,
                 InsertInto::Directory(d) => self.insert_into_directory(d, plan).await?,
             };
+            rows += n;
             messages.push(msg);
         }
-        Ok(StatementOutput::Done(Some(messages.join("\n"))))
+        Ok(StatementOutput::Written { rows, message: messages.join("\n") })
     }
 
-    async fn insert_into_table(&mut self, target: InsertTarget, plan: LogicalPlan) -> Result<String> {
+    async fn insert_into_table(&mut self, target: InsertTarget, plan: LogicalPlan) -> Result<(u64, String)> {
         let table = self.get_table(&target.table)?;
         if table.table_type == TableType::View {
             return Err(semantic(format!("Cannot insert into a view: {}", table.qualified_name())));
@@ -112,7 +114,7 @@ impl Session {
             && let Some(p) = self.metastore.get_partition(&table.database, &table.name, &existing.values)?
         {
             if target.if_not_exists {
-                return Ok(format!("Partition exists; nothing written to {}", table.qualified_name()));
+                return Ok((0, format!("Partition exists; nothing written to {}", table.qualified_name())));
             }
             // Into the partition where it is (it may have a location of its
             // own); an overwrite writes a new directory and swaps it in.
@@ -121,7 +123,7 @@ impl Session {
             let plan = conform_to_table(plan, &table, &target.columns, &[])?;
             if !target.overwrite {
                 let result = self.write_to_location(plan, &dir, &format, false).await?;
-                return Ok(format!("{} rows loaded to {}{}", result.rows, table.qualified_name(), result.written_by()));
+                return Ok(loaded(result.rows, &table, &result.written_by()));
             }
             let store = dir.store(self.ctx.runtime_env().as_ref())?;
             let fresh = crate::partition::swap::overwrite_target(store.as_ref(), &dir).await?;
@@ -136,7 +138,7 @@ impl Session {
             let mut moved = p.clone();
             moved.storage.location = fresh.text.clone();
             self.swap_partitions(&table, store.as_ref(), vec![moved], &[(p, fresh)]).await?;
-            return Ok(format!("{} rows loaded to {}{}", result.rows, table.qualified_name(), result.written_by()));
+            return Ok(loaded(result.rows, &table, &result.written_by()));
         }
         let plan = conform_to_table(plan, &table, &target.columns, &[])?;
         let format = TableFormat::of(&table.storage, &table.properties)?;
@@ -145,7 +147,7 @@ impl Session {
         if let Some(p) = partition {
             self.metastore.add_partitions(&table.database, &table.name, &[p], true)?;
         }
-        Ok(format!("{} rows loaded to {}{}", result.rows, table.qualified_name(), result.written_by()))
+        Ok(loaded(result.rows, &table, &result.written_by()))
     }
 
     /// The partition spec of an insert, one entry per partition key in order:
@@ -191,7 +193,7 @@ impl Session {
         target: &InsertTarget,
         spec: &[Option<Option<String>>],
         plan: LogicalPlan,
-    ) -> Result<String> {
+    ) -> Result<(u64, String)> {
         if !self.conf_or("hive.exec.dynamic.partition", true)? {
             return Err(semantic(
                 "Dynamic partition is disabled. Either enable it by setting hive.exec.dynamic.partition=true or specify partition column values",
@@ -224,7 +226,7 @@ impl Session {
         target: &InsertTarget,
         spec: &[Option<Option<String>>],
         plan: LogicalPlan,
-    ) -> Result<String> {
+    ) -> Result<(u64, String)> {
         let dynamic: Vec<usize> = (0..spec.len()).filter(|i| spec[*i].is_none()).collect();
         let mut plan = conform_to_table(plan, table, &target.columns, &dynamic)?;
         let data_columns = plan.schema().fields().len() - dynamic.len();
@@ -321,10 +323,10 @@ impl Session {
         }
         let by = written.first().map(|(_, w)| w.written_by()).unwrap_or_default();
         if table.partition_keys.is_empty() {
-            return Ok(format!("{rows} rows loaded to {}{by}", table.qualified_name()));
+            return Ok(loaded(rows, table, &by));
         }
         self.swap_partitions(table, store.as_ref(), add, &replaced).await?;
-        Ok(format!("{rows} rows loaded to {} ({} partitions){by}", table.qualified_name(), written.len()))
+        Ok((rows, format!("{rows} rows loaded to {} ({} partitions){by}", table.qualified_name(), written.len())))
     }
 
     /// Register `add` (new partitions, and replaced ones at their new
@@ -373,7 +375,7 @@ impl Session {
         Ok((dir, Some(part)))
     }
 
-    async fn insert_into_directory(&mut self, d: DirectoryTarget, plan: LogicalPlan) -> Result<String> {
+    async fn insert_into_directory(&mut self, d: DirectoryTarget, plan: LogicalPlan) -> Result<(u64, String)> {
         let dir = Location::parse(&d.path)?;
         if d.local && !dir.is_local() {
             return Err(semantic(format!("INSERT OVERWRITE LOCAL DIRECTORY needs a local path, got {}", d.path)));
@@ -387,7 +389,7 @@ impl Session {
         let plan = super::rewrite::rename_columns(plan, &names)?;
         // The old files are replaced only once the new ones are written.
         let result = self.write_to_location(plan, &dir, &format, true).await?;
-        Ok(format!("{} rows written to {}{}", result.rows, dir, result.written_by()))
+        Ok((result.rows, format!("{} rows written to {}{}", result.rows, dir, result.written_by())))
     }
 
     pub(crate) async fn load_data(
@@ -560,4 +562,9 @@ fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String], dynami
         exprs.push(converted(targets.len() + j, ty).alias(&key.name));
     }
     Ok(LogicalPlanBuilder::from(plan).project(exprs)?.build()?)
+}
+
+/// What an insert into `table` says: how many rows, and who wrote them.
+fn loaded(rows: u64, table: &Table, by: &str) -> (u64, String) {
+    (rows, format!("{rows} rows loaded to {}{by}", table.qualified_name()))
 }

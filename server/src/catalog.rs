@@ -1,0 +1,484 @@
+//! The PostgreSQL side of a connection: what drivers and tools ask about
+//! the database in PostgreSQL's own dialect. hiveql databases are
+//! PostgreSQL schemas; `pg_catalog` (from `datafusion-pg-catalog`) and
+//! DataFusion's `information_schema` are built over the same metastore the
+//! connection's HiveQL session uses, so they reflect it live.
+//!
+//! A [`PgContext`] is a DataFusion context of its own (PostgreSQL parsing
+//! and functions) whose one catalog, `hive`, is the session's catalog plus
+//! the `pg_catalog` schema. It is built on a connection's first catalog
+//! query.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::catalog::{CatalogProvider, SchemaProvider};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::logical_expr::{ColumnarValue, LogicalPlan, ScalarUDF, Volatility, create_udf};
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::Statement;
+use datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use hiveql_engine::Session;
+use hiveql_engine::catalog::CATALOG;
+use parking_lot::RwLock;
+
+/// What `version()` answers.
+pub fn version_string() -> String {
+    format!("PostgreSQL 15.0 (hiveql {}) on x86_64-pc-linux-gnu, 64-bit", env!("CARGO_PKG_VERSION"))
+}
+
+/// The session's catalog, which can also hold `pg_catalog`.
+#[derive(Debug)]
+struct PgFacingCatalog {
+    hive: Arc<dyn CatalogProvider>,
+    extra: RwLock<HashMap<String, Arc<dyn SchemaProvider>>>,
+}
+
+impl CatalogProvider for PgFacingCatalog {
+    fn schema_names(&self) -> Vec<String> {
+        let mut names = self.hive.schema_names();
+        names.extend(self.extra.read().keys().cloned());
+        names
+    }
+
+    fn schema(&self, name: &str) -> Option<Arc<dyn SchemaProvider>> {
+        if let Some(s) = self.extra.read().get(name) {
+            return Some(s.clone());
+        }
+        self.hive.schema(name)
+    }
+
+    fn register_schema(&self, name: &str, schema: Arc<dyn SchemaProvider>) -> Result<Option<Arc<dyn SchemaProvider>>> {
+        Ok(self.extra.write().insert(name.to_string(), schema))
+    }
+}
+
+/// What a connection's catalog functions report.
+#[derive(Debug, Default)]
+pub struct Identity {
+    /// The user the connection logged in as.
+    pub user: String,
+    /// The session's current database (`USE`), PostgreSQL's current schema.
+    pub schema: RwLock<String>,
+    /// PostgreSQL settings the client changed (`SET application_name ...`).
+    pub settings: RwLock<HashMap<String, String>>,
+}
+
+impl Identity {
+    /// The value of a PostgreSQL setting for this connection.
+    pub fn setting(&self, name: &str) -> Option<String> {
+        let name = name.to_ascii_lowercase();
+        if name == "search_path" {
+            return Some(self.schema.read().clone());
+        }
+        if let Some(v) = self.settings.read().get(&name) {
+            return Some(v.clone());
+        }
+        crate::route::pg_setting(&name).map(str::to_string)
+    }
+}
+
+/// A connection's PostgreSQL-dialect context.
+pub struct PgContext {
+    ctx: SessionContext,
+    parser: PostgresCompatibilityParser,
+}
+
+impl PgContext {
+    /// Build the context over `session`'s catalog.
+    pub fn new(session: &Session, identity: Arc<Identity>) -> Result<PgContext> {
+        let hive = session
+            .context()
+            .catalog(CATALOG)
+            .ok_or_else(|| DataFusionError::Internal("the session has no hive catalog".into()))?;
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema(CATALOG, session.current_database())
+            .with_create_default_catalog_and_schema(false)
+            .with_information_schema(true);
+        let ctx = SessionContext::new_with_config(config);
+        ctx.register_catalog(CATALOG, Arc::new(PgFacingCatalog { hive, extra: RwLock::default() }));
+        datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
+        // the connection's own answers, over the library's fixed ones
+        for udf in identity_functions(&identity) {
+            ctx.register_udf(udf);
+        }
+        Ok(PgContext { ctx, parser: PostgresCompatibilityParser::new() })
+    }
+
+    /// Follow the session's `USE`.
+    pub fn set_schema(&self, schema: &str) {
+        let state = self.ctx.state_ref();
+        state.write().config_mut().options_mut().catalog.default_schema = schema.to_string();
+    }
+
+    /// Plan one statement.
+    pub async fn plan(&self, sql: &str) -> Result<LogicalPlan> {
+        let sql = slash_escapes_to_backslash(sql);
+        let mut statements = self.parser.parse(&sql).map_err(|e| DataFusionError::SQL(Box::new(e), None))?;
+        if statements.len() != 1 {
+            return Err(DataFusionError::Plan(format!("expected one statement, got {}", statements.len())));
+        }
+        let mut statement = statements.remove(0);
+        aggregate_scalar_subqueries(&mut statement);
+        let statement = Statement::Statement(Box::new(statement));
+        self.ctx.state().statement_to_plan(statement).await
+    }
+
+    /// Plan and run one statement.
+    pub async fn run(&self, sql: &str) -> Result<SendableRecordBatchStream> {
+        let plan = self.plan(sql).await?;
+        self.ctx.execute_logical_plan(plan).await?.execute_stream().await
+    }
+}
+
+/// The oid of a built-in type by its name (`int4`, `text[]`, `double precision`).
+fn type_oid(name: &str) -> Option<i32> {
+    use pgwire::api::Type;
+    let name = name.trim().to_ascii_lowercase();
+    let (base, array) = match name.strip_suffix("[]") {
+        Some(b) => (b.to_string(), true),
+        None => (name, false),
+    };
+    let base = match base.as_str() {
+        "integer" | "int" => "int4",
+        "smallint" => "int2",
+        "bigint" => "int8",
+        "real" => "float4",
+        "double precision" => "float8",
+        "boolean" => "bool",
+        "character varying" => "varchar",
+        "character" | "char" => "bpchar",
+        "decimal" => "numeric",
+        "timestamp without time zone" => "timestamp",
+        "timestamp with time zone" => "timestamptz",
+        other => other,
+    };
+    let known = [
+        Type::BOOL,
+        Type::BYTEA,
+        Type::CHAR,
+        Type::NAME,
+        Type::INT8,
+        Type::INT2,
+        Type::INT4,
+        Type::TEXT,
+        Type::OID,
+        Type::JSON,
+        Type::JSONB,
+        Type::FLOAT4,
+        Type::FLOAT8,
+        Type::BPCHAR,
+        Type::VARCHAR,
+        Type::DATE,
+        Type::TIME,
+        Type::TIMESTAMP,
+        Type::TIMESTAMPTZ,
+        Type::INTERVAL,
+        Type::NUMERIC,
+        Type::UUID,
+        Type::BOOL_ARRAY,
+        Type::BYTEA_ARRAY,
+        Type::INT2_ARRAY,
+        Type::INT4_ARRAY,
+        Type::INT8_ARRAY,
+        Type::TEXT_ARRAY,
+        Type::FLOAT4_ARRAY,
+        Type::FLOAT8_ARRAY,
+        Type::VARCHAR_ARRAY,
+        Type::DATE_ARRAY,
+        Type::TIMESTAMP_ARRAY,
+        Type::NUMERIC_ARRAY,
+        Type::JSON_ARRAY,
+    ];
+    let wanted = if array { format!("_{base}") } else { base.to_string() };
+    known.iter().find(|t| t.name() == wanted).map(|t| t.oid() as i32)
+}
+
+/// `name(args...)` in SQL's syntax tree.
+fn call(name: &str, args: Vec<datafusion::sql::sqlparser::ast::Expr>) -> datafusion::sql::sqlparser::ast::Expr {
+    use datafusion::sql::sqlparser::ast::{
+        Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName,
+        ObjectNamePart,
+    };
+    let args = args.into_iter().map(|a| FunctionArg::Unnamed(FunctionArgExpr::Expr(a))).collect();
+    Expr::Function(Function {
+        name: ObjectName(vec![ObjectNamePart::Identifier(Ident::new(name))]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList { duplicate_treatment: None, args, clauses: vec![] }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
+}
+
+/// DataFusion plans a correlated scalar subquery only when it aggregates;
+/// PostgreSQL's tools write `(SELECT collname FROM pg_collation WHERE oid =
+/// a.attcollation)`, which PostgreSQL requires to return at most one row.
+/// Wrapped in `max(...)` it returns the same, and DataFusion plans it.
+fn aggregate_scalar_subqueries(statement: &mut datafusion::sql::sqlparser::ast::Statement) {
+    use datafusion::sql::sqlparser::ast::{Expr, GroupByExpr, SelectItem, SetExpr, visit_expressions_mut};
+    let _ = visit_expressions_mut(statement, |expr| {
+        if let Expr::Subquery(query) = expr
+            && let SetExpr::Select(select) = query.body.as_mut()
+            && select.projection.len() == 1
+            && matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty())
+            && !select.from.is_empty()
+        {
+            let wrap = |inner: Expr| call("max", vec![inner]);
+            let item = &mut select.projection[0];
+            let already = |e: &Expr| matches!(e, Expr::Function(f) if ["max", "min", "count", "sum", "avg", "array_agg", "string_agg"].contains(&f.name.to_string().to_lowercase().as_str()));
+            match item {
+                SelectItem::UnnamedExpr(e) if !already(e) => *e = wrap(e.clone()),
+                SelectItem::ExprWithAlias { expr: e, .. } if !already(e) => *e = wrap(e.clone()),
+                _ => {}
+            }
+        }
+        // `(composite).field`, which DataFusion's planner does not read: get_field(composite, 'field')
+        if let Expr::CompoundFieldAccess { root, access_chain } = expr
+            && let [datafusion::sql::sqlparser::ast::AccessExpr::Dot(Expr::Identifier(field))] = access_chain.as_slice()
+        {
+            let name =
+                Expr::Value(datafusion::sql::sqlparser::ast::Value::SingleQuotedString(field.value.clone()).into());
+            *expr = call("get_field", vec![(**root).clone(), name]);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+}
+
+/// DataFusion's LIKE takes only `\` as its escape; SQLAlchemy's catalog
+/// queries say `LIKE 'pg/_%' ESCAPE '/'`. In a statement with `ESCAPE '/'`,
+/// every `/` in a string literal becomes `\` (standard strings keep a
+/// backslash as it is).
+fn slash_escapes_to_backslash(sql: &str) -> std::borrow::Cow<'_, str> {
+    if !sql.to_ascii_lowercase().contains("escape '/'") {
+        return std::borrow::Cow::Borrowed(sql);
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut in_string = false;
+    for c in sql.chars() {
+        match c {
+            '\'' => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '/' if in_string => out.push('\\'),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn string_result(v: String) -> ColumnarValue {
+    ColumnarValue::Scalar(datafusion::scalar::ScalarValue::Utf8(Some(v)))
+}
+
+/// `current_schema()`, `current_schemas(bool)`, `session_user`,
+/// `current_user`, `version()` and `current_setting(name)` of this
+/// connection.
+fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
+    let mut udfs = Vec::new();
+    let id = identity.clone();
+    udfs.push(create_udf(
+        "current_schema",
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| Ok(string_result(id.schema.read().clone()))),
+    ));
+    let id = identity.clone();
+    udfs.push(create_udf(
+        "current_schemas",
+        vec![DataType::Boolean],
+        DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+        Volatility::Stable,
+        Arc::new(move |_| {
+            let mut b = ListBuilder::new(StringBuilder::new());
+            b.values().append_value("pg_catalog");
+            b.values().append_value(id.schema.read().as_str());
+            b.append(true);
+            let list: ArrayRef = Arc::new(b.finish());
+            Ok(ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&list, 0)?))
+        }),
+    ));
+    for name in ["session_user", "current_user", "user"] {
+        let id = identity.clone();
+        udfs.push(create_udf(
+            name,
+            vec![],
+            DataType::Utf8,
+            Volatility::Stable,
+            Arc::new(move |_| Ok(string_result(id.user.clone()))),
+        ));
+    }
+    udfs.push(create_udf(
+        "version",
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| Ok(string_result(version_string()))),
+    ));
+    udfs.push(json_build_object());
+    udfs.push(pg_expandarray());
+    // what hiveql has none of: no sequences, every function visible
+    use datafusion::scalar::ScalarValue;
+    for (name, args, value) in [
+        ("pg_get_serial_sequence", vec![DataType::Utf8, DataType::Utf8], ScalarValue::Utf8(None)),
+        ("pg_function_is_visible", vec![DataType::Int32], ScalarValue::Boolean(Some(true))),
+        ("pg_type_is_visible", vec![DataType::Int32], ScalarValue::Boolean(Some(true))),
+        ("pg_collation_is_visible", vec![DataType::Int32], ScalarValue::Boolean(Some(true))),
+    ] {
+        let ty = value.data_type();
+        udfs.push(create_udf(
+            name,
+            args,
+            ty,
+            Volatility::Stable,
+            Arc::new(move |_| Ok(ColumnarValue::Scalar(value.clone()))),
+        ));
+    }
+    // to_regtype('name'): the type's oid, NULL when there is no such type
+    udfs.push(create_udf(
+        "to_regtype",
+        vec![DataType::Utf8],
+        DataType::Int32,
+        Volatility::Stable,
+        Arc::new(move |args| {
+            let names = match &args[0] {
+                ColumnarValue::Scalar(s) => s.to_array()?,
+                ColumnarValue::Array(a) => a.clone(),
+            };
+            let names = datafusion::common::cast::as_string_array(&names)?;
+            let oids: datafusion::arrow::array::Int32Array = names.iter().map(|n| n.and_then(type_oid)).collect();
+            Ok(match &args[0] {
+                ColumnarValue::Scalar(_) => {
+                    ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&oids, 0)?)
+                }
+                ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(oids)),
+            })
+        }),
+    ));
+    let id = identity.clone();
+    udfs.push(create_udf(
+        "current_setting",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |args| match &args[0] {
+            ColumnarValue::Scalar(name) => {
+                let value = match name {
+                    datafusion::scalar::ScalarValue::Utf8(Some(n)) => id.setting(n),
+                    _ => None,
+                };
+                Ok(ColumnarValue::Scalar(datafusion::scalar::ScalarValue::Utf8(value)))
+            }
+            ColumnarValue::Array(names) => {
+                let names = datafusion::common::cast::as_string_array(names)?;
+                let values: datafusion::arrow::array::StringArray =
+                    names.iter().map(|n| n.and_then(|n| id.setting(n))).collect();
+                Ok(ColumnarValue::Array(Arc::new(values)))
+            }
+        }),
+    ));
+    udfs
+}
+
+/// `json_build_object(k1, v1, ...)`, which SQLAlchemy's column query names.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct JsonBuildObject {
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for JsonBuildObject {
+    fn name(&self) -> &str {
+        "json_build_object"
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let rows = args.number_rows;
+        let mut out = datafusion::arrow::array::StringBuilder::new();
+        for row in 0..rows {
+            let mut json = String::from("{");
+            for (i, pair) in arrays.chunks(2).enumerate() {
+                if i > 0 {
+                    json.push_str(", ");
+                }
+                let key = hiveql_engine::value::format_value(pair[0].as_ref(), row).unwrap_or_default();
+                hiveql_engine::value::write_json_string(&key, &mut json);
+                json.push_str(" : ");
+                match pair.get(1) {
+                    Some(v) => hiveql_engine::value::write_nested_element(v.as_ref(), row, &mut json),
+                    None => json.push_str("null"),
+                }
+            }
+            json.push('}');
+            out.append_value(json);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
+pub(crate) fn json_build_object() -> ScalarUDF {
+    ScalarUDF::new_from_impl(JsonBuildObject {
+        signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
+    })
+}
+
+/// `information_schema._pg_expandarray(arr)`, which pgjdbc's
+/// `getPrimaryKeys` reads `.x` and `.n` of. hiveql tables have no primary
+/// keys (`pg_index` is empty), so it is planned but never meets a row; for
+/// one it answers the first element and its position.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PgExpandArray {
+    signature: datafusion::logical_expr::Signature,
+}
+
+fn expandarray_fields() -> datafusion::arrow::datatypes::Fields {
+    vec![Field::new("x", DataType::Int32, true), Field::new("n", DataType::Int32, true)].into()
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for PgExpandArray {
+    fn name(&self) -> &str {
+        "_pg_expandarray"
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(expandarray_fields()))
+    }
+
+    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let first: datafusion::arrow::array::Int32Array = (0..rows).map(|_| None).collect();
+        let n: datafusion::arrow::array::Int32Array = (0..rows).map(|_| Some(1)).collect();
+        let s = datafusion::arrow::array::StructArray::try_new(
+            expandarray_fields(),
+            vec![Arc::new(first) as ArrayRef, Arc::new(n) as ArrayRef],
+            None,
+        )?;
+        Ok(ColumnarValue::Array(Arc::new(s)))
+    }
+}
+
+pub(crate) fn pg_expandarray() -> ScalarUDF {
+    ScalarUDF::new_from_impl(PgExpandArray {
+        signature: datafusion::logical_expr::Signature::any(1, Volatility::Immutable),
+    })
+}

@@ -1,0 +1,471 @@
+//! The query protocols: simple queries (one or more statements in one
+//! message) and the extended protocol (Parse, Bind, Describe, Execute,
+//! Close, Sync, with `$n` parameters and portals fetched in chunks), over
+//! the connection's [`Session`](hiveql_engine::Session).
+//!
+//! Each statement is routed (see [`crate::route`]): HiveQL to the session,
+//! PostgreSQL catalog queries to the connection's [`PgContext`], driver
+//! housekeeping answered here. A failing statement answers with an
+//! ErrorResponse and leaves the connection usable.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures::{Sink, StreamExt};
+use hiveql_engine::sql::script::split_statements;
+use hiveql_engine::{HiveError, Shape, StatementOutput};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler, send_describe_response};
+use pgwire::api::results::{
+    DescribePortalResponse, DescribeStatementResponse, FieldInfo, QueryResponse, Response, Tag,
+};
+use pgwire::api::stmt::{QueryParser, StoredStatement};
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_PORTAL};
+
+use crate::Conn;
+use crate::cursor::{Cursor, CursorOp};
+use crate::error::{cancelled, code, datafusion_error, hive_error, user_error};
+use crate::params::{self, Dialect};
+use crate::route::{Route, route};
+use crate::wire::{self, CopyFormat, WireSchema};
+
+/// A statement parsed with the extended protocol.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The statement as sent, `$n` and all.
+    pub text: String,
+    pub route: Route,
+    /// How many parameters it takes.
+    pub params: usize,
+}
+
+/// The handlers of every connection (state is per connection, in [`Conn`]).
+#[derive(Debug, Default)]
+pub struct Handler;
+
+fn conn_of<C: ClientInfo + ?Sized>(client: &C) -> PgWireResult<Arc<Conn>> {
+    client
+        .session_extensions()
+        .get::<Conn>()
+        .ok_or_else(|| user_error(code::INVALID_AUTHORIZATION, "the connection is not authenticated"))
+}
+
+/// The command tag of a statement that returned no rows.
+fn tag_for(text: &str) -> Tag {
+    let words = crate::route::words(text);
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let upper = |s: &str| s.to_ascii_uppercase();
+    let tag = match w.as_slice() {
+        ["create" | "drop" | "alter", rest @ ..] => {
+            let skip =
+                ["or", "replace", "external", "temporary", "transactional", "materialized", "if", "not", "exists"];
+            let object = rest.iter().find(|x| !skip.contains(x)).copied().unwrap_or("");
+            format!("{} {}", upper(w[0]), upper(object))
+        }
+        ["use", ..] => "SET".to_string(),
+        [first, ..] => upper(first),
+        [] => "OK".to_string(),
+    };
+    Tag::new(&tag)
+}
+
+/// What one statement returns to the client.
+enum Outcome {
+    Rows(datafusion::execution::SendableRecordBatchStream),
+    /// Rows of a cursor (tag `FETCH n`).
+    Fetched(datafusion::execution::SendableRecordBatchStream),
+    Copy(datafusion::execution::SendableRecordBatchStream, CopyFormat),
+    Done(Response),
+}
+
+impl Handler {
+    /// Run one statement of `route`.
+    async fn run(&self, conn: &Arc<Conn>, text: &str, route: &Route, format: &Format) -> PgWireResult<Response> {
+        let armed = conn.cancel.arm();
+        let outcome = tokio::select! {
+            r = self.outcome(conn, text, route) => r?,
+            _ = armed.wait() => return Err(cancelled()),
+        };
+        Ok(match outcome {
+            Outcome::Rows(stream) => Response::Query(wire::query_response(stream, format, armed)?),
+            Outcome::Fetched(stream) => {
+                let mut q = wire::query_response(stream, format, armed)?;
+                q.set_command_tag("FETCH");
+                Response::Query(q)
+            }
+            Outcome::Copy(stream, copy) => Response::CopyOut(wire::copy_response(stream, copy, armed)?),
+            Outcome::Done(r) => r,
+        })
+    }
+
+    async fn outcome(&self, conn: &Arc<Conn>, text: &str, route: &Route) -> PgWireResult<Outcome> {
+        Ok(match route {
+            Route::Empty => Outcome::Done(Response::EmptyQuery),
+            Route::Begin => Outcome::Done(Response::TransactionStart(Tag::new("BEGIN"))),
+            Route::Commit => Outcome::Done(Response::TransactionEnd(Tag::new("COMMIT"))),
+            Route::Rollback => Outcome::Done(Response::TransactionEnd(Tag::new("ROLLBACK"))),
+            Route::Ignore(tag) => Outcome::Done(Response::Execution(Tag::new(tag))),
+            Route::PgSet { name, value } => {
+                self.pg_set(conn, name, value).await?;
+                Outcome::Done(Response::Execution(Tag::new("SET")))
+            }
+            Route::PgShow(name) => Outcome::Rows(self.pg_show(conn, name)?),
+            Route::Copy(copy) => match self.hive(conn, &copy.query).await.map_err(|e| hive_error(&e))? {
+                StatementOutput::Rows(stream) => Outcome::Copy(stream, CopyFormat::of(copy)),
+                _ => return Err(user_error(code::SYNTAX_OR_ACCESS, "COPY needs a query that returns rows")),
+            },
+            Route::Catalog => Outcome::Rows(self.catalog(conn, text).await?),
+            Route::Cursor(op) => self.cursor(conn, op).await?,
+            Route::Hive => match self.hive(conn, text).await {
+                Ok(StatementOutput::Rows(stream)) => Outcome::Rows(stream),
+                Ok(StatementOutput::Done(_)) => Outcome::Done(Response::Execution(tag_for(text))),
+                Ok(StatementOutput::Written { rows, .. }) => {
+                    let tag = if crate::route::words(text).first().map(String::as_str) == Some("insert") {
+                        Tag::new("INSERT").with_oid(0).with_rows(rows as usize)
+                    } else {
+                        Tag::new("SELECT").with_rows(rows as usize)
+                    };
+                    Outcome::Done(Response::Execution(tag))
+                }
+                // not HiveQL: perhaps PostgreSQL a tool sent; else Hive's error stands
+                Err(e @ HiveError::Parse(_)) => match self.catalog(conn, text).await {
+                    Ok(stream) => Outcome::Rows(stream),
+                    Err(_) => return Err(hive_error(&e)),
+                },
+                Err(e) => return Err(hive_error(&e)),
+            },
+        })
+    }
+
+    async fn cursor(&self, conn: &Arc<Conn>, op: &CursorOp) -> PgWireResult<Outcome> {
+        let no_cursor = |name: &str| user_error(code::INVALID_CURSOR_NAME, format!("cursor \"{name}\" does not exist"));
+        Ok(match op {
+            CursorOp::Declare { name, query } => match self.hive(conn, query).await.map_err(|e| hive_error(&e))? {
+                StatementOutput::Rows(stream) => {
+                    conn.cursors.lock().await.declare(name.clone(), Cursor::new(stream));
+                    Outcome::Done(Response::Execution(Tag::new("DECLARE CURSOR")))
+                }
+                _ => return Err(user_error(code::SYNTAX_OR_ACCESS, "a cursor needs a query that returns rows")),
+            },
+            CursorOp::Fetch { name, count, skip } => {
+                let mut cursors = conn.cursors.lock().await;
+                let cursor = cursors.get(name).ok_or_else(|| no_cursor(name))?;
+                let batch = cursor.fetch(*count).await.map_err(|e| datafusion_error(&e))?;
+                if *skip {
+                    return Ok(Outcome::Done(Response::Execution(Tag::new("MOVE").with_rows(batch.num_rows()))));
+                }
+                let schema = batch.schema();
+                let stream = futures::stream::iter(vec![Ok(batch)]);
+                Outcome::Fetched(Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+                    schema, stream,
+                )))
+            }
+            CursorOp::Close { name } => {
+                if !conn.cursors.lock().await.close(name.as_deref()) {
+                    return Err(no_cursor(name.as_deref().unwrap_or("")));
+                }
+                Outcome::Done(Response::Execution(Tag::new(if name.is_some() {
+                    "CLOSE CURSOR"
+                } else {
+                    "CLOSE CURSOR ALL"
+                })))
+            }
+        })
+    }
+
+    /// Run HiveQL on the connection's session.
+    async fn hive(&self, conn: &Arc<Conn>, text: &str) -> Result<StatementOutput, HiveError> {
+        let mut session = conn.session.lock().await;
+        let out = session.execute(text).await;
+        *conn.identity.schema.write() = session.current_database().to_string();
+        out
+    }
+
+    /// Run PostgreSQL-dialect SQL on the connection's catalog context.
+    async fn catalog(
+        &self,
+        conn: &Arc<Conn>,
+        text: &str,
+    ) -> PgWireResult<datafusion::execution::SendableRecordBatchStream> {
+        let pg = conn.pg().await?;
+        pg.run(text).await.map_err(|e| datafusion_error(&e))
+    }
+
+    async fn pg_set(&self, conn: &Arc<Conn>, name: &str, value: &str) -> PgWireResult<()> {
+        let name = name.to_ascii_lowercase();
+        if name == "search_path" {
+            // the first schema of the path that hiveql has becomes the current database
+            let mut session = conn.session.lock().await;
+            for schema in value.split(',').map(|s| s.trim().trim_matches('"').trim_matches('\'')) {
+                if matches!(session.metastore().get_database(schema), Ok(Some(_))) {
+                    session.execute(&format!("USE `{schema}`")).await.map_err(|e| hive_error(&e))?;
+                    *conn.identity.schema.write() = schema.to_string();
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        conn.identity.settings.write().insert(name, value.to_string());
+        Ok(())
+    }
+
+    fn pg_show(&self, conn: &Arc<Conn>, name: &str) -> PgWireResult<datafusion::execution::SendableRecordBatchStream> {
+        if name == "all" {
+            let rows = crate::route::PG_SETTINGS
+                .iter()
+                .map(|(n, _)| vec![Some(n.to_string()), conn.identity.setting(n), None])
+                .collect();
+            return wire::text_rows(&["name", "setting", "description"], rows);
+        }
+        wire::text_rows(&[name], vec![vec![conn.identity.setting(name)]])
+    }
+
+    /// The columns `text` returns, as RowDescription fields in `format`
+    /// (none: NoData).
+    async fn describe(
+        &self,
+        conn: &Arc<Conn>,
+        text: &str,
+        route: &Route,
+        format: &Format,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        let schema = match route {
+            Route::PgShow(name) => self.pg_show(conn, name)?.schema(),
+            Route::Cursor(CursorOp::Fetch { name, skip: false, .. }) => match conn.cursors.lock().await.get(name) {
+                Some(c) => c.schema(),
+                None => return Ok(vec![]),
+            },
+            Route::Catalog => self.catalog_schema(conn, text).await?,
+            Route::Hive => {
+                let shape = {
+                    let session = conn.session.lock().await;
+                    session.shape(text).await
+                };
+                match shape {
+                    Ok(Shape::Rows(schema)) => schema,
+                    Ok(Shape::Nothing) => return Ok(vec![]),
+                    // SHOW, DESCRIBE: they only read; run to see the columns
+                    Ok(Shape::RunToKnow) => match self.hive(conn, text).await.map_err(|e| hive_error(&e))? {
+                        StatementOutput::Rows(stream) => stream.schema(),
+                        _ => return Ok(vec![]),
+                    },
+                    Err(e @ HiveError::Parse(_)) => match self.catalog_schema(conn, text).await {
+                        Ok(schema) => schema,
+                        Err(_) => return Err(hive_error(&e)),
+                    },
+                    Err(e) => return Err(hive_error(&e)),
+                }
+            }
+            _ => return Ok(vec![]),
+        };
+        Ok(WireSchema::new(&schema)?.fields(format))
+    }
+
+    async fn catalog_schema(
+        &self,
+        conn: &Arc<Conn>,
+        text: &str,
+    ) -> PgWireResult<datafusion::arrow::datatypes::SchemaRef> {
+        let pg = conn.pg().await?;
+        let plan = pg.plan(text).await.map_err(|e| datafusion_error(&e))?;
+        Ok(Arc::new(plan.schema().as_arrow().clone()))
+    }
+
+    /// The statement of `portal` with its parameters written in.
+    fn bind(&self, portal: &Portal<Prepared>) -> PgWireResult<String> {
+        let stmt = &portal.statement.statement;
+        if portal.parameter_len() < stmt.params {
+            return Err(user_error(
+                code::PROTOCOL_VIOLATION,
+                format!(
+                    "bind message supplies {} parameters, but the statement needs {}",
+                    portal.parameter_len(),
+                    stmt.params
+                ),
+            ));
+        }
+        if stmt.params == 0 {
+            return Ok(stmt.text.clone());
+        }
+        let dialect = if stmt.route == Route::Catalog { Dialect::Postgres } else { Dialect::Hive };
+        let values = (0..portal.parameter_len())
+            .map(|i| {
+                let ty = portal.statement.parameter_types.get(i).cloned().flatten().unwrap_or(Type::UNKNOWN);
+                params::literal(portal, i, &ty, dialect)
+            })
+            .collect::<PgWireResult<Vec<String>>>()?;
+        params::substitute(&stmt.text, &values)
+    }
+}
+
+/// All the rows of a response, so the next statement of the same simple
+/// query can run (the session runs one statement at a time).
+async fn materialize(response: Response) -> PgWireResult<Response> {
+    let Response::Query(mut q) = response else { return Ok(response) };
+    let mut rows = Vec::new();
+    while let Some(row) = q.data_rows().next().await {
+        rows.push(row);
+    }
+    let mut done = QueryResponse::new(q.row_schema(), futures::stream::iter(rows));
+    done.set_command_tag(q.command_tag());
+    Ok(Response::Query(done))
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Handler {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let conn = conn_of(client)?;
+        let statements = split_statements(query);
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let last = statements.len() - 1;
+        let mut responses = Vec::with_capacity(statements.len());
+        for (i, st) in statements.iter().enumerate() {
+            let route = route(&st.text);
+            let result = match self.run(&conn, &st.text, &route, &Format::UnifiedText).await {
+                Ok(r) if i < last => materialize(r).await,
+                other => other,
+            };
+            match result {
+                Ok(r) => responses.push(r),
+                Err(e) => {
+                    // PostgreSQL stops a multi-statement query at its first error
+                    responses.push(Response::Error(wire::into_info(e)));
+                    break;
+                }
+            }
+        }
+        Ok(responses)
+    }
+}
+
+/// Parses statements for the extended protocol.
+#[derive(Debug, Default)]
+pub struct Parser;
+
+#[async_trait]
+impl QueryParser for Parser {
+    type Statement = Prepared;
+
+    async fn parse_sql<C>(&self, _client: &C, sql: &str, _types: &[Option<Type>]) -> PgWireResult<Option<Prepared>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let statements = split_statements(sql);
+        if statements.len() > 1 {
+            return Err(user_error(code::SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement"));
+        }
+        let Some(st) = statements.into_iter().next() else { return Ok(None) };
+        Ok(Some(Prepared { params: params::count(&st.text), route: route(&st.text), text: st.text }))
+    }
+
+    fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
+        Ok(vec![Type::TEXT; stmt.params])
+    }
+
+    fn get_result_schema(&self, _stmt: &Prepared, _format: Option<&Format>) -> PgWireResult<Vec<FieldInfo>> {
+        // described with the connection's session: see `do_describe_*`
+        Ok(vec![])
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Handler {
+    type Statement = Prepared;
+    type QueryParser = Parser;
+
+    fn query_parser(&self) -> Arc<Parser> {
+        Arc::new(Parser)
+    }
+
+    /// Describe, where a portal may also be an SQL cursor (psycopg asks for
+    /// the columns of `DECLARE`d cursors this way, as PostgreSQL allows).
+    async fn on_describe<C>(&self, client: &mut C, message: Describe) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if message.target_type == TARGET_TYPE_BYTE_PORTAL
+            && let Some(name) = message.name.as_deref()
+            && client.portal_store().get_portal(name).is_none()
+        {
+            let conn = conn_of(client)?;
+            let schema = conn.cursors.lock().await.get(name).map(|c| c.schema());
+            if let Some(schema) = schema {
+                let fields = WireSchema::new(&schema)?.fields(&Format::UnifiedText);
+                return send_describe_response(client, &DescribePortalResponse::new(fields)).await;
+            }
+        }
+        self._on_describe(client, message).await
+    }
+
+    async fn do_describe_statement<C>(
+        &self,
+        client: &mut C,
+        target: &StoredStatement<Prepared>,
+    ) -> PgWireResult<DescribeStatementResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let conn = conn_of(client)?;
+        let stmt = &target.statement;
+        // the client's types, else text (which Hive converts where needed)
+        let types: Vec<Type> = (0..stmt.params)
+            .map(|i| {
+                target.parameter_types.get(i).cloned().flatten().filter(|t| *t != Type::UNKNOWN).unwrap_or(Type::TEXT)
+            })
+            .collect();
+        let nulls = vec!["NULL".to_string(); stmt.params];
+        let text = params::substitute(&stmt.text, &nulls)?;
+        let fields = self.describe(&conn, &text, &stmt.route, &Format::UnifiedText).await?;
+        Ok(DescribeStatementResponse::new(types, fields))
+    }
+
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Prepared>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let conn = conn_of(client)?;
+        let text = self.bind(portal)?;
+        let fields =
+            self.describe(&conn, &text, &portal.statement.statement.route, &portal.result_column_format).await?;
+        Ok(DescribePortalResponse::new(fields))
+    }
+
+    async fn do_query<C>(&self, client: &mut C, portal: &Portal<Prepared>, _max_rows: usize) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let conn = conn_of(client)?;
+        let text = self.bind(portal)?;
+        // pgwire keeps the rows' stream in the portal and sends max_rows at a time
+        self.run(&conn, &text, &portal.statement.statement.route, &portal.result_column_format).await
+    }
+}

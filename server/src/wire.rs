@@ -1,0 +1,321 @@
+//! Rows on the wire: a statement's Arrow batches as `DataRow`s in the
+//! formats the client asked for, or as `COPY ... TO STDOUT` data.
+//!
+//! Types map as PostgreSQL clients expect (see the README's table): Hive's
+//! integers, floats, DECIMAL, strings, BOOLEAN, DATE, TIMESTAMP, BINARY and
+//! arrays of those through `arrow-pg`; CHAR(n) and VARCHAR(n) as bpchar and
+//! varchar; MAP, STRUCT, UNIONTYPE and arrays of them as `json` text in the
+//! form the Hive CLI prints. Batches are encoded as the client reads them,
+//! so a result is never held whole in memory.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use arrow_pg::datatypes::{encode_recordbatch, field_into_pg_type};
+use bytes::{Buf, Bytes};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::execution::SendableRecordBatchStream;
+use futures::{Stream, StreamExt, stream};
+use hiveql_engine::types::TextLimit;
+use pgwire::api::Type;
+use pgwire::api::portal::Format;
+use pgwire::api::results::{CopyResponse, FieldInfo, QueryResponse};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::copy::CopyData;
+use pgwire::messages::data::DataRow;
+
+use crate::cancel::Armed;
+use crate::error::{cancelled, datafusion_error};
+
+/// Whether arrow-pg cannot put this type on the wire, so it goes as JSON text.
+fn as_json(dt: &DataType) -> bool {
+    match dt {
+        DataType::Map(..) | DataType::Struct(_) | DataType::Union(..) => true,
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            matches!(f.data_type(), DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..))
+                || as_json(f.data_type())
+        }
+        _ => false,
+    }
+}
+
+/// How the columns of a result travel: the schema as sent (JSON columns
+/// as strings) and each column's PostgreSQL type.
+#[derive(Debug, Clone)]
+pub struct WireSchema {
+    schema: SchemaRef,
+    json: Vec<bool>,
+    /// Columns cast before encoding (TINYINT goes as int2, which arrow-pg
+    /// would write in binary as one byte).
+    casts: Vec<Option<DataType>>,
+    types: Vec<Type>,
+}
+
+/// The type a column is cast to before arrow-pg encodes it, if any.
+fn wire_cast(dt: &DataType) -> Option<DataType> {
+    match dt {
+        DataType::Int8 => Some(DataType::Int16),
+        DataType::List(f) => {
+            wire_cast(f.data_type()).map(|t| DataType::List(Arc::new(Field::new(f.name(), t, f.is_nullable()))))
+        }
+        _ => None,
+    }
+}
+
+impl WireSchema {
+    pub fn new(schema: &Schema) -> PgWireResult<WireSchema> {
+        let mut fields = Vec::with_capacity(schema.fields().len());
+        let mut json = Vec::new();
+        let mut casts = Vec::new();
+        let mut types = Vec::new();
+        for f in schema.fields() {
+            if as_json(f.data_type()) {
+                fields.push(Arc::new(Field::new(f.name(), DataType::Utf8, true)));
+                json.push(true);
+                casts.push(None);
+                types.push(Type::JSON);
+                continue;
+            }
+            let cast = wire_cast(f.data_type());
+            let ty = match TextLimit::of(f) {
+                Some(l) if l.char => Type::BPCHAR,
+                Some(_) => Type::VARCHAR,
+                None => field_into_pg_type(f)?,
+            };
+            match &cast {
+                Some(t) => fields.push(Arc::new(f.as_ref().clone().with_data_type(t.clone()))),
+                None => fields.push(f.clone()),
+            }
+            json.push(false);
+            casts.push(cast);
+            types.push(ty);
+        }
+        Ok(WireSchema { schema: Arc::new(Schema::new(fields)), json, casts, types })
+    }
+
+    /// The RowDescription of the result in `format`.
+    pub fn fields(&self, format: &Format) -> Vec<FieldInfo> {
+        self.schema
+            .fields()
+            .iter()
+            .zip(&self.types)
+            .enumerate()
+            .map(|(i, (f, ty))| FieldInfo::new(f.name().clone(), None, None, ty.clone(), format.format_for(i)))
+            .collect()
+    }
+
+    /// A batch as sent: JSON columns rendered.
+    fn convert(&self, batch: RecordBatch) -> PgWireResult<RecordBatch> {
+        let arrow = |e: datafusion::arrow::error::ArrowError| datafusion_error(&e.into());
+        if !self.json.iter().any(|j| *j) && self.casts.iter().all(Option::is_none) {
+            return Ok(batch);
+        }
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(self.json.iter().zip(&self.casts))
+            .map(|(c, (json, cast))| {
+                if *json {
+                    let text: StringArray =
+                        (0..c.len()).map(|row| hiveql_engine::value::format_value(c.as_ref(), row)).collect();
+                    Ok(Arc::new(text) as ArrayRef)
+                } else if let Some(t) = cast {
+                    datafusion::arrow::compute::cast(c, t).map_err(arrow)
+                } else {
+                    Ok(c.clone())
+                }
+            })
+            .collect::<PgWireResult<Vec<ArrayRef>>>()?;
+        RecordBatch::try_new(self.schema.clone(), columns).map_err(arrow)
+    }
+}
+
+/// A statement's batches, ended early by a cancel of its connection.
+struct Cancellable {
+    inner: Option<SendableRecordBatchStream>,
+    cancel: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Stream for Cancellable {
+    type Item = PgWireResult<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let Some(inner) = self.inner.as_mut() else { return Poll::Ready(None) };
+        let polled = inner.poll_next_unpin(cx);
+        if let Poll::Ready(item) = polled {
+            return Poll::Ready(item.map(|r| r.map_err(|e| datafusion_error(&e))));
+        }
+        if self.cancel.as_mut().poll(cx).is_ready() {
+            // dropping the stream stops the plan (and a cluster job)
+            self.inner = None;
+            return Poll::Ready(Some(Err(cancelled())));
+        }
+        Poll::Pending
+    }
+}
+
+fn cancellable(stream: SendableRecordBatchStream, armed: Armed) -> Cancellable {
+    Cancellable { inner: Some(stream), cancel: Box::pin(async move { armed.wait().await }) }
+}
+
+/// A statement's rows as a query response in `format`.
+pub fn query_response(stream: SendableRecordBatchStream, format: &Format, armed: Armed) -> PgWireResult<QueryResponse> {
+    let wire = WireSchema::new(&stream.schema())?;
+    let fields = Arc::new(wire.fields(format));
+    let rows_fields = fields.clone();
+    let rows = cancellable(stream, armed)
+        .map(move |batch| {
+            let rows: Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send> = match batch.and_then(|b| wire.convert(b))
+            {
+                Ok(b) => encode_recordbatch(rows_fields.clone(), b),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+            stream::iter(rows)
+        })
+        .flatten();
+    Ok(QueryResponse::new(fields, rows))
+}
+
+/// Options of `COPY ... TO STDOUT`.
+#[derive(Debug, Clone)]
+pub struct CopyFormat {
+    pub csv: bool,
+    pub header: bool,
+    pub delimiter: String,
+    pub null: String,
+}
+
+impl CopyFormat {
+    pub fn of(c: &crate::route::CopyOut) -> CopyFormat {
+        CopyFormat {
+            csv: c.csv,
+            header: c.header,
+            delimiter: c.delimiter.clone().unwrap_or_else(|| if c.csv { ",".into() } else { "\t".into() }),
+            null: c.null.clone().unwrap_or_else(|| if c.csv { String::new() } else { "\\N".into() }),
+        }
+    }
+
+    fn field(&self, value: Option<&[u8]>, out: &mut Vec<u8>) {
+        let Some(v) = value else {
+            out.extend_from_slice(self.null.as_bytes());
+            return;
+        };
+        let delim = self.delimiter.as_bytes();
+        if self.csv {
+            let needs_quotes = v.is_empty()
+                || v.iter().any(|b| matches!(b, b'"' | b'\n' | b'\r'))
+                || v.windows(delim.len().max(1)).any(|w| w == delim)
+                || v == self.null.as_bytes();
+            if needs_quotes {
+                out.push(b'"');
+                for b in v {
+                    if *b == b'"' {
+                        out.push(b'"');
+                    }
+                    out.push(*b);
+                }
+                out.push(b'"');
+            } else {
+                out.extend_from_slice(v);
+            }
+        } else {
+            for b in v {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b if delim.len() == 1 && *b == delim[0] => {
+                        out.push(b'\\');
+                        out.push(*b);
+                    }
+                    b => out.push(*b),
+                }
+            }
+        }
+    }
+
+    /// One line of COPY data from a text-format DataRow.
+    fn line(&self, row: &DataRow) -> Bytes {
+        let mut out = Vec::with_capacity(row.data.len() + 8);
+        let mut data = &row.data[..];
+        for i in 0..row.field_count {
+            if i > 0 {
+                out.extend_from_slice(self.delimiter.as_bytes());
+            }
+            let len = if data.remaining() >= 4 { data.get_i32() } else { -1 };
+            if len < 0 {
+                self.field(None, &mut out);
+            } else {
+                let len = (len as usize).min(data.len());
+                self.field(Some(&data[..len]), &mut out);
+                data.advance(len);
+            }
+        }
+        out.push(b'\n');
+        Bytes::from(out)
+    }
+}
+
+/// A statement's rows as `COPY ... TO STDOUT` data, one message a row.
+pub fn copy_response(
+    stream: SendableRecordBatchStream,
+    format: CopyFormat,
+    armed: Armed,
+) -> PgWireResult<CopyResponse> {
+    let wire = WireSchema::new(&stream.schema())?;
+    let columns = wire.types.len();
+    let fields = Arc::new(wire.fields(&Format::UnifiedText));
+    let header = format.header.then(|| {
+        let mut out = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(format.delimiter.as_bytes());
+            }
+            format.field(Some(f.name().as_bytes()), &mut out);
+        }
+        out.push(b'\n');
+        Ok(CopyData::new(Bytes::from(out)))
+    });
+    let rows = cancellable(stream, armed)
+        .map(move |batch| {
+            let lines: Box<dyn Iterator<Item = PgWireResult<CopyData>> + Send> =
+                match batch.and_then(|b| wire.convert(b)) {
+                    Ok(b) => {
+                        let format = format.clone();
+                        Box::new(
+                            encode_recordbatch(fields.clone(), b)
+                                .map(move |row| row.map(|r| CopyData::new(format.line(&r)))),
+                        )
+                    }
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                };
+            stream::iter(lines)
+        })
+        .flatten();
+    Ok(CopyResponse::new(0, columns, stream::iter(header).chain(rows)))
+}
+
+/// A one-batch result of text columns (`SHOW` of a PostgreSQL setting).
+pub fn text_rows(names: &[&str], rows: Vec<Vec<Option<String>>>) -> PgWireResult<SendableRecordBatchStream> {
+    let schema = Arc::new(Schema::new(names.iter().map(|n| Field::new(*n, DataType::Utf8, true)).collect::<Vec<_>>()));
+    let columns: Vec<ArrayRef> = (0..names.len())
+        .map(|i| Arc::new(rows.iter().map(|r| r[i].clone()).collect::<StringArray>()) as ArrayRef)
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| datafusion_error(&datafusion::error::DataFusionError::from(e)))?;
+    Ok(Box::pin(datafusion::physical_plan::stream::RecordBatchStreamAdapter::new(
+        schema,
+        stream::iter(vec![Ok(batch)]),
+    )))
+}
+
+/// Error out of a stream of rows, as PostgreSQL's ErrorResponse.
+pub fn into_info(e: PgWireError) -> Box<pgwire::error::ErrorInfo> {
+    match e {
+        PgWireError::UserError(info) => info,
+        other => Box::new(crate::error::error_info(crate::error::code::INTERNAL_ERROR, other.to_string())),
+    }
+}
