@@ -315,6 +315,24 @@ impl Session {
         })
     }
 
+    /// Whether `text` only reads (a query, `EXPLAIN`, `SHOW`, `DESCRIBE`,
+    /// `SET key`): running it early changes nothing. Parses, does not plan.
+    pub fn reads_only(&self, text: &str) -> Result<bool> {
+        let text = self.substitute(text);
+        if let Some(cmd) = parse_command(&text) {
+            return Ok(matches!(cmd, Command::ShowSetting(_) | Command::ListSettings));
+        }
+        Ok(matches!(
+            parser::parse_statement(&text)?,
+            HiveStatement::Query(_)
+                | HiveStatement::Explain { .. }
+                | HiveStatement::Show(_)
+                | HiveStatement::Describe { .. }
+                | HiveStatement::DescribeDatabase { .. }
+                | HiveStatement::DescribeFunction { .. }
+        ))
+    }
+
     /// Run one statement and collect its rows (for tests and tools).
     pub async fn execute_collect(&mut self, text: &str) -> Result<Vec<RecordBatch>> {
         match self.execute(text).await? {

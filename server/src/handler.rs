@@ -44,6 +44,15 @@ pub struct Prepared {
     pub params: usize,
 }
 
+/// A read-only statement started at Describe: pgjdbc and psycopg send
+/// Parse, Bind, Describe, Execute for every statement, and planning it once
+/// for the Describe and again for the Execute would double its cost.
+pub struct Described {
+    portal: String,
+    text: String,
+    rows: datafusion::execution::SendableRecordBatchStream,
+}
+
 /// The handlers of every connection (state is per connection, in [`Conn`]).
 #[derive(Debug, Default)]
 pub struct Handler;
@@ -465,6 +474,11 @@ impl ExtendedQueryHandler for Handler {
     {
         let conn = conn_of(client)?;
         let text = self.bind(portal)?;
+        let described = conn.described.lock().await.take();
+        if let Some(d) = described.filter(|d| d.portal == portal.name && d.text == text) {
+            let armed = conn.cancel.arm();
+            return Ok(Response::Query(wire::query_response(d.rows, &portal.result_column_format, armed)?));
+        }
         // pgwire keeps the rows' stream in the portal and sends max_rows at a time
         self.run(&conn, &text, &portal.statement.statement.route, &portal.result_column_format).await
     }

@@ -85,12 +85,22 @@ pub struct Conn {
     pub identity: Arc<catalog::Identity>,
     pub cancel: Arc<cancel::Flag>,
     pub cursors: Mutex<cursor::Cursors>,
+    /// A portal's statement, started when the portal was described (see
+    /// [`handler`]): its Execute takes the rows from here.
+    pub described: Mutex<Option<handler::Described>>,
     pg: Mutex<Option<Arc<catalog::PgContext>>>,
 }
 
 impl Conn {
     pub fn new(session: Session, identity: Arc<catalog::Identity>, cancel: Arc<cancel::Flag>) -> Conn {
-        Conn { session: Mutex::new(session), identity, cancel, cursors: Mutex::default(), pg: Mutex::new(None) }
+        Conn {
+            session: Mutex::new(session),
+            identity,
+            cancel,
+            cursors: Mutex::default(),
+            described: Mutex::default(),
+            pg: Mutex::new(None),
+        }
     }
 
     /// The connection's PostgreSQL-dialect context, built on first use and
