@@ -325,22 +325,22 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
     ));
     udfs.push(json_build_object());
     udfs.push(pg_expandarray());
-    // what hiveql has none of: no sequences, every function visible
+    // what hiveql has none of: no sequences, no function definitions; everything visible
     use datafusion::scalar::ScalarValue;
-    for (name, args, value) in [
-        ("pg_get_serial_sequence", vec![DataType::Utf8, DataType::Utf8], ScalarValue::Utf8(None)),
-        ("pg_function_is_visible", vec![DataType::Int32], ScalarValue::Boolean(Some(true))),
-        ("pg_type_is_visible", vec![DataType::Int32], ScalarValue::Boolean(Some(true))),
-        ("pg_collation_is_visible", vec![DataType::Int32], ScalarValue::Boolean(Some(true))),
+    for (name, arity, value) in [
+        ("pg_get_serial_sequence", 2, ScalarValue::Utf8(None)),
+        ("pg_get_function_result", 1, ScalarValue::Utf8(None)),
+        ("pg_get_function_arguments", 1, ScalarValue::Utf8(None)),
+        ("pg_get_function_identity_arguments", 1, ScalarValue::Utf8(None)),
+        ("pg_function_is_visible", 1, ScalarValue::Boolean(Some(true))),
+        ("pg_type_is_visible", 1, ScalarValue::Boolean(Some(true))),
+        ("pg_collation_is_visible", 1, ScalarValue::Boolean(Some(true))),
     ] {
-        let ty = value.data_type();
-        udfs.push(create_udf(
+        udfs.push(ScalarUDF::new_from_impl(Constant {
             name,
-            args,
-            ty,
-            Volatility::Stable,
-            Arc::new(move |_| Ok(ColumnarValue::Scalar(value.clone()))),
-        ));
+            signature: datafusion::logical_expr::Signature::any(arity, Volatility::Stable),
+            value,
+        }));
     }
     // to_regtype('name'): the type's oid, NULL when there is no such type
     udfs.push(create_udf(
@@ -481,4 +481,30 @@ pub(crate) fn pg_expandarray() -> ScalarUDF {
     ScalarUDF::new_from_impl(PgExpandArray {
         signature: datafusion::logical_expr::Signature::any(1, Volatility::Immutable),
     })
+}
+
+/// A catalog function whose answer does not depend on its arguments.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Constant {
+    name: &'static str,
+    signature: datafusion::logical_expr::Signature,
+    value: datafusion::scalar::ScalarValue,
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for Constant {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(self.value.data_type())
+    }
+
+    fn invoke_with_args(&self, _args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
+        Ok(ColumnarValue::Scalar(self.value.clone()))
+    }
 }

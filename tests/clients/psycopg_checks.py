@@ -128,10 +128,16 @@ def check_copy_to_stdout():
 
 
 def check_cancel():
-    with connect() as conn:
+    with connect() as conn, connect() as other:
         cur = conn.cursor()
+        quick = []
         def cancel_soon():
-            time.sleep(1.0)
+            # meanwhile, the heavy query does not hold up another connection
+            time.sleep(0.5)
+            t = time.time()
+            assert other.execute("SELECT 42").fetchone() == (42,)
+            quick.append(time.time() - t)
+            time.sleep(0.5)
             conn.cancel()
         threading.Thread(target=cancel_soon).start()
         start = time.time()
@@ -144,6 +150,7 @@ def check_cancel():
             assert e.sqlstate == "57014", e.sqlstate
         took = time.time() - start
         assert took < 10, took
+        assert quick and quick[0] < 2.0, quick
         # the connection stays usable
         assert conn.execute("SELECT 42").fetchone() == (42,)
 
