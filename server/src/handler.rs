@@ -30,6 +30,7 @@ use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_PORTAL};
 use crate::Conn;
 use crate::cursor::{Cursor, CursorOp};
 use crate::error::{cancelled, code, datafusion_error, hive_error, user_error};
+use crate::exec;
 use crate::params::{self, Dialect};
 use crate::route::{Route, route};
 use crate::wire::{self, CopyFormat, WireSchema};
@@ -188,11 +189,19 @@ impl Handler {
     }
 
     /// Run HiveQL on the connection's session.
+    /// It runs on the connection's runtime (see [`crate::exec`]), rows and all.
     async fn hive(&self, conn: &Arc<Conn>, text: &str) -> Result<StatementOutput, HiveError> {
-        let mut session = conn.session.lock().await;
-        let out = session.execute(text).await;
-        *conn.identity.schema.write() = session.current_database().to_string();
-        out
+        let (c, text) = (conn.clone(), text.to_string());
+        let work = async move {
+            let mut session = c.session.lock().await;
+            let out = session.execute(&text).await;
+            *c.identity.schema.write() = session.current_database().to_string();
+            out.map(|o| match o {
+                StatementOutput::Rows(rows) => StatementOutput::Rows(exec::offload(rows)),
+                other => other,
+            })
+        };
+        conn.exec.run(work).await.unwrap_or_else(|e| Err(HiveError::Internal(e)))
     }
 
     /// Run PostgreSQL-dialect SQL on the connection's catalog context.
@@ -202,7 +211,10 @@ impl Handler {
         text: &str,
     ) -> PgWireResult<datafusion::execution::SendableRecordBatchStream> {
         let pg = conn.pg().await?;
-        pg.run(text).await.map_err(|e| datafusion_error(&e))
+        let text = text.to_string();
+        let work = async move { pg.run(&text).await.map(exec::offload) };
+        let rows = conn.exec.run(work).await.map_err(|e| user_error(code::INTERNAL_ERROR, e))?;
+        rows.map_err(|e| datafusion_error(&e))
     }
 
     async fn pg_set(&self, conn: &Arc<Conn>, name: &str, value: &str) -> PgWireResult<()> {
@@ -251,10 +263,9 @@ impl Handler {
             },
             Route::Catalog => self.catalog_schema(conn, text).await?,
             Route::Hive => {
-                let shape = {
-                    let session = conn.session.lock().await;
-                    session.shape(text).await
-                };
+                let (c, sql) = (conn.clone(), text.to_string());
+                let work = async move { c.session.lock().await.shape(&sql).await };
+                let shape = conn.exec.run(work).await.unwrap_or_else(|e| Err(HiveError::Internal(e)));
                 match shape {
                     Ok(Shape::Rows(schema)) => schema,
                     Ok(Shape::Nothing) => return Ok(vec![]),

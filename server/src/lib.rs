@@ -10,7 +10,8 @@
 //! Modules: [`startup`] (TLS, authentication, the session), [`users`] and
 //! [`scram`] (stored verifiers), [`handler`] (simple and extended query
 //! protocols), [`wire`] (types and rows), [`catalog`] (`pg_catalog`,
-//! `information_schema`), [`params`] (`$n`), [`cancel`] (CancelRequest),
+//! `information_schema`), [`params`] (`$n`), [`exec`] (the connection's query runtime),
+//! [`cancel`] (CancelRequest),
 //! [`error`] (SQLSTATEs).
 //!
 //! Messages longer than pgwire's limits (1 GiB for queries and binds, 10 kB
@@ -21,6 +22,7 @@ pub mod cancel;
 pub mod catalog;
 pub mod cursor;
 pub mod error;
+pub mod exec;
 pub mod handler;
 pub mod params;
 pub mod route;
@@ -82,6 +84,8 @@ pub struct Shared {
 /// One connection's state, kept in pgwire's per-connection extensions.
 pub struct Conn {
     pub session: Mutex<Session>,
+    /// Where the connection's statements run.
+    pub exec: exec::Executor,
     pub identity: Arc<catalog::Identity>,
     pub cancel: Arc<cancel::Flag>,
     pub cursors: Mutex<cursor::Cursors>,
@@ -92,9 +96,15 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(session: Session, identity: Arc<catalog::Identity>, cancel: Arc<cancel::Flag>) -> Conn {
+    pub fn new(
+        session: Session,
+        exec: exec::Executor,
+        identity: Arc<catalog::Identity>,
+        cancel: Arc<cancel::Flag>,
+    ) -> Conn {
         Conn {
             session: Mutex::new(session),
+            exec,
             identity,
             cancel,
             cursors: Mutex::default(),

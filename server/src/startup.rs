@@ -211,7 +211,9 @@ impl Startup {
             settings: Default::default(),
         });
         client.session_extensions().insert(registration);
-        client.session_extensions().insert(Conn::new(session, identity, flag));
+        let exec = crate::exec::Executor::new()
+            .map_err(|e| user_error(code::INTERNAL_ERROR, format!("starting the connection's query runtime: {e}")))?;
+        client.session_extensions().insert(Conn::new(session, exec, identity, flag));
         tracing::info!(%user, pid, peer = %client.socket_addr(), tls = client.is_secure(), "connection authenticated");
 
         let mut params = DefaultServerParameterProvider::default();

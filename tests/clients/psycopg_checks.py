@@ -135,8 +135,8 @@ def check_cancel():
             time.sleep(1.0)
             conn.cancel()
         def meanwhile():
-            # another connection is answered too (how fast depends on the load:
-            # queries share the connections' runtime, see the README)
+            # another connection is answered while the join runs (each
+            # connection's statements run on a runtime of their own)
             time.sleep(0.5)
             t = time.time()
             assert other.execute("SELECT 42").fetchone() == (42,)
@@ -153,12 +153,12 @@ def check_cancel():
         except psycopg.errors.QueryCanceled as e:
             assert e.sqlstate == "57014", e.sqlstate
         took = time.time() - start
-        # 10^10 pairs take minutes in a dev build; a cancel must stop them long before (it takes
-        # seconds, not milliseconds, while the join keeps the runtime's workers busy)
-        assert took < 60, took
+        # 10^10 pairs take minutes in a dev build; the cancel, sent after 1 s, is answered at once
+        assert took < 3, f"the cancel took {took - 1:.2f} s to be answered"
         for t in threads:
             t.join()
         assert quick, "the second connection was not answered"
+        assert quick[0] < 2, f"the second connection waited {quick[0]:.2f} s for the join"
         print(f"cancelled after {took:.2f} s; second connection answered in {quick[0]:.2f} s", flush=True)
         # the connection stays usable
         assert conn.execute("SELECT 42").fetchone() == (42,)

@@ -215,6 +215,7 @@ fn psycopg_sqlalchemy_and_pandas() {
         .unwrap();
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    println!("{text}"); // the cancel's timings
     for c in checks {
         assert!(text.contains(&format!("ok {c}\n")), "{c}: {text}");
     }
