@@ -6,7 +6,7 @@ Starts a throw-away PostgreSQL 15 (initdb in a temp dir, loopback, trust; as
 the `postgres` user when run as root) and `hiveql serve --auth trust` on a
 temp home, loads the same rows into both, and prints:
 
-- `SELECT 1` round trips over the extended protocol: median and p99 latency;
+- `SELECT 1` round trips over the extended and the simple protocol: median and p99 latency;
 - a ROWS-row, 5-column result fetched with psycopg in binary, and with
   `COPY (SELECT ...) TO STDOUT`: rows/s;
 - the hiveql server's peak RSS while one client streams STREAM_ROWS rows
@@ -102,9 +102,11 @@ def load(rows, work, pg_port, hq_port):
         c.execute("CREATE TABLE t STORED AS PARQUET AS SELECT * FROM t_csv")
 
 
-def round_trips(port, db, n):
+def round_trips(port, db, n, extended):
+    """`SELECT 1` latency; `extended`: Parse/Bind/Describe/Execute/Sync each time (psycopg sends the
+    simple protocol's Query for a text cursor without parameters, the extended one for a binary cursor)."""
     with psycopg.connect(host="127.0.0.1", port=port, user="bench", dbname=db, autocommit=True) as c:
-        cur = c.cursor()
+        cur = c.cursor(binary=extended)
         for _ in range(50):
             cur.execute("SELECT 1", prepare=False)
             cur.fetchone()
@@ -193,9 +195,10 @@ def main():
     try:
         load(args.rows, work, pg_port, hq_port)
         print(f"rows={args.rows} stream_rows={args.stream_rows} roundtrips={args.roundtrips}")
-        for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
-            med, p99 = round_trips(port, db, args.roundtrips)
-            print(f"{name:10} SELECT 1 round trip: median {med:7.1f} us  p99 {p99:7.1f} us")
+        for extended, protocol in ((True, "extended"), (False, "simple")):
+            for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
+                med, p99 = round_trips(port, db, args.roundtrips, extended)
+                print(f"{name:10} SELECT 1 round trip ({protocol:8}): median {med:7.1f} us  p99 {p99:7.1f} us")
         for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
             print(f"{name:10} fetch {args.rows} rows, binary: {fetch_binary(port, db, args.rows):12,.0f} rows/s")
         for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):

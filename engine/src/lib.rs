@@ -18,6 +18,7 @@ pub mod grouping_sets;
 pub mod location;
 pub mod options;
 pub mod partition;
+pub mod plan_cache;
 pub mod serde;
 pub mod session;
 pub mod sql;

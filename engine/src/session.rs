@@ -88,6 +88,8 @@ pub struct Session {
     pub(crate) hiveconf: HashMap<String, String>,
     home: PathBuf,
     strict: Arc<crate::functions::strict::Strictness>,
+    /// Plans of one-row queries, run again without planning.
+    plans: crate::plan_cache::PlanCache,
 }
 
 impl Session {
@@ -171,6 +173,7 @@ impl Session {
             hiveconf: HashMap::new(),
             home: opts.home,
             strict,
+            plans: Default::default(),
         };
         for (k, v) in opts.hiveconf {
             s.set_property(&k, &v)?;
@@ -249,6 +252,7 @@ impl Session {
 
     /// Set a Hive or DataFusion property (`SET k=v`, `--hiveconf k=v`).
     pub fn set_property(&mut self, key: &str, value: &str) -> Result<()> {
+        self.plans.clear();
         if let Some(k) = key.strip_prefix("hivevar:") {
             self.hivevar.insert(k.to_string(), value.to_string());
             return Ok(());
@@ -286,8 +290,23 @@ impl Session {
         if let Some(cmd) = parse_command(&text) {
             return self.command(cmd);
         }
+        if let Some(rows) = self.run_kept_plan(&text)? {
+            return Ok(rows);
+        }
         let stmt = parser::parse_statement(&text)?;
-        self.execute_statement(stmt).await
+        self.run_statement(stmt, Some(&text)).await
+    }
+
+    /// Whether `text` runs a plan kept from an earlier run (see
+    /// [`crate::plan_cache`]): one row, no planning, no table read.
+    pub fn has_kept_plan(&self, text: &str) -> bool {
+        self.plans.get(&self.substitute(text)).is_some()
+    }
+
+    /// Run the kept plan of `text` (substituted), if there is one.
+    fn run_kept_plan(&self, text: &str) -> Result<Option<StatementOutput>> {
+        let Some((plan, task)) = self.plans.get(text) else { return Ok(None) };
+        Ok(Some(StatementOutput::Rows(datafusion::physical_plan::execute_stream(plan, task)?)))
     }
 
     /// What `text` returns, without running it (see [`Shape`]).
@@ -315,22 +334,34 @@ impl Session {
         })
     }
 
-    /// Whether `text` only reads (a query, `EXPLAIN`, `SHOW`, `DESCRIBE`,
-    /// `SET key`): running it early changes nothing. Parses, does not plan.
-    pub fn reads_only(&self, text: &str) -> Result<bool> {
+    /// Run `text` if it only reads (a query, `EXPLAIN`, `SHOW`, `DESCRIBE`,
+    /// `SET key`), so running it early changes nothing; `None` (and nothing
+    /// run) otherwise. The wire endpoint starts such a statement when a
+    /// client asks for its columns, and hands over its rows at Execute.
+    pub async fn start_read(&mut self, text: &str) -> Result<Option<StatementOutput>> {
         let text = self.substitute(text);
         if let Some(cmd) = parse_command(&text) {
-            return Ok(matches!(cmd, Command::ShowSetting(_) | Command::ListSettings));
+            return match cmd {
+                Command::ShowSetting(_) | Command::ListSettings => self.command(cmd).map(Some),
+                _ => Ok(None),
+            };
         }
-        Ok(matches!(
-            parser::parse_statement(&text)?,
+        if let Some(rows) = self.run_kept_plan(&text)? {
+            return Ok(Some(rows));
+        }
+        let stmt = parser::parse_statement(&text)?;
+        if !matches!(
+            stmt,
             HiveStatement::Query(_)
                 | HiveStatement::Explain { .. }
                 | HiveStatement::Show(_)
                 | HiveStatement::Describe { .. }
                 | HiveStatement::DescribeDatabase { .. }
                 | HiveStatement::DescribeFunction { .. }
-        ))
+        ) {
+            return Ok(None);
+        }
+        self.run_statement(stmt, Some(&text)).await.map(Some)
     }
 
     /// Run one statement and collect its rows (for tests and tools).
@@ -342,6 +373,7 @@ impl Session {
     }
 
     fn command(&mut self, cmd: Command) -> Result<StatementOutput> {
+        self.plans.clear();
         match cmd {
             Command::Set { key, value } => {
                 self.set_property(&key, &value)?;
@@ -380,6 +412,16 @@ impl Session {
 
     /// Run a parsed statement.
     pub async fn execute_statement(&mut self, stmt: HiveStatement) -> Result<StatementOutput> {
+        self.run_statement(stmt, None).await
+    }
+
+    /// Run a parsed statement; a query's plan is offered to the plan cache
+    /// under `text`, the statement's text.
+    async fn run_statement(&mut self, stmt: HiveStatement, text: Option<&str>) -> Result<StatementOutput> {
+        if !matches!(stmt, HiveStatement::Query(_)) {
+            // it may change what a kept plan's functions mean
+            self.plans.clear();
+        }
         // Notes are for the statement's own EXPLAIN: none carried over.
         if let Some(notes) = self.ctx.state_ref().read().config().get_extension::<PlanNotes>() {
             notes.take();
@@ -399,7 +441,12 @@ impl Session {
                     };
                     return Ok(StatementOutput::Rows(rows));
                 }
-                Ok(StatementOutput::Rows(DataFrame::new(state, plan).execute_stream().await?))
+                let physical = state.create_physical_plan(&plan).await?;
+                let task = state.task_ctx();
+                if let Some(text) = text {
+                    self.plans.offer(text, &plan, &physical, || task.clone());
+                }
+                Ok(StatementOutput::Rows(datafusion::physical_plan::execute_stream(physical, task)?))
             }
             HiveStatement::Explain { analyze, verbose, query } => {
                 let state = self.state();

@@ -189,15 +189,36 @@ impl Handler {
     }
 
     /// Run HiveQL on the connection's session.
-    /// It runs on the connection's runtime (see [`crate::exec`]), rows and all.
     async fn hive(&self, conn: &Arc<Conn>, text: &str) -> Result<StatementOutput, HiveError> {
+        self.on_session(conn, text, false)
+            .await?
+            .ok_or_else(|| HiveError::Internal("a statement was not run".into()))
+    }
+
+    /// Run HiveQL on the connection's session, on the connection's runtime
+    /// (see [`crate::exec`]), rows and all; with `only_reads`, only a
+    /// statement that only reads (else `None`, and nothing is run).
+    async fn on_session(
+        &self,
+        conn: &Arc<Conn>,
+        text: &str,
+        only_reads: bool,
+    ) -> Result<Option<StatementOutput>, HiveError> {
+        {
+            // a kept one-row plan runs here: nothing to plan, nothing to hold
+            // up (see hiveql_engine::plan_cache), and no hop between runtimes
+            let mut session = conn.session.lock().await;
+            if session.has_kept_plan(text) {
+                return if only_reads { session.start_read(text).await } else { session.execute(text).await.map(Some) };
+            }
+        }
         let (c, text) = (conn.clone(), text.to_string());
         let work = async move {
             let mut session = c.session.lock().await;
-            let out = session.execute(&text).await;
+            let out = if only_reads { session.start_read(&text).await } else { session.execute(&text).await.map(Some) };
             *c.identity.schema.write() = session.current_database().to_string();
             out.map(|o| match o {
-                StatementOutput::Rows(rows) => StatementOutput::Rows(exec::offload(rows)),
+                Some(StatementOutput::Rows(rows)) => Some(StatementOutput::Rows(exec::offload(rows))),
                 other => other,
             })
         };
@@ -284,6 +305,53 @@ impl Handler {
             _ => return Ok(vec![]),
         };
         Ok(WireSchema::new(&schema)?.fields(format))
+    }
+
+    /// The columns of a bound portal. A statement that only reads starts
+    /// here and its Execute takes the rows (see [`Described`]); others are
+    /// described without running.
+    async fn describe_portal(
+        &self,
+        conn: &Arc<Conn>,
+        portal: &Portal<Prepared>,
+        text: String,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        /// What Describe did with the portal's statement.
+        enum Started {
+            Rows(datafusion::execution::SendableRecordBatchStream),
+            /// It writes: no rows, and it runs at Execute.
+            Writes,
+            /// Not HiveQL or a query (a cursor's FETCH, SHOW of a setting).
+            Other,
+        }
+        let route = &portal.statement.statement.route;
+        let armed = conn.cancel.arm();
+        let started = async {
+            Ok(match route {
+                Route::Hive => match self.on_session(conn, &text, true).await {
+                    Ok(Some(StatementOutput::Rows(rows))) => Started::Rows(rows),
+                    Ok(_) => Started::Writes,
+                    Err(e @ HiveError::Parse(_)) => match self.catalog(conn, &text).await {
+                        Ok(rows) => Started::Rows(rows),
+                        Err(_) => return Err(hive_error(&e)),
+                    },
+                    Err(e) => return Err(hive_error(&e)),
+                },
+                Route::Catalog => Started::Rows(self.catalog(conn, &text).await?),
+                _ => Started::Other,
+            })
+        };
+        let rows = match tokio::select! {
+            r = started => r?,
+            _ = armed.wait() => return Err(cancelled()),
+        } {
+            Started::Rows(rows) => rows,
+            Started::Writes => return Ok(vec![]),
+            Started::Other => return self.describe(conn, &text, route, &portal.result_column_format).await,
+        };
+        let fields = WireSchema::new(&rows.schema())?.fields(&portal.result_column_format);
+        *conn.described.lock().await = Some(Described { portal: portal.name.clone(), text, rows });
+        Ok(fields)
     }
 
     async fn catalog_schema(
@@ -471,8 +539,7 @@ impl ExtendedQueryHandler for Handler {
     {
         let conn = conn_of(client)?;
         let text = self.bind(portal)?;
-        let fields =
-            self.describe(&conn, &text, &portal.statement.statement.route, &portal.result_column_format).await?;
+        let fields = self.describe_portal(&conn, portal, text).await?;
         Ok(DescribePortalResponse::new(fields))
     }
 
