@@ -190,9 +190,7 @@ impl Handler {
 
     /// Run HiveQL on the connection's session.
     async fn hive(&self, conn: &Arc<Conn>, text: &str) -> Result<StatementOutput, HiveError> {
-        self.on_session(conn, text, false)
-            .await?
-            .ok_or_else(|| HiveError::Internal("a statement was not run".into()))
+        self.on_session(conn, text, false).await?.ok_or_else(|| HiveError::Internal("a statement was not run".into()))
     }
 
     /// Run HiveQL on the connection's session, on the connection's runtime

@@ -916,8 +916,11 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
             assert!(Instant::now() < deadline, "the workers did not register");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let got = rows(&mut s, "SELECT count(*), sum(k) FROM big").await;
-        assert_eq!(got, vec![format!("160000|{}", 159_999u64 * 160_000 / 2)]);
+        // three jobs: one job's share moves with which worker asks first
+        for _ in 0..3 {
+            let got = rows(&mut s, "SELECT count(*), sum(k) FROM big").await;
+            assert_eq!(got, vec![format!("160000|{}", 159_999u64 * 160_000 / 2)]);
+        }
         shares.push(locality_share(&scheduler.log_text()));
     }
     let share = |(k, n): (u64, u64)| k as f64 / n.max(1) as f64;
@@ -930,9 +933,9 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
         shares[1].1,
         100.0 * share(shares[1]),
     );
-    assert!(shares[0].1 >= 8_000_000, "the scan was not located: {shares:?}");
+    assert!(shares[0].1 >= 3 * 8_000_000, "the scan was not located: {shares:?}");
     // tasks never wait for a local slot, so a worker done with its own
-    // partitions takes another host's: measured 67-93% against Ballista's
-    // 28-57% on this machine
+    // partitions takes another host's: one job measured 52-93% against
+    // Ballista's 28-57% on this machine; three jobs together, 0.6 at least
     assert!(share(shares[0]) >= 0.6, "{shares:?}");
 }
