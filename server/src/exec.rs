@@ -128,11 +128,9 @@ mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     /// A future that never yields once it starts: a hogging operator.
-    fn hog(stop: Arc<AtomicBool>) -> impl Future<Output = ()> {
-        async move {
-            while !stop.load(Ordering::SeqCst) {
-                std::hint::spin_loop();
-            }
+    async fn hog(stop: Arc<AtomicBool>) {
+        while !stop.load(Ordering::SeqCst) {
+            std::hint::spin_loop();
         }
     }
 

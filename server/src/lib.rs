@@ -9,7 +9,7 @@
 //!
 //! Modules: [`startup`] (TLS, authentication, the session), [`users`] and
 //! [`scram`] (stored verifiers), [`handler`] (simple and extended query
-//! protocols), [`wire`] (types and rows), [`catalog`] (`pg_catalog`,
+//! protocols), [`wire`] (types and rows), [`encode`] (DataRows), [`catalog`] (`pg_catalog`,
 //! `information_schema`), [`params`] (`$n`), [`exec`] (the connection's query runtime),
 //! [`cancel`] (CancelRequest),
 //! [`error`] (SQLSTATEs).
@@ -21,6 +21,7 @@
 pub mod cancel;
 pub mod catalog;
 pub mod cursor;
+pub mod encode;
 pub mod error;
 pub mod exec;
 pub mod handler;

@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use arrow_pg::datatypes::{encode_recordbatch, field_into_pg_type};
+use arrow_pg::datatypes::field_into_pg_type;
 use bytes::{Buf, Bytes};
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -27,6 +27,7 @@ use pgwire::messages::copy::CopyData;
 use pgwire::messages::data::DataRow;
 
 use crate::cancel::Armed;
+use crate::encode::RowWriter;
 use crate::error::{cancelled, datafusion_error};
 
 /// Whether arrow-pg cannot put this type on the wire, so it goes as JSON text.
@@ -164,18 +165,17 @@ fn cancellable(stream: SendableRecordBatchStream, armed: Armed) -> Cancellable {
 pub fn query_response(stream: SendableRecordBatchStream, format: &Format, armed: Armed) -> PgWireResult<QueryResponse> {
     let wire = WireSchema::new(&stream.schema())?;
     let fields = Arc::new(wire.fields(format));
-    let rows_fields = fields.clone();
-    let rows = cancellable(stream, armed)
-        .map(move |batch| {
-            let rows: Box<dyn Iterator<Item = PgWireResult<DataRow>> + Send> = match batch.and_then(|b| wire.convert(b))
-            {
-                Ok(b) => encode_recordbatch(rows_fields.clone(), b),
-                Err(e) => Box::new(std::iter::once(Err(e))),
-            };
-            stream::iter(rows)
-        })
-        .flatten();
+    let mut writer = RowWriter::new(fields.clone());
+    let rows = cancellable(stream, armed).map(move |batch| stream::iter(rows_of(batch, &wire, &mut writer))).flatten();
     Ok(QueryResponse::new(fields, rows))
+}
+
+/// The rows of one batch of a result, or its error.
+fn rows_of(batch: PgWireResult<RecordBatch>, wire: &WireSchema, writer: &mut RowWriter) -> Vec<PgWireResult<DataRow>> {
+    match batch.and_then(|b| wire.convert(b)).and_then(|b| writer.rows(&b)) {
+        Ok(rows) => rows.into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e)],
+    }
 }
 
 /// Options of `COPY ... TO STDOUT`.
@@ -279,20 +279,11 @@ pub fn copy_response(
         out.push(b'\n');
         Ok(CopyData::new(Bytes::from(out)))
     });
+    let mut writer = RowWriter::new(fields);
     let rows = cancellable(stream, armed)
         .map(move |batch| {
-            let lines: Box<dyn Iterator<Item = PgWireResult<CopyData>> + Send> =
-                match batch.and_then(|b| wire.convert(b)) {
-                    Ok(b) => {
-                        let format = format.clone();
-                        Box::new(
-                            encode_recordbatch(fields.clone(), b)
-                                .map(move |row| row.map(|r| CopyData::new(format.line(&r)))),
-                        )
-                    }
-                    Err(e) => Box::new(std::iter::once(Err(e))),
-                };
-            stream::iter(lines)
+            let lines = rows_of(batch, &wire, &mut writer).into_iter();
+            stream::iter(lines.map(|row| row.map(|r| CopyData::new(format.line(&r)))).collect::<Vec<_>>())
         })
         .flatten();
     Ok(CopyResponse::new(0, columns, stream::iter(header).chain(rows)))
