@@ -224,6 +224,33 @@ fn call(name: &str, args: Vec<datafusion::sql::sqlparser::ast::Expr>) -> datafus
 fn aggregate_scalar_subqueries(statement: &mut datafusion::sql::sqlparser::ast::Statement) {
     use datafusion::sql::sqlparser::ast::{Expr, GroupByExpr, SelectItem, SetExpr, visit_expressions_mut};
     let _ = visit_expressions_mut(statement, |expr| {
+        // (first, so the subquery it leaves gets max() below)
+        // `CASE WHEN c THEN (SELECT e FROM f WHERE w) [ELSE NULL] END` (SQLAlchemy's column
+        // reflection): DataFusion does not decorrelate a subquery under CASE, and
+        // `(SELECT max(e) FROM f WHERE (c) AND (w))` answers the same: no row when c is not true
+        if let Expr::Case { operand: None, conditions, else_result, .. } = expr
+            && conditions.len() == 1
+            && else_result
+                .as_deref()
+                .is_none_or(|e| matches!(e, Expr::Value(v) if v.value == datafusion::sql::sqlparser::ast::Value::Null))
+            && let Expr::Subquery(query) = &conditions[0].result
+            && let SetExpr::Select(select) = query.body.as_ref()
+            && !select.from.is_empty()
+        {
+            let condition = Expr::Nested(Box::new(conditions[0].condition.clone()));
+            let mut query = query.clone();
+            if let SetExpr::Select(select) = query.body.as_mut() {
+                select.selection = Some(match select.selection.take() {
+                    Some(w) => Expr::BinaryOp {
+                        left: Box::new(condition),
+                        op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+                        right: Box::new(Expr::Nested(Box::new(w))),
+                    },
+                    None => condition,
+                });
+            }
+            *expr = Expr::Subquery(query);
+        }
         if let Expr::Subquery(query) = expr
             && let SetExpr::Select(select) = query.body.as_mut()
             && select.projection.len() == 1
@@ -506,5 +533,27 @@ impl datafusion::logical_expr::ScalarUDFImpl for Constant {
 
     fn invoke_with_args(&self, _args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
         Ok(ColumnarValue::Scalar(self.value.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let mut statements = datafusion::sql::sqlparser::parser::Parser::parse_sql(
+            &datafusion::sql::sqlparser::dialect::PostgreSqlDialect {},
+            sql,
+        )
+        .unwrap();
+        aggregate_scalar_subqueries(&mut statements[0]);
+        statements[0].to_string()
+    }
+
+    #[test]
+    fn a_subquery_under_case_moves_its_condition_into_its_where() {
+        let got =
+            rewritten("SELECT CASE WHEN a.h THEN (SELECT d.x FROM d WHERE d.k = a.k) ELSE NULL END AS def FROM a");
+        assert_eq!(got, "SELECT (SELECT max(d.x) FROM d WHERE (a.h) AND (d.k = a.k)) AS def FROM a");
     }
 }
