@@ -8,7 +8,7 @@ temp home, loads the same rows into both, and prints:
 
 - `SELECT 1` round trips over the extended and the simple protocol: median and p99 latency;
 - a ROWS-row, 5-column result fetched with psycopg in binary, and with
-  `COPY (SELECT ...) TO STDOUT`: rows/s;
+  `COPY (SELECT ...) TO STDOUT`: rows/s, the median of three fetches taken in turns;
 - the hiveql server's peak RSS while one client streams STREAM_ROWS rows
   (and while it streams a tenth of that: it must not grow with the result).
 """
@@ -199,10 +199,15 @@ def main():
             for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
                 med, p99 = round_trips(port, db, args.roundtrips, extended)
                 print(f"{name:10} SELECT 1 round trip ({protocol:8}): median {med:7.1f} us  p99 {p99:7.1f} us")
-        for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
-            print(f"{name:10} fetch {args.rows} rows, binary: {fetch_binary(port, db, args.rows):12,.0f} rows/s")
-        for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
-            print(f"{name:10} COPY {args.rows} rows TO STDOUT: {copy_out(port, db, args.rows):12,.0f} rows/s")
+        # the median of three, taken in turns: one fetch moves with what else the two cores do
+        for what, run in (("fetch {} rows, binary", fetch_binary), ("COPY {} rows TO STDOUT", copy_out)):
+            rates = {"postgresql": [], "hiveql": []}
+            for _ in range(3):
+                for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
+                    rates[name].append(run(port, db, args.rows))
+            for name, r in rates.items():
+                runs = ", ".join(f"{x:,.0f}" for x in r)
+                print(f"{name:10} {what.format(args.rows)}: {statistics.median(r):12,.0f} rows/s (median of {runs})")
         for rows in (args.stream_rows // 10, args.stream_rows):
             before, peak, n, rate = stream_peak_rss(hq_port, hq.pid, rows, args.rows)
             print(f"hiveql     stream {n} rows (server-side cursor): RSS before {before:.0f} MiB, "

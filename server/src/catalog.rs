@@ -123,6 +123,11 @@ impl PgContext {
             return Err(DataFusionError::Plan(format!("expected one statement, got {}", statements.len())));
         }
         let mut statement = statements.remove(0);
+        case_subqueries_to_filters(&mut statement);
+        // the parser's own rules again, for the subqueries that came out of CASE: a
+        // correlated one that is a select item answers NULL (datafusion-pg-catalog's
+        // `RemoveSubqueryFromProjection`), as those written there do
+        let mut statement = self.parser.rewrite(statement);
         aggregate_scalar_subqueries(&mut statement);
         let statement = Statement::Statement(Box::new(statement));
         self.ctx.state().statement_to_plan(statement).await
@@ -217,6 +222,117 @@ fn call(name: &str, args: Vec<datafusion::sql::sqlparser::ast::Expr>) -> datafus
     })
 }
 
+/// DataFusion does not decorrelate a subquery under `CASE`. SQLAlchemy's
+/// column reflection writes `CASE WHEN c THEN (SELECT e FROM f WHERE w)
+/// [ELSE NULL] END`; `(SELECT e FROM f WHERE (c) AND (w))` answers the same
+/// (no row, so NULL, when c is not true). A comparison with a scalar
+/// subquery among the conjuncts of that WHERE (`(SELECT typcollation FROM
+/// pg_type WHERE oid = a.atttypid) != a.attcollation`) would then be a
+/// subquery two levels deep, which DataFusion does not plan either: its
+/// table joins the FROM, its condition the WHERE, and its value takes its
+/// place (no row: no row either way). Runs before
+/// [`aggregate_scalar_subqueries`], so a subquery that aggregates is seen
+/// as written and left alone.
+fn case_subqueries_to_filters(statement: &mut datafusion::sql::sqlparser::ast::Statement) {
+    use datafusion::sql::sqlparser::ast::{Expr, SetExpr, Value, visit_expressions_mut};
+    let _ = visit_expressions_mut(statement, |expr| {
+        if let Expr::Case { operand: None, conditions, else_result, .. } = expr
+            && conditions.len() == 1
+            && else_result.as_deref().is_none_or(|e| matches!(e, Expr::Value(v) if v.value == Value::Null))
+            && let Expr::Subquery(query) = &conditions[0].result
+            && let SetExpr::Select(select) = query.body.as_ref()
+            && !select.from.is_empty()
+        {
+            let mut query = query.clone();
+            if let SetExpr::Select(select) = query.body.as_mut() {
+                let mut conjuncts = Vec::new();
+                split_and(conditions[0].condition.clone(), &mut conjuncts);
+                if let Some(w) = select.selection.take() {
+                    split_and(w, &mut conjuncts);
+                }
+                join_compared_subqueries(select, &mut conjuncts);
+                select.selection = conjuncts.into_iter().reduce(|l, r| Expr::BinaryOp {
+                    left: Box::new(l),
+                    op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
+                    right: Box::new(r),
+                });
+            }
+            *expr = Expr::Subquery(query);
+        }
+        std::ops::ControlFlow::<()>::Continue(())
+    });
+}
+
+/// The conjuncts of `e` (parenthesized ones kept parenthesized).
+fn split_and(e: datafusion::sql::sqlparser::ast::Expr, out: &mut Vec<datafusion::sql::sqlparser::ast::Expr>) {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr};
+    match e {
+        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+            split_and(*left, out);
+            split_and(*right, out);
+        }
+        Expr::Nested(inner) if matches!(inner.as_ref(), Expr::BinaryOp { op: BinaryOperator::And, .. }) => {
+            split_and(*inner, out)
+        }
+        other => out.push(Expr::Nested(Box::new(other))),
+    }
+}
+
+/// In `conjuncts` (the WHERE of `select`), each comparison with a scalar
+/// subquery over one table that does not aggregate becomes a join (see
+/// [`case_subqueries_to_filters`]).
+fn join_compared_subqueries(
+    select: &mut datafusion::sql::sqlparser::ast::Select,
+    conjuncts: &mut Vec<datafusion::sql::sqlparser::ast::Expr>,
+) {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, Expr, GroupByExpr, SelectItem, SetExpr};
+    let names = |from: &[datafusion::sql::sqlparser::ast::TableWithJoins]| -> Vec<String> {
+        from.iter()
+            .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+            .map(|r| r.to_string().to_lowercase())
+            .collect()
+    };
+    let mut joined = Vec::new();
+    for conjunct in conjuncts.iter_mut() {
+        let Expr::Nested(inner) = conjunct else { continue };
+        let Expr::BinaryOp { left, op, right } = inner.as_mut() else { continue };
+        if !matches!(
+            op,
+            BinaryOperator::Eq
+                | BinaryOperator::NotEq
+                | BinaryOperator::Lt
+                | BinaryOperator::LtEq
+                | BinaryOperator::Gt
+                | BinaryOperator::GtEq
+        ) {
+            continue;
+        }
+        for side in [left, right] {
+            let Expr::Subquery(sub) = side.as_ref() else { continue };
+            let SetExpr::Select(from_sub) = sub.body.as_ref() else { continue };
+            let value = match from_sub.projection.as_slice() {
+                [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] => e.clone(),
+                _ => continue,
+            };
+            let plain = from_sub.from.len() == 1
+                && matches!(&from_sub.group_by, GroupByExpr::Expressions(g, _) if g.is_empty())
+                && from_sub.having.is_none()
+                && !matches!(value, Expr::Function(_))
+                && sub.limit_clause.is_none();
+            let clash = names(&from_sub.from).iter().any(|n| names(&select.from).contains(n));
+            if !plain || clash {
+                continue;
+            }
+            select.from.push(from_sub.from[0].clone());
+            if let Some(w) = from_sub.selection.clone() {
+                joined.push(Expr::Nested(Box::new(w)));
+            }
+            **side = Expr::Nested(Box::new(value));
+        }
+    }
+    conjuncts.extend(joined);
+}
+
 /// DataFusion plans a correlated scalar subquery only when it aggregates;
 /// PostgreSQL's tools write `(SELECT collname FROM pg_collation WHERE oid =
 /// a.attcollation)`, which PostgreSQL requires to return at most one row.
@@ -224,33 +340,6 @@ fn call(name: &str, args: Vec<datafusion::sql::sqlparser::ast::Expr>) -> datafus
 fn aggregate_scalar_subqueries(statement: &mut datafusion::sql::sqlparser::ast::Statement) {
     use datafusion::sql::sqlparser::ast::{Expr, GroupByExpr, SelectItem, SetExpr, visit_expressions_mut};
     let _ = visit_expressions_mut(statement, |expr| {
-        // (first, so the subquery it leaves gets max() below)
-        // `CASE WHEN c THEN (SELECT e FROM f WHERE w) [ELSE NULL] END` (SQLAlchemy's column
-        // reflection): DataFusion does not decorrelate a subquery under CASE, and
-        // `(SELECT max(e) FROM f WHERE (c) AND (w))` answers the same: no row when c is not true
-        if let Expr::Case { operand: None, conditions, else_result, .. } = expr
-            && conditions.len() == 1
-            && else_result
-                .as_deref()
-                .is_none_or(|e| matches!(e, Expr::Value(v) if v.value == datafusion::sql::sqlparser::ast::Value::Null))
-            && let Expr::Subquery(query) = &conditions[0].result
-            && let SetExpr::Select(select) = query.body.as_ref()
-            && !select.from.is_empty()
-        {
-            let condition = Expr::Nested(Box::new(conditions[0].condition.clone()));
-            let mut query = query.clone();
-            if let SetExpr::Select(select) = query.body.as_mut() {
-                select.selection = Some(match select.selection.take() {
-                    Some(w) => Expr::BinaryOp {
-                        left: Box::new(condition),
-                        op: datafusion::sql::sqlparser::ast::BinaryOperator::And,
-                        right: Box::new(Expr::Nested(Box::new(w))),
-                    },
-                    None => condition,
-                });
-            }
-            *expr = Expr::Subquery(query);
-        }
         if let Expr::Subquery(query) = expr
             && let SetExpr::Select(select) = query.body.as_mut()
             && select.projection.len() == 1
@@ -546,6 +635,7 @@ mod tests {
             sql,
         )
         .unwrap();
+        case_subqueries_to_filters(&mut statements[0]);
         aggregate_scalar_subqueries(&mut statements[0]);
         statements[0].to_string()
     }
@@ -555,5 +645,24 @@ mod tests {
         let got =
             rewritten("SELECT CASE WHEN a.h THEN (SELECT d.x FROM d WHERE d.k = a.k) ELSE NULL END AS def FROM a");
         assert_eq!(got, "SELECT (SELECT max(d.x) FROM d WHERE (a.h) AND (d.k = a.k)) AS def FROM a");
+    }
+
+    #[test]
+    fn a_compared_subquery_in_the_moved_condition_becomes_a_join() {
+        let got = rewritten(
+            "SELECT CASE WHEN (a.c <> 0 AND (SELECT t.tc FROM t WHERE t.oid = a.tid) <> a.c) \
+             THEN (SELECT x.n FROM x WHERE x.oid = a.c) ELSE NULL END FROM a",
+        );
+        assert_eq!(
+            got,
+            "SELECT (SELECT max(x.n) FROM x, t WHERE (a.c <> 0) AND ((t.tc) <> a.c) AND (x.oid = a.c) \
+             AND (t.oid = a.tid)) FROM a"
+        );
+        // one that aggregates is left as written (a join would change what it compares)
+        let got = rewritten(
+            "SELECT CASE WHEN (SELECT max(t.tc) FROM t WHERE t.oid = a.tid) <> a.c \
+             THEN (SELECT x.n FROM x WHERE x.oid = a.c) END FROM a",
+        );
+        assert!(got.contains("(SELECT max(t.tc) FROM t WHERE t.oid = a.tid) <> a.c"), "{got}");
     }
 }

@@ -212,9 +212,9 @@ def check_sqlalchemy_and_pandas():
     assert "default" in inspector.get_schema_names(), inspector.get_schema_names()
     tables = inspector.get_table_names(schema="default")
     assert "people" in tables, tables
-    # (inspector.get_columns is not answered yet: of the three correlated scalar
-    # subqueries its query puts under CASE, catalog.rs moves two into plannable
-    # form; the third has another subquery in its WHEN)
+    columns = inspector.get_columns("people", schema="default")
+    assert [(c["name"], str(c["type"]), c["nullable"], c["default"]) for c in columns] == [
+        ("id", "INTEGER", True, None), ("name", "TEXT", True, None), ("score", "DOUBLE PRECISION", True, None)], columns
     frame = pandas.read_sql("SELECT id, name FROM people ORDER BY id", engine)
     assert list(frame["id"]) == [1, 2, 3, 4], frame
     engine.dispose()
