@@ -28,6 +28,9 @@ use pgwire::messages::data::DataRow;
 use pgwire::types::ToSqlText;
 use postgres_types::{IsNull, ToSql};
 
+/// The most a batch reserves ahead (it grows past it as it is written).
+const MAX_RESERVE: usize = 16 << 20;
+
 /// A column as the writer reads it: downcast once per batch.
 enum Column<'a> {
     I16(&'a Int16Array),
@@ -81,9 +84,10 @@ impl RowWriter {
         let fields = self.fields.clone();
         let schema = batch.schema();
         let columns: Vec<Column> = batch.columns().iter().zip(fields.iter()).map(|(a, f)| Column::of(a, f)).collect();
-        // lengths, fixed-width values, and the bytes of string columns
-        let values: usize = batch.columns().iter().map(|c| c.get_buffer_memory_size()).sum();
-        self.buf.reserve(batch.num_rows() * columns.len() * 4 + values);
+        // lengths, fixed-width values, and the bytes of string columns (of the
+        // batch's rows only: a slice shares its arrays' buffers)
+        let values: usize = batch.columns().iter().map(|c| c.to_data().get_slice_memory_size().unwrap_or(0)).sum();
+        self.buf.reserve((batch.num_rows() * columns.len() * 4 + values).min(MAX_RESERVE));
         let mut rows = Vec::with_capacity(batch.num_rows());
         let mut digits = itoa::Buffer::new();
         for row in 0..batch.num_rows() {
@@ -222,21 +226,25 @@ mod tests {
 
     #[test]
     fn rows_are_written_as_arrow_pg_writes_them() {
-        let batch = batch();
-        for format in
-            [Format::UnifiedText, Format::UnifiedBinary, Format::Individual(vec![0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0])]
-        {
-            let wire = crate::wire::WireSchema::new(&batch.schema()).unwrap();
-            let fields = Arc::new(wire.fields(&format));
-            let want: Vec<DataRow> = encode_recordbatch(fields.clone(), batch.clone()).map(|r| r.unwrap()).collect();
-            let mut writer = RowWriter::new(fields);
-            // twice: the buffer is reused from one batch to the next
-            for _ in 0..2 {
-                let got = writer.rows(&batch).unwrap();
-                assert_eq!(got.len(), want.len());
-                for (row, (g, w)) in got.iter().zip(&want).enumerate() {
-                    assert_eq!(g.field_count, w.field_count, "{format:?} row {row}");
-                    assert_eq!(g.data, w.data, "{format:?} row {row}");
+        let whole = batch();
+        let formats =
+            [Format::UnifiedText, Format::UnifiedBinary, Format::Individual(vec![0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0])];
+        // a slice shares its arrays' buffers with the whole batch
+        for batch in [whole.clone(), whole.slice(100, 7)] {
+            for format in &formats {
+                let wire = crate::wire::WireSchema::new(&batch.schema()).unwrap();
+                let fields = Arc::new(wire.fields(format));
+                let want: Vec<DataRow> =
+                    encode_recordbatch(fields.clone(), batch.clone()).map(|r| r.unwrap()).collect();
+                let mut writer = RowWriter::new(fields);
+                // twice: the buffer is reused from one batch to the next
+                for _ in 0..2 {
+                    let got = writer.rows(&batch).unwrap();
+                    assert_eq!(got.len(), want.len());
+                    for (row, (g, w)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(g.field_count, w.field_count, "{format:?} row {row}");
+                        assert_eq!(g.data, w.data, "{format:?} row {row}");
+                    }
                 }
             }
         }
