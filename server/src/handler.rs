@@ -142,12 +142,7 @@ impl Handler {
                     };
                     Outcome::Done(Response::Execution(tag))
                 }
-                // not HiveQL: perhaps PostgreSQL a tool sent; else Hive's error stands
-                Err(e @ HiveError::Parse(_)) => match self.catalog(conn, text).await {
-                    Ok(stream) => Outcome::Rows(stream),
-                    Err(_) => return Err(hive_error(&e)),
-                },
-                Err(e) => return Err(hive_error(&e)),
+                Err(e) => Outcome::Rows(or_postgres(e, self.catalog(conn, text)).await?),
             },
         })
     }
@@ -293,11 +288,7 @@ impl Handler {
                         StatementOutput::Rows(stream) => stream.schema(),
                         _ => return Ok(vec![]),
                     },
-                    Err(e @ HiveError::Parse(_)) => match self.catalog_schema(conn, text).await {
-                        Ok(schema) => schema,
-                        Err(_) => return Err(hive_error(&e)),
-                    },
-                    Err(e) => return Err(hive_error(&e)),
+                    Err(e) => or_postgres(e, self.catalog_schema(conn, text)).await?,
                 }
             }
             _ => return Ok(vec![]),
@@ -325,15 +316,11 @@ impl Handler {
         let route = &portal.statement.statement.route;
         let armed = conn.cancel.arm();
         let started = async {
-            Ok(match route {
+            Ok::<_, PgWireError>(match route {
                 Route::Hive => match self.on_session(conn, &text, true).await {
                     Ok(Some(StatementOutput::Rows(rows))) => Started::Rows(rows),
                     Ok(_) => Started::Writes,
-                    Err(e @ HiveError::Parse(_)) => match self.catalog(conn, &text).await {
-                        Ok(rows) => Started::Rows(rows),
-                        Err(_) => return Err(hive_error(&e)),
-                    },
-                    Err(e) => return Err(hive_error(&e)),
+                    Err(e) => Started::Rows(or_postgres(e, self.catalog(conn, &text)).await?),
                 },
                 Route::Catalog => Started::Rows(self.catalog(conn, &text).await?),
                 _ => Started::Other,
@@ -386,6 +373,19 @@ impl Handler {
             })
             .collect::<PgWireResult<Vec<String>>>()?;
         params::substitute(&stmt.text, &values)
+    }
+}
+
+/// A statement HiveQL could not parse may be PostgreSQL a tool sent: `as_postgres` is
+/// that attempt (not started unless the error is a parse error). When it fails too, or
+/// the error is another, Hive's error stands.
+async fn or_postgres<T>(
+    e: HiveError,
+    as_postgres: impl std::future::Future<Output = PgWireResult<T>>,
+) -> PgWireResult<T> {
+    match e {
+        HiveError::Parse(_) => as_postgres.await.map_err(|_| hive_error(&e)),
+        e => Err(hive_error(&e)),
     }
 }
 
