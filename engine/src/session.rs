@@ -92,6 +92,20 @@ pub struct Session {
     plans: crate::plan_cache::PlanCache,
 }
 
+/// Whether running `stmt` changes nothing: a query, `EXPLAIN`, `SHOW`,
+/// `DESCRIBE`.
+fn only_reads(stmt: &HiveStatement) -> bool {
+    matches!(
+        stmt,
+        HiveStatement::Query(_)
+            | HiveStatement::Explain { .. }
+            | HiveStatement::Show(_)
+            | HiveStatement::Describe { .. }
+            | HiveStatement::DescribeDatabase { .. }
+            | HiveStatement::DescribeFunction { .. }
+    )
+}
+
 impl Session {
     /// Open a session on the embedded metastore in `opts.home`, creating the
     /// home, the warehouse and the `default` database on first use.
@@ -325,11 +339,7 @@ impl Session {
                 let plan = rewrite::plan_query(&self.state(), *q).await?;
                 Shape::Rows(Arc::new(plan.schema().as_arrow().clone()))
             }
-            HiveStatement::Explain { .. }
-            | HiveStatement::Show(_)
-            | HiveStatement::Describe { .. }
-            | HiveStatement::DescribeDatabase { .. }
-            | HiveStatement::DescribeFunction { .. } => Shape::RunToKnow,
+            other if only_reads(&other) => Shape::RunToKnow,
             _ => Shape::Nothing,
         })
     }
@@ -350,15 +360,7 @@ impl Session {
             return Ok(Some(rows));
         }
         let stmt = parser::parse_statement(&text)?;
-        if !matches!(
-            stmt,
-            HiveStatement::Query(_)
-                | HiveStatement::Explain { .. }
-                | HiveStatement::Show(_)
-                | HiveStatement::Describe { .. }
-                | HiveStatement::DescribeDatabase { .. }
-                | HiveStatement::DescribeFunction { .. }
-        ) {
+        if !only_reads(&stmt) {
             return Ok(None);
         }
         self.run_statement(stmt, Some(&text)).await.map(Some)
