@@ -451,12 +451,14 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
         ("pg_function_is_visible", 1, ScalarValue::Boolean(Some(true))),
         ("pg_type_is_visible", 1, ScalarValue::Boolean(Some(true))),
         ("pg_collation_is_visible", 1, ScalarValue::Boolean(Some(true))),
+        // no advisory locks are ever taken (asyncpg's pool calls it on release)
+        ("pg_advisory_unlock_all", 0, ScalarValue::Utf8(None)),
     ] {
-        udfs.push(ScalarUDF::new_from_impl(Constant {
-            name,
-            signature: datafusion::logical_expr::Signature::any(arity, Volatility::Stable),
-            value,
-        }));
+        let signature = match arity {
+            0 => datafusion::logical_expr::Signature::nullary(Volatility::Stable),
+            n => datafusion::logical_expr::Signature::any(n, Volatility::Stable),
+        };
+        udfs.push(ScalarUDF::new_from_impl(Constant { name, signature, value }));
     }
     // to_regtype('name'): the type's oid, NULL when there is no such type
     udfs.push(create_udf(
@@ -499,6 +501,35 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
                     names.iter().map(|n| n.and_then(|n| id.setting(n))).collect();
                 Ok(ColumnarValue::Array(Arc::new(values)))
             }
+        }),
+    ));
+    // set_config(name, value, is_local): the connection's setting, as SET (no
+    // transaction outlives a statement, so is_local sets it for the session too)
+    let id = identity.clone();
+    udfs.push(create_udf(
+        "set_config",
+        vec![DataType::Utf8, DataType::Utf8, DataType::Boolean],
+        DataType::Utf8,
+        Volatility::Volatile,
+        Arc::new(move |args| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let names = datafusion::common::cast::as_string_array(&arrays[0])?;
+            let values = datafusion::common::cast::as_string_array(&arrays[1])?;
+            let mut settings = id.settings.write();
+            let out: datafusion::arrow::array::StringArray = names
+                .iter()
+                .zip(values.iter())
+                .map(|(n, v)| {
+                    if let (Some(n), Some(v)) = (n, v) {
+                        settings.insert(n.to_ascii_lowercase(), v.to_string());
+                    }
+                    v
+                })
+                .collect();
+            Ok(match &args[0] {
+                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?),
+                ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(out)),
+            })
         }),
     ));
     udfs

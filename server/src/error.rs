@@ -50,6 +50,7 @@ pub mod code {
     pub const SYNTAX_OR_ACCESS: &str = "42000";
     pub const FEATURE_NOT_SUPPORTED: &str = "0A000";
     pub const INVALID_TEXT_REPRESENTATION: &str = "22P02";
+    pub const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
     pub const DIVISION_BY_ZERO: &str = "22012";
     pub const NUMERIC_OUT_OF_RANGE: &str = "22003";
     pub const INVALID_PARAMETER_VALUE: &str = "22023";

@@ -33,6 +33,7 @@ use crate::error::{cancelled, code, datafusion_error, hive_error, user_error};
 use crate::exec;
 use crate::params::{self, Dialect};
 use crate::route::{Route, route};
+use crate::typeinfo;
 use crate::wire::{self, CopyFormat, WireSchema};
 
 /// A statement parsed with the extended protocol.
@@ -43,6 +44,23 @@ pub struct Prepared {
     pub route: Route,
     /// How many parameters it takes.
     pub params: usize,
+    /// The parameter types Describe sent the client (its own where it named
+    /// them, else what the statement implies, else text): a client that
+    /// named none binds its values as these.
+    pub described: Arc<std::sync::OnceLock<Vec<Type>>>,
+}
+
+impl Prepared {
+    /// The type parameter `i` is bound as: the client's, else the described one.
+    fn parameter_type(&self, client: &[Option<Type>], i: usize) -> Type {
+        client
+            .get(i)
+            .cloned()
+            .flatten()
+            .filter(|t| *t != Type::UNKNOWN)
+            .or_else(|| self.described.get().and_then(|d| d.get(i).cloned()))
+            .unwrap_or(Type::UNKNOWN)
+    }
 }
 
 /// A read-only statement started at Describe: pgjdbc and psycopg send
@@ -129,7 +147,9 @@ impl Handler {
                 StatementOutput::Rows(stream) => Outcome::Copy(stream, CopyFormat::of(copy)),
                 _ => return Err(user_error(code::SYNTAX_OR_ACCESS, "COPY needs a query that returns rows")),
             },
-            Route::Catalog => Outcome::Rows(self.catalog(conn, text).await?),
+            // asyncpg's introspection comes with its $1 (see `do_query`); sent without, it is
+            // a catalog query like any other
+            Route::Catalog | Route::TypeInfo => Outcome::Rows(self.catalog(conn, text).await?),
             Route::Cursor(op) => self.cursor(conn, op).await?,
             Route::Hive => match self.hive(conn, text).await {
                 Ok(StatementOutput::Rows(stream)) => Outcome::Rows(stream),
@@ -296,6 +316,32 @@ impl Handler {
         Ok(WireSchema::new(&schema)?.fields(format))
     }
 
+    /// The types `stmt`'s parameters must have where its text says so (see
+    /// [`hiveql_engine::sql::placeholder`]), `None` where it does not or
+    /// the statement does not plan (its Describe or Execute says why).
+    async fn parameter_types(&self, conn: &Arc<Conn>, stmt: &Prepared) -> Vec<Option<Type>> {
+        let from_catalog = async {
+            let pg = conn.pg().await.ok()?;
+            let plan = pg.plan(&stmt.text).await.ok()?;
+            let types = plan.get_parameter_types().ok()?;
+            Some((1..=stmt.params).map(|n| types.get(&format!("${n}")).cloned().flatten()).collect::<Vec<_>>())
+        };
+        let types = match stmt.route {
+            Route::Hive => {
+                let (c, text, n) = (conn.clone(), stmt.text.clone(), stmt.params);
+                let work = async move { c.session.lock().await.parameter_types(&text, n).await };
+                match conn.exec.run(work).await {
+                    Ok(Ok(types)) => Some(types),
+                    Ok(Err(HiveError::Parse(_))) => from_catalog.await,
+                    _ => None,
+                }
+            }
+            Route::Catalog => from_catalog.await,
+            _ => None,
+        };
+        types.unwrap_or_default().iter().map(|t| t.as_ref().map(params::wire_type)).collect()
+    }
+
     /// The columns of a bound portal. A statement that only reads starts
     /// here and its Execute takes the rows (see [`Described`]); others are
     /// described without running.
@@ -368,7 +414,7 @@ impl Handler {
         let dialect = if stmt.route == Route::Catalog { Dialect::Postgres } else { Dialect::Hive };
         let values = (0..portal.parameter_len())
             .map(|i| {
-                let ty = portal.statement.parameter_types.get(i).cloned().flatten().unwrap_or(Type::UNKNOWN);
+                let ty = stmt.parameter_type(&portal.statement.parameter_types, i);
                 params::literal(portal, i, &ty, dialect)
             })
             .collect::<PgWireResult<Vec<String>>>()?;
@@ -454,7 +500,12 @@ impl QueryParser for Parser {
             return Err(user_error(code::SYNTAX_ERROR, "cannot insert multiple commands into a prepared statement"));
         }
         let Some(st) = statements.into_iter().next() else { return Ok(None) };
-        Ok(Some(Prepared { params: params::count(&st.text), route: route(&st.text), text: st.text }))
+        Ok(Some(Prepared {
+            params: params::count(&st.text),
+            route: route(&st.text),
+            text: st.text,
+            described: Default::default(),
+        }))
     }
 
     fn get_parameter_types(&self, stmt: &Prepared) -> PgWireResult<Vec<Type>> {
@@ -510,14 +561,19 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let conn = conn_of(client)?;
         let stmt = &target.statement;
-        // the client's types, else text (which Hive converts where needed)
+        if stmt.route == Route::TypeInfo {
+            return Ok(DescribeStatementResponse::new(vec![Type::OID_ARRAY], typeinfo::fields(&Format::UnifiedText)));
+        }
+        let conn = conn_of(client)?;
+        let named = |i: usize| target.parameter_types.get(i).cloned().flatten().filter(|t| *t != Type::UNKNOWN);
+        let implied =
+            if (0..stmt.params).all(|i| named(i).is_some()) { vec![] } else { self.parameter_types(&conn, stmt).await };
+        // the client's types, else the statement's, else text (which Hive converts where needed)
         let types: Vec<Type> = (0..stmt.params)
-            .map(|i| {
-                target.parameter_types.get(i).cloned().flatten().filter(|t| *t != Type::UNKNOWN).unwrap_or(Type::TEXT)
-            })
+            .map(|i| named(i).or_else(|| implied.get(i).cloned().flatten()).unwrap_or(Type::TEXT))
             .collect();
+        let _ = stmt.described.set(types.clone());
         let nulls = vec!["NULL".to_string(); stmt.params];
         let text = params::substitute(&stmt.text, &nulls)?;
         let fields = self.describe(&conn, &text, &stmt.route, &Format::UnifiedText).await?;
@@ -535,6 +591,9 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if portal.statement.statement.route == Route::TypeInfo {
+            return Ok(DescribePortalResponse::new(typeinfo::fields(&portal.result_column_format)));
+        }
         let conn = conn_of(client)?;
         let text = self.bind(portal)?;
         let fields = self.describe_portal(&conn, portal, text).await?;
@@ -548,6 +607,18 @@ impl ExtendedQueryHandler for Handler {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
+        if portal.statement.statement.route == Route::TypeInfo {
+            let oids = portal
+                .parameter::<Vec<Option<u32>>>(0, &Type::OID_ARRAY)
+                .map_err(|e| user_error(code::INVALID_TEXT_REPRESENTATION, format!("parameter $1: {e}")))?;
+            let oids: Vec<u32> = oids.unwrap_or_default().into_iter().flatten().collect();
+            let format = &portal.result_column_format;
+            let rows = typeinfo::rows(&oids, format)?;
+            return Ok(Response::Query(QueryResponse::new(
+                Arc::new(typeinfo::fields(format)),
+                futures::stream::iter(rows.into_iter().map(Ok)),
+            )));
+        }
         let conn = conn_of(client)?;
         let text = self.bind(portal)?;
         let described = conn.described.lock().await.take();

@@ -29,6 +29,7 @@ pub mod params;
 pub mod route;
 pub mod scram;
 pub mod startup;
+pub mod typeinfo;
 pub mod users;
 pub mod wire;
 

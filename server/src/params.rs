@@ -6,6 +6,7 @@
 //! the one the server described, else text.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::arrow::datatypes::DataType;
 use pgwire::api::Type;
 use pgwire::api::portal::Portal;
 use pgwire::error::PgWireResult;
@@ -91,6 +92,25 @@ pub fn count(text: &str) -> usize {
     n
 }
 
+/// The PostgreSQL type a parameter of Arrow type `dt` is described as (text
+/// where no other fits: Hive converts it where the statement needs).
+pub fn wire_type(dt: &DataType) -> Type {
+    match dt {
+        DataType::Boolean => Type::BOOL,
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => Type::INT2,
+        DataType::Int32 | DataType::UInt16 => Type::INT4,
+        DataType::Int64 | DataType::UInt32 => Type::INT8,
+        DataType::UInt64 | DataType::Decimal32(..) | DataType::Decimal64(..) => Type::NUMERIC,
+        DataType::Decimal128(..) | DataType::Decimal256(..) => Type::NUMERIC,
+        DataType::Float16 | DataType::Float32 => Type::FLOAT4,
+        DataType::Float64 => Type::FLOAT8,
+        DataType::Date32 | DataType::Date64 => Type::DATE,
+        DataType::Timestamp(_, None) => Type::TIMESTAMP,
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => Type::BYTEA,
+        _ => Type::TEXT,
+    }
+}
+
 /// A quoted string literal.
 pub fn quote(s: &str, dialect: Dialect) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -147,8 +167,20 @@ pub fn literal<S: Clone>(portal: &Portal<S>, idx: usize, ty: &Type, dialect: Dia
         // which Hive converts where the statement needs another type
         _ => {
             let raw = portal.parameters[idx].as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
+            // text's binary form is its bytes (so is unknown's, as PostgreSQL reads it)
+            let text_like = matches!(*ty, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN);
             match (raw, portal.parameter_format.is_binary(idx)) {
                 (Some(s), false) => quote(&s, dialect),
+                (Some(_), true) if text_like => {
+                    let bytes = portal.parameters[idx].as_deref().unwrap_or_default();
+                    let s = std::str::from_utf8(bytes).map_err(|_| {
+                        user_error(
+                            code::CHARACTER_NOT_IN_REPERTOIRE,
+                            format!("parameter ${}: invalid byte sequence for encoding \"UTF8\"", idx + 1),
+                        )
+                    })?;
+                    quote(s, dialect)
+                }
                 (Some(_), true) => {
                     return Err(user_error(
                         code::FEATURE_NOT_SUPPORTED,

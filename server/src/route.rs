@@ -28,6 +28,8 @@ pub enum Route {
     Cursor(crate::cursor::CursorOp),
     /// PostgreSQL-dialect SQL over `pg_catalog` and `information_schema`.
     Catalog,
+    /// asyncpg's type introspection (see [`crate::typeinfo`]).
+    TypeInfo,
     /// HiveQL, run by the connection's session.
     Hive,
 }
@@ -223,6 +225,9 @@ pub fn route(sql: &str) -> Route {
         }
         _ => {}
     }
+    if crate::typeinfo::is_introspection(&w) {
+        return Route::TypeInfo;
+    }
     let pg_words = w.iter().enumerate().any(|(i, word)| {
         PG_ONLY.contains(word)
             || word.starts_with("pg_") // pg_class, pg_get_expr(...)
@@ -294,7 +299,6 @@ fn copy_out(sql: &str) -> Option<CopyOut> {
     }
     let opts: Vec<&str> = w[2..].iter().map(String::as_str).collect();
     let has = |k: &str| opts.contains(&k);
-    let csv = has("csv") || opts.windows(2).any(|p| p[0] == "format" && p[1] == "csv");
     let header = opts
         .iter()
         .enumerate()
@@ -308,6 +312,10 @@ fn copy_out(sql: &str) -> Option<CopyOut> {
         let tail = tail.strip_prefix('\'')?;
         Some(tail[..tail.find('\'')?].to_string())
     };
+    // asyncpg quotes the format: FORMAT 'csv'
+    let csv = has("csv")
+        || opts.windows(2).any(|p| p[0] == "format" && p[1] == "csv")
+        || quoted_after("format").is_some_and(|f| f.eq_ignore_ascii_case("csv"));
     Some(CopyOut { query, csv, header, delimiter: quoted_after("delimiter"), null: quoted_after(" null") })
 }
 
@@ -399,6 +407,11 @@ mod tests {
         assert_eq!(c.query, "SELECT a, 'x)' FROM t");
         assert!(c.csv && c.header);
         assert_eq!(c.delimiter.as_deref(), Some(";"));
+        let Route::Copy(c) = route("COPY (SELECT 1) TO STDOUT (FORMAT 'csv', HEADER True, NULL 'n/a')") else {
+            panic!()
+        };
+        assert!(c.csv && c.header);
+        assert_eq!(c.null.as_deref(), Some("n/a"));
         let Route::Copy(c) = route("copy sales to stdout") else { panic!() };
         assert_eq!(c.query, "SELECT * FROM sales");
         assert!(!c.csv && !c.header);

@@ -51,6 +51,9 @@ pub struct WireSchema {
     /// Columns cast before encoding (TINYINT goes as int2, which arrow-pg
     /// would write in binary as one byte).
     casts: Vec<Option<DataType>>,
+    /// CHAR(n) columns: padded with spaces to n characters, as PostgreSQL
+    /// sends bpchar and the Hive CLI prints CHAR.
+    pads: Vec<Option<usize>>,
     types: Vec<Type>,
 }
 
@@ -71,16 +74,24 @@ impl WireSchema {
         let mut json = Vec::new();
         let mut casts = Vec::new();
         let mut types = Vec::new();
+        let mut pads = Vec::new();
         for f in schema.fields() {
             if as_json(f.data_type()) {
                 fields.push(Arc::new(Field::new(f.name(), DataType::Utf8, true)));
                 json.push(true);
                 casts.push(None);
+                pads.push(None);
                 types.push(Type::JSON);
                 continue;
             }
-            let cast = wire_cast(f.data_type());
-            let ty = match TextLimit::of(f) {
+            let mut cast = wire_cast(f.data_type());
+            let limit = TextLimit::of(f);
+            let pad = limit.filter(|l| l.char).map(|l| l.length);
+            if pad.is_some() {
+                cast = Some(DataType::Utf8);
+            }
+            pads.push(pad);
+            let ty = match limit {
                 Some(l) if l.char => Type::BPCHAR,
                 Some(_) => Type::VARCHAR,
                 None => field_into_pg_type(f)?,
@@ -93,7 +104,7 @@ impl WireSchema {
             casts.push(cast);
             types.push(ty);
         }
-        Ok(WireSchema { schema: Arc::new(Schema::new(fields)), json, casts, types })
+        Ok(WireSchema { schema: Arc::new(Schema::new(fields)), json, casts, pads, types })
     }
 
     /// The RowDescription of the result in `format`.
@@ -116,12 +127,17 @@ impl WireSchema {
         let columns = batch
             .columns()
             .iter()
-            .zip(self.json.iter().zip(&self.casts))
-            .map(|(c, (json, cast))| {
+            .zip(self.json.iter().zip(&self.casts).zip(&self.pads))
+            .map(|(c, ((json, cast), pad))| {
                 if *json {
                     let text: StringArray =
                         (0..c.len()).map(|row| hiveql_engine::value::format_value(c.as_ref(), row)).collect();
                     Ok(Arc::new(text) as ArrayRef)
+                } else if let Some(n) = pad {
+                    let text = datafusion::arrow::compute::cast(c, &DataType::Utf8).map_err(arrow)?;
+                    let text = datafusion::common::cast::as_string_array(&text).map_err(|e| datafusion_error(&e))?;
+                    let padded: StringArray = text.iter().map(|v| v.map(|v| format!("{v:<n$}"))).collect();
+                    Ok(Arc::new(padded) as ArrayRef)
                 } else if let Some(t) = cast {
                     datafusion::arrow::compute::cast(c, t).map_err(arrow)
                 } else {
@@ -277,16 +293,40 @@ pub fn copy_response(
             format.field(Some(f.name().as_bytes()), &mut out);
         }
         out.push(b'\n');
-        Ok(CopyData::new(Bytes::from(out)))
+        out
     });
+    // pgwire counts the messages for the tag (`COPY n`), so the header goes in the
+    // first row's message, or alone when there is no row
+    let header = Arc::new(parking_lot::Mutex::new(header));
+    let first = header.clone();
     let mut writer = RowWriter::new(fields);
     let rows = cancellable(stream, armed)
         .map(move |batch| {
             let lines = rows_of(batch, &wire, &mut writer).into_iter();
-            stream::iter(lines.map(|row| row.map(|r| CopyData::new(format.line(&r)))).collect::<Vec<_>>())
+            let mut header = if lines.len() > 0 { first.lock().take() } else { None };
+            stream::iter(
+                lines
+                    .map(|row| {
+                        row.map(|r| {
+                            let line = format.line(&r);
+                            CopyData::new(match header.take() {
+                                Some(mut h) => {
+                                    h.extend_from_slice(&line);
+                                    Bytes::from(h)
+                                }
+                                None => line,
+                            })
+                        })
+                    })
+                    .collect::<Vec<_>>(),
+            )
         })
         .flatten();
-    Ok(CopyResponse::new(0, columns, stream::iter(header).chain(rows)))
+    let alone = stream::iter([()]).filter_map(move |_| {
+        let h = header.lock().take();
+        async move { h.map(|h| Ok(CopyData::new(Bytes::from(h)))) }
+    });
+    Ok(CopyResponse::new(0, columns, rows.chain(alone)))
 }
 
 /// A one-batch result of text columns (`SHOW` of a PostgreSQL setting).

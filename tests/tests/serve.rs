@@ -183,18 +183,35 @@ fn psql_runs_hiveql_scripts_and_its_meta_commands() {
     s.assert_alive();
 }
 
-#[test]
-fn psycopg_sqlalchemy_and_pandas() {
-    let s = Served::start(&[]);
+/// Run the checks of a Python client script (tests/clients) against `s`, each
+/// of which prints `ok NAME`; the script's output is printed (timings).
+fn python_checks(s: &Served, script: &str, checks: &[&str]) {
     let python = std::env::var_os("HIVEQL_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/hiveql-venv/bin/python"));
     assert!(
         python.exists(),
-        "{}: make the venv as .ci/run does (psycopg[binary], sqlalchemy, pandas)",
+        "{}: make the venv as .ci/run does (psycopg[binary], sqlalchemy, pandas, asyncpg)",
         python.display()
     );
     let (host, port) = s.host_port();
+    let out = Command::new(python)
+        .arg(clients_dir().join(script))
+        .args([host.as_str(), port.as_str(), "alice", PASSWORD])
+        .args(checks)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", stderr(&out));
+    println!("{text}");
+    for c in checks {
+        assert!(text.contains(&format!("ok {c}\n")), "{c}: {text}");
+    }
+}
+
+#[test]
+fn psycopg_sqlalchemy_and_pandas() {
+    let s = Served::start(&[]);
     let checks = [
         "parameters",
         "types",
@@ -207,18 +224,14 @@ fn psycopg_sqlalchemy_and_pandas() {
         "wrong_password",
         "sqlalchemy_and_pandas",
     ];
-    let out = Command::new(python)
-        .arg(clients_dir().join("psycopg_checks.py"))
-        .args([host.as_str(), port.as_str(), "alice", PASSWORD])
-        .args(checks)
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    assert!(out.status.success(), "{text}\n{}", stderr(&out));
-    println!("{text}"); // the cancel's timings
-    for c in checks {
-        assert!(text.contains(&format!("ok {c}\n")), "{c}: {text}");
-    }
+    python_checks(&s, "psycopg_checks.py", &checks);
+}
+
+#[test]
+fn asyncpg() {
+    let s = Served::start(&[]);
+    let checks = ["parameter_types", "parameters", "types", "cursor", "copy", "errors", "cancel", "pool"];
+    python_checks(&s, "asyncpg_checks.py", &checks);
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod lateral_view;
 pub mod lexer;
 pub mod parser;
 pub mod partitions;
+pub mod placeholder;
 pub mod regex_columns;
 pub mod rewrite;
 pub mod script;
