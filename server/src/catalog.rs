@@ -36,6 +36,92 @@ pub fn version_string() -> String {
 struct PgFacingCatalog {
     hive: Arc<dyn CatalogProvider>,
     extra: RwLock<HashMap<String, Arc<dyn SchemaProvider>>>,
+    /// The PostgreSQL database the connection names (see [`Identity::database`]).
+    database: String,
+}
+
+/// `pg_catalog` as the connection sees it: the library's, with the
+/// connection's database in `pg_database` under the name the client
+/// connected with (the library names it after the DataFusion catalog), so
+/// a tool that looks its database up by name (DBeaver) finds it, and an
+/// empty `pg_constraint`.
+#[derive(Debug)]
+struct ConnectionPgCatalog {
+    inner: Arc<dyn SchemaProvider>,
+    database: String,
+}
+
+#[async_trait::async_trait]
+impl SchemaProvider for ConnectionPgCatalog {
+    fn table_names(&self) -> Vec<String> {
+        self.inner.table_names()
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn datafusion::catalog::TableProvider>>> {
+        if name == "pg_policies" {
+            // no row-level security (DBeaver's table properties ask)
+            let fields: Vec<Field> =
+                ["schemaname", "tablename", "policyname", "permissive", "roles", "cmd", "qual", "with_check"]
+                    .iter()
+                    .map(|n| Field::new(*n, DataType::Utf8, true))
+                    .collect();
+            let empty = datafusion::datasource::MemTable::try_new(
+                Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
+                vec![vec![]],
+            )?;
+            return Ok(Some(Arc::new(empty)));
+        }
+        let Some(table) = self.inner.table(name).await? else { return Ok(None) };
+        if name == "pg_constraint" {
+            // hiveql tables have no constraints (the library's rows are PostgreSQL's own
+            // system tables'); the key columns are smallint[] as in PostgreSQL, so that
+            // `attnum = ANY(c.conkey)` (Metabase's foreign keys) plans
+            let schema = table.schema();
+            let fields: Vec<Field> = schema
+                .fields()
+                .iter()
+                .map(|f| match f.name().as_str() {
+                    "conkey" | "confkey" => Field::new(
+                        f.name(),
+                        DataType::List(Arc::new(Field::new_list_field(DataType::Int16, true))),
+                        true,
+                    ),
+                    _ => f.as_ref().clone(),
+                })
+                .collect();
+            let empty = datafusion::datasource::MemTable::try_new(
+                Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
+                vec![vec![]],
+            )?;
+            return Ok(Some(Arc::new(empty)));
+        }
+        if name != "pg_database" {
+            return Ok(Some(table));
+        }
+        use datafusion::logical_expr::{LogicalPlanBuilder, col, lit, when};
+        let schema = table.schema();
+        let exprs: Vec<datafusion::logical_expr::Expr> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                if f.name() == "datname" {
+                    when(col("datname").eq(lit(CATALOG)), lit(self.database.clone()))
+                        .otherwise(col("datname"))
+                        .map(|e| e.alias("datname"))
+                } else {
+                    Ok(col(f.name()))
+                }
+            })
+            .collect::<Result<_>>()?;
+        let plan = LogicalPlanBuilder::scan("pg_database", datafusion::datasource::provider_as_source(table), None)?
+            .project(exprs)?
+            .build()?;
+        Ok(Some(Arc::new(datafusion::datasource::ViewTable::new(plan, None))))
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        name == "pg_policies" || self.inner.table_exist(name)
+    }
 }
 
 impl CatalogProvider for PgFacingCatalog {
@@ -53,7 +139,108 @@ impl CatalogProvider for PgFacingCatalog {
     }
 
     fn register_schema(&self, name: &str, schema: Arc<dyn SchemaProvider>) -> Result<Option<Arc<dyn SchemaProvider>>> {
+        let schema: Arc<dyn SchemaProvider> = if name == "pg_catalog" {
+            Arc::new(ConnectionPgCatalog { inner: schema, database: self.database.clone() })
+        } else {
+            schema
+        };
         Ok(self.extra.write().insert(name.to_string(), schema))
+    }
+}
+
+/// `information_schema.columns` as PostgreSQL has it, from `pg_catalog`
+/// (DataFusion's names Arrow types and lacks `udt_name`, `is_identity`,
+/// which Metabase reads).
+const COLUMNS_VIEW: &str = "SELECT current_database() AS table_catalog, n.nspname AS table_schema, \
+    c.relname AS table_name, a.attname AS column_name, CAST(a.attnum AS INT) AS ordinal_position, \
+    CAST(NULL AS TEXT) AS column_default, CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END AS is_nullable, \
+    CASE WHEN t.typcategory = 'A' THEN 'ARRAY' ELSE format_type(a.atttypid, NULL) END AS data_type, \
+    CASE WHEN t.typname IN ('varchar', 'bpchar') AND a.atttypmod > 4 THEN CAST(a.atttypmod - 4 AS INT) END \
+        AS character_maximum_length, \
+    CAST(NULL AS INT) AS numeric_precision, CAST(NULL AS INT) AS numeric_scale, \
+    CAST(NULL AS INT) AS datetime_precision, current_database() AS udt_catalog, 'pg_catalog' AS udt_schema, \
+    t.typname AS udt_name, CAST(a.attnum AS TEXT) AS dtd_identifier, 'NO' AS is_identity, \
+    'NEVER' AS is_generated, 'YES' AS is_updatable \
+    FROM pg_catalog.pg_attribute a \
+    JOIN pg_catalog.pg_class c ON a.attrelid = c.oid \
+    JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid \
+    JOIN pg_catalog.pg_type t ON a.atttypid = t.oid \
+    WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'v', 'm', 'p', 'f')";
+
+/// The connection's `information_schema`: DataFusion's (`tables`, `views`,
+/// `schemata`, ...), `columns` as PostgreSQL has it ([`COLUMNS_VIEW`]), and
+/// the constraint views tools join against, empty: hiveql tables have no
+/// primary, unique or foreign keys.
+async fn information_schema(ctx: &SessionContext) -> Result<Arc<dyn SchemaProvider>> {
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::datasource::{MemTable, ViewTable};
+    let inner =
+        datafusion::catalog::information_schema::InformationSchemaProvider::new(ctx.state().catalog_list().clone());
+    let mut tables: HashMap<String, Arc<dyn datafusion::catalog::TableProvider>> = HashMap::new();
+    let text = |names: &[&str]| {
+        let fields: Vec<Field> = names
+            .iter()
+            .map(|n| {
+                let ty = if n.ends_with("position") || n.ends_with("_constraint") {
+                    DataType::Int32
+                } else {
+                    DataType::Utf8
+                };
+                Field::new(*n, ty, true)
+            })
+            .collect();
+        MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]]).map(Arc::new)
+    };
+    let constraint = ["constraint_catalog", "constraint_schema", "constraint_name"];
+    let table = ["table_catalog", "table_schema", "table_name"];
+    let mut tc: Vec<&str> = [&constraint[..], &table[..]].concat();
+    tc.extend(["constraint_type", "is_deferrable", "initially_deferred", "enforced", "nulls_distinct"]);
+    tables.insert("table_constraints".into(), text(&tc)?);
+    let mut kcu: Vec<&str> = [&constraint[..], &table[..]].concat();
+    kcu.extend(["column_name", "ordinal_position", "position_in_unique_constraint"]);
+    tables.insert("key_column_usage".into(), text(&kcu)?);
+    let mut rc: Vec<&str> = constraint.to_vec();
+    rc.extend([
+        "unique_constraint_catalog",
+        "unique_constraint_schema",
+        "unique_constraint_name",
+        "match_option",
+        "update_rule",
+        "delete_rule",
+    ]);
+    tables.insert("referential_constraints".into(), text(&rc)?);
+    let mut ccu: Vec<&str> = [&table[..], &["column_name"][..]].concat();
+    ccu.extend(constraint);
+    tables.insert("constraint_column_usage".into(), text(&ccu)?);
+    let columns = ctx.state().create_logical_plan(COLUMNS_VIEW).await?;
+    tables.insert("columns".into(), Arc::new(ViewTable::new(columns, Some(COLUMNS_VIEW.to_string()))));
+    Ok(Arc::new(InformationSchema { inner, tables }))
+}
+
+/// See [`information_schema`].
+#[derive(Debug)]
+struct InformationSchema {
+    inner: datafusion::catalog::information_schema::InformationSchemaProvider,
+    tables: HashMap<String, Arc<dyn datafusion::catalog::TableProvider>>,
+}
+
+#[async_trait::async_trait]
+impl SchemaProvider for InformationSchema {
+    fn table_names(&self) -> Vec<String> {
+        let mut names = self.inner.table_names();
+        names.extend(self.tables.keys().filter(|k| !names.contains(k)).cloned().collect::<Vec<_>>());
+        names
+    }
+
+    async fn table(&self, name: &str) -> Result<Option<Arc<dyn datafusion::catalog::TableProvider>>> {
+        match self.tables.get(&name.to_ascii_lowercase()) {
+            Some(t) => Ok(Some(t.clone())),
+            None => self.inner.table(name).await,
+        }
+    }
+
+    fn table_exist(&self, name: &str) -> bool {
+        self.tables.contains_key(&name.to_ascii_lowercase()) || self.inner.table_exist(name)
     }
 }
 
@@ -62,6 +249,11 @@ impl CatalogProvider for PgFacingCatalog {
 pub struct Identity {
     /// The user the connection logged in as.
     pub user: String,
+    /// The PostgreSQL database the client connected to (its startup packet's
+    /// `database`, else the user's name, as PostgreSQL defaults it):
+    /// `current_database()` and its row of `pg_database`. hiveql's databases
+    /// are the schemas inside it.
+    pub database: String,
     /// The session's current database (`USE`), PostgreSQL's current schema.
     pub schema: RwLock<String>,
     /// PostgreSQL settings the client changed (`SET application_name ...`).
@@ -90,21 +282,27 @@ pub struct PgContext {
 
 impl PgContext {
     /// Build the context over `session`'s catalog.
-    pub fn new(session: &Session, identity: Arc<Identity>) -> Result<PgContext> {
+    pub async fn new(session: &Session, identity: Arc<Identity>) -> Result<PgContext> {
         let hive = session
             .context()
             .catalog(CATALOG)
             .ok_or_else(|| DataFusionError::Internal("the session has no hive catalog".into()))?;
+        // information_schema is the connection's own (see `information_schema`)
         let config = SessionConfig::new()
             .with_default_catalog_and_schema(CATALOG, session.current_database())
             .with_create_default_catalog_and_schema(false)
-            .with_information_schema(true);
+            .with_information_schema(false);
         let ctx = SessionContext::new_with_config(config);
-        ctx.register_catalog(CATALOG, Arc::new(PgFacingCatalog { hive, extra: RwLock::default() }));
+        let database = identity.database.clone();
+        ctx.register_catalog(CATALOG, Arc::new(PgFacingCatalog { hive, extra: RwLock::default(), database }));
         datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         // the connection's own answers, over the library's fixed ones
         for udf in identity_functions(&identity) {
             ctx.register_udf(udf);
+        }
+        let info = information_schema(&ctx).await?;
+        if let Some(catalog) = ctx.catalog(CATALOG) {
+            catalog.register_schema("information_schema", info)?;
         }
         Ok(PgContext { ctx, parser: PostgresCompatibilityParser::new() })
     }
@@ -118,6 +316,7 @@ impl PgContext {
     /// Plan one statement.
     pub async fn plan(&self, sql: &str) -> Result<LogicalPlan> {
         let sql = slash_escapes_to_backslash(sql);
+        let sql = regproc_literals_to_names(&sql);
         let mut statements = self.parser.parse(&sql).map_err(|e| DataFusionError::SQL(Box::new(e), None))?;
         if statements.len() != 1 {
             return Err(DataFusionError::Plan(format!("expected one statement, got {}", statements.len())));
@@ -333,6 +532,20 @@ fn join_compared_subqueries(
     conjuncts.extend(joined);
 }
 
+/// `'pg_catalog.array_in'::regproc`, which pgjdbc compares with
+/// `pg_type.typinput` to learn whether a type is an array: here the
+/// `typinput`-like columns hold function names, so the literal stays the
+/// name (without its schema). Done on the text, before
+/// datafusion-pg-catalog's parser, which would look the name up as a
+/// `pg_proc` oid.
+fn regproc_literals_to_names(sql: &str) -> std::borrow::Cow<'_, str> {
+    static REGPROC: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)'(?:[a-z_][a-z0-9_]*\.)?([^'.]*)'\s*::\s*(?:pg_catalog\.)?regproc\b")
+            .expect("a valid pattern")
+    });
+    REGPROC.replace_all(sql, "'$1'")
+}
+
 /// DataFusion plans a correlated scalar subquery only when it aggregates;
 /// PostgreSQL's tools write `(SELECT collname FROM pg_collation WHERE oid =
 /// a.attcollation)`, which PostgreSQL requires to return at most one row.
@@ -354,6 +567,34 @@ fn aggregate_scalar_subqueries(statement: &mut datafusion::sql::sqlparser::ast::
                 SelectItem::ExprWithAlias { expr: e, .. } if !already(e) => *e = wrap(e.clone()),
                 _ => {}
             }
+        }
+        // a relation named by text built at run time, `format('%I.%I', s, t)::regclass`
+        // (Metabase, only to pass to col_description): datafusion-pg-catalog looks
+        // literal names up and reads other operands as oids; text that is computed
+        // names no relation it can find, so it is NULL
+        if let Expr::Cast { data_type, expr: operand, .. } = expr
+            && match data_type {
+                datafusion::sql::sqlparser::ast::DataType::Regclass => true,
+                datafusion::sql::sqlparser::ast::DataType::Custom(name, _) => {
+                    name.to_string().to_ascii_lowercase().trim_start_matches("pg_catalog.") == "regclass"
+                }
+                _ => false,
+            }
+            && (matches!(
+                operand.as_ref(),
+                Expr::BinaryOp { op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat, .. }
+            ) || matches!(operand.as_ref(), Expr::Function(f) if ["format", "concat", "quote_ident", "concat_ws"]
+                    .contains(&f.name.to_string().to_ascii_lowercase().as_str())))
+        {
+            *expr = Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into());
+        }
+        // `'_RETURN'::name` (DBeaver): PostgreSQL's identifier type is text here
+        if let Expr::Cast { data_type, .. } = expr
+            && let datafusion::sql::sqlparser::ast::DataType::Custom(name, args) = data_type
+            && args.is_empty()
+            && name.to_string().eq_ignore_ascii_case("name")
+        {
+            *data_type = datafusion::sql::sqlparser::ast::DataType::Text;
         }
         // `(composite).field`, which DataFusion's planner does not read: get_field(composite, 'field')
         if let Expr::CompoundFieldAccess { root, access_chain } = expr
@@ -422,6 +663,14 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
             Ok(ColumnarValue::Scalar(datafusion::scalar::ScalarValue::try_from_array(&list, 0)?))
         }),
     ));
+    let database = identity.database.clone();
+    udfs.push(create_udf(
+        "current_database",
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| Ok(string_result(database.clone()))),
+    ));
     for name in ["session_user", "current_user", "user"] {
         let id = identity.clone();
         udfs.push(create_udf(
@@ -440,6 +689,9 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
         Arc::new(move |_| Ok(string_result(version_string()))),
     ));
     udfs.push(json_build_object());
+    udfs.push(ScalarUDF::new_from_impl(Format {
+        signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
+    }));
     udfs.push(pg_expandarray());
     // what hiveql has none of: no sequences, no function definitions; everything visible
     use datafusion::scalar::ScalarValue;
@@ -451,6 +703,11 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
         ("pg_function_is_visible", 1, ScalarValue::Boolean(Some(true))),
         ("pg_type_is_visible", 1, ScalarValue::Boolean(Some(true))),
         ("pg_collation_is_visible", 1, ScalarValue::Boolean(Some(true))),
+        // no tablespaces of PostgreSQL's (DBeaver lists them)
+        ("pg_tablespace_location", 1, ScalarValue::Utf8(None)),
+        // nor rules (views are hiveql's own)
+        ("pg_get_ruledef", 1, ScalarValue::Utf8(None)),
+        ("col_description", 2, ScalarValue::Utf8(None)),
         // no advisory locks are ever taken (asyncpg's pool calls it on release)
         ("pg_advisory_unlock_all", 0, ScalarValue::Utf8(None)),
     ] {
@@ -579,6 +836,92 @@ impl datafusion::logical_expr::ScalarUDFImpl for JsonBuildObject {
     }
 }
 
+/// PostgreSQL's `format(fmt, args...)`: `%s` (text, NULL as nothing), `%I`
+/// (an identifier, quoted where needed), `%L` (a literal, NULL as `NULL`),
+/// `%%`. Metabase names its tables with `format('%I.%I', schema, table)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct Format {
+    signature: datafusion::logical_expr::Signature,
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for Format {
+    fn name(&self) -> &str {
+        "format"
+    }
+
+    fn signature(&self) -> &datafusion::logical_expr::Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let value = |i: usize, row: usize| -> Result<Option<String>> {
+            let a = &arrays[i];
+            if a.is_null(row) {
+                return Ok(None);
+            }
+            Ok(Some(datafusion::arrow::util::display::array_value_to_string(a, row)?))
+        };
+        let mut out = StringBuilder::new();
+        for row in 0..args.number_rows {
+            let Some(fmt) = value(0, row)? else {
+                out.append_null();
+                continue;
+            };
+            let mut text = String::new();
+            let mut next = 1;
+            let mut chars = fmt.chars();
+            while let Some(c) = chars.next() {
+                if c != '%' {
+                    text.push(c);
+                    continue;
+                }
+                let spec = chars.next();
+                if spec == Some('%') {
+                    text.push('%');
+                    continue;
+                }
+                if next >= arrays.len() {
+                    return Err(DataFusionError::Execution("too few arguments for format()".into()));
+                }
+                let v = value(next, row)?;
+                next += 1;
+                match (spec, v) {
+                    (Some('s'), v) => text.push_str(v.as_deref().unwrap_or("")),
+                    (Some('I'), Some(v)) => {
+                        let plain = v.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                            && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                        if plain {
+                            text.push_str(&v);
+                        } else {
+                            text.push_str(&format!("\"{}\"", v.replace('"', "\"\"")));
+                        }
+                    }
+                    (Some('I'), None) => {
+                        return Err(DataFusionError::Execution(
+                            "null values cannot be formatted as an SQL identifier".into(),
+                        ));
+                    }
+                    (Some('L'), Some(v)) => text.push_str(&format!("'{}'", v.replace('\'', "''"))),
+                    (Some('L'), None) => text.push_str("NULL"),
+                    (other, _) => {
+                        return Err(DataFusionError::Execution(format!(
+                            "unrecognized format() type specifier \"{}\"",
+                            other.map(String::from).unwrap_or_default()
+                        )));
+                    }
+                }
+            }
+            out.append_value(text);
+        }
+        Ok(ColumnarValue::Array(Arc::new(out.finish())))
+    }
+}
+
 pub(crate) fn json_build_object() -> ScalarUDF {
     ScalarUDF::new_from_impl(JsonBuildObject {
         signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
@@ -659,6 +1002,16 @@ impl datafusion::logical_expr::ScalarUDFImpl for Constant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regproc_literals_are_names() {
+        assert_eq!(
+            regproc_literals_to_names("SELECT typinput='pg_catalog.array_in'::regproc, 'x' FROM pg_type"),
+            "SELECT typinput='array_in', 'x' FROM pg_type"
+        );
+        assert_eq!(regproc_literals_to_names("SELECT 'f' :: pg_catalog.regproc"), "SELECT 'f'");
+        assert_eq!(regproc_literals_to_names("SELECT 'a.b'::regprocedure"), "SELECT 'a.b'::regprocedure");
+    }
 
     fn rewritten(sql: &str) -> String {
         let mut statements = datafusion::sql::sqlparser::parser::Parser::parse_sql(

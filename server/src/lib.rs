@@ -126,7 +126,7 @@ impl Conn {
         }
         let session = self.session.lock().await;
         let ctx = Arc::new(
-            catalog::PgContext::new(&session, self.identity.clone()).map_err(|e| error::datafusion_error(&e))?,
+            catalog::PgContext::new(&session, self.identity.clone()).await.map_err(|e| error::datafusion_error(&e))?,
         );
         *pg = Some(ctx.clone());
         Ok(ctx)

@@ -95,8 +95,20 @@ pub fn pg_setting(name: &str) -> Option<&'static str> {
 /// such as `::`), lowercased, with string literals as `'` and comments
 /// dropped.
 pub fn words(sql: &str) -> Vec<String> {
+    tokens(sql).into_iter().map(|t| t.text).collect()
+}
+
+/// One word of a statement (see [`words`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Token {
+    text: String,
+    /// Written in double quotes: in PostgreSQL an identifier, in Hive a string.
+    double_quoted: bool,
+}
+
+fn tokens(sql: &str) -> Vec<Token> {
     let b = sql.as_bytes();
-    let mut out = Vec::new();
+    let mut out: Vec<Token> = Vec::new();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -133,26 +145,40 @@ pub fn words(sql: &str) -> Vec<String> {
             }
             let end = i.min(b.len());
             i += 1;
-            if q == b'\'' {
-                out.push("'".to_string());
-            } else {
-                out.push(String::from_utf8_lossy(&b[start..end]).to_lowercase());
-            }
+            let double_quoted = q == b'"';
+            let text =
+                if q == b'\'' { "'".to_string() } else { String::from_utf8_lossy(&b[start..end]).to_lowercase() };
+            out.push(Token { text, double_quoted });
         } else if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 {
             let start = i;
             while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
                 i += 1;
             }
-            out.push(String::from_utf8_lossy(&b[start..i]).to_lowercase());
+            out.push(Token { text: String::from_utf8_lossy(&b[start..i]).to_lowercase(), double_quoted: false });
         } else if c == b':' && b.get(i + 1) == Some(&b':') {
-            out.push("::".into());
+            out.push(Token { text: "::".into(), double_quoted: false });
             i += 2;
         } else {
-            out.push((c as char).to_string());
+            out.push(Token { text: (c as char).to_string(), double_quoted: false });
             i += 1;
         }
     }
     out
+}
+
+/// Whether the statement names a relation or qualifies a column with
+/// double-quoted identifiers (`FROM "default"."sales"`, `"sales"."id"`), as
+/// the SQL that BI tools generate does (Metabase, DBeaver's data view). In
+/// Hive a double-quoted word is a string, which can neither be read from
+/// nor have fields, so such a statement can only mean PostgreSQL's.
+fn quotes_identifiers(tokens: &[Token]) -> bool {
+    tokens.iter().enumerate().any(|(i, t)| {
+        t.double_quoted
+            && (tokens.get(i + 1).is_some_and(|n| n.text == "." && !n.double_quoted)
+                || i.checked_sub(1)
+                    .and_then(|p| tokens.get(p))
+                    .is_some_and(|p| !p.double_quoted && matches!(p.text.as_str(), "from" | "join" | "into" | "table")))
+    })
 }
 
 /// Words that only PostgreSQL's catalog queries use.
@@ -184,8 +210,8 @@ const PG_ONLY: &[&str] = &[
 
 /// Decide what to do with one statement.
 pub fn route(sql: &str) -> Route {
-    let w = words(sql);
-    let w: Vec<&str> = w.iter().map(String::as_str).filter(|s| *s != ";").collect();
+    let tokens = tokens(sql);
+    let w: Vec<&str> = tokens.iter().map(|t| t.text.as_str()).filter(|s| *s != ";").collect();
     let Some(&first) = w.first() else { return Route::Empty };
     if matches!(first, "declare" | "fetch" | "move" | "close")
         && let Some(op) = crate::cursor::parse(sql)
@@ -227,6 +253,9 @@ pub fn route(sql: &str) -> Route {
     }
     if crate::typeinfo::is_introspection(&w) {
         return Route::TypeInfo;
+    }
+    if quotes_identifiers(&tokens) {
+        return Route::Catalog;
     }
     let pg_words = w.iter().enumerate().any(|(i, word)| {
         PG_ONLY.contains(word)
@@ -378,6 +407,9 @@ mod tests {
             "SELECT 'pg_catalog' AS s, x FROM t",
             "SELECT version FROM releases",
             "INSERT INTO t SELECT * FROM s",
+            // double-quoted strings, as Hive reads them
+            "SELECT \"a.b\", concat(\"x\", '.') FROM t WHERE s = \"from\"",
+            "SELECT a AS \"label\" FROM t",
         ] {
             assert_eq!(route(s), Route::Hive, "{s}");
         }
@@ -392,6 +424,10 @@ mod tests {
             "SELECT version()",
             "SELECT table_name FROM information_schema.tables",
             "select current_user",
+            // what BI tools generate: double-quoted relations and qualified columns
+            "SELECT \"default\".\"sales\".\"id\" AS \"id\" FROM \"default\".\"sales\" LIMIT 2000",
+            "SELECT * FROM \"sales\"",
+            "SELECT s.id FROM t JOIN \"sales\" s ON t.id = s.id",
         ] {
             assert_eq!(route(s), Route::Catalog, "{s}");
         }

@@ -188,6 +188,7 @@ impl Startup {
             hivevar: self.shared.opts.hivevar.clone(),
         };
         let database = client.metadata().get(METADATA_DATABASE).cloned();
+        let pg_database = database.clone().filter(|d| !d.is_empty()).unwrap_or_else(|| user.clone());
         let hive = |e: hiveql_engine::HiveError| crate::error::hive_error(&e);
         let mut session = tokio::task::spawn_blocking(move || Session::open(opts))
             .await
@@ -207,6 +208,7 @@ impl Startup {
         let registration = self.shared.cancels.register(pid, &secret, flag.clone());
         let identity = Arc::new(Identity {
             user: user.clone(),
+            database: pg_database,
             schema: parking_lot::RwLock::new(session.current_database().to_string()),
             settings: Default::default(),
         });

@@ -94,7 +94,29 @@ impl WireSchema {
             let ty = match limit {
                 Some(l) if l.char => Type::BPCHAR,
                 Some(_) => Type::VARCHAR,
-                None => field_into_pg_type(f)?,
+                None => match field_into_pg_type(f)? {
+                    // pg_catalog's names of functions (`typinput`): an oid type in
+                    // PostgreSQL, whose binary form is the oid (pgjdbc asks for it);
+                    // the text is all there is here
+                    Type::REGPROC | Type::REGPROCEDURE | Type::REGCLASS | Type::REGTYPE | Type::REGNAMESPACE
+                        if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) =>
+                    {
+                        Type::TEXT
+                    }
+                    // pg_class.reltype, relnamespace, ...: the oid itself (PostgreSQL would
+                    // print the name), so as `oid`, which every driver knows; pgjdbc looks an
+                    // unknown type up with a query of its own
+                    Type::REGPROC
+                    | Type::REGPROCEDURE
+                    | Type::REGCLASS
+                    | Type::REGTYPE
+                    | Type::REGNAMESPACE
+                    | Type::REGOPER
+                    | Type::REGOPERATOR
+                    | Type::REGROLE
+                    | Type::REGCONFIG => Type::OID,
+                    ty => ty,
+                },
             };
             match &cast {
                 Some(t) => fields.push(Arc::new(f.as_ref().clone().with_data_type(t.clone()))),

@@ -234,16 +234,17 @@ fn asyncpg() {
     python_checks(&s, "asyncpg_checks.py", &checks);
 }
 
-#[test]
-fn the_postgresql_jdbc_driver() {
-    let s = Served::start(&[]);
+/// Compile and run a Java client of tests/clients (`class`.java) with the
+/// PostgreSQL JDBC driver against `s`, and check that it printed `ok C` for
+/// each of `checks`.
+fn java_checks(s: &Served, class: &str, checks: &[&str]) {
     let jar = Path::new("/usr/share/java/postgresql.jar");
     assert!(jar.exists(), "apt-get install libpostgresql-jdbc-java");
     let classes = tempfile::tempdir().unwrap();
     let javac = Command::new("javac")
         .arg("-d")
         .arg(classes.path())
-        .arg(clients_dir().join("JdbcChecks.java"))
+        .arg(clients_dir().join(format!("{class}.java")))
         .output()
         .expect("javac (apt-get install default-jdk-headless)");
     assert!(javac.status.success(), "{}", stderr(&javac));
@@ -251,16 +252,38 @@ fn the_postgresql_jdbc_driver() {
     let out = Command::new("java")
         .arg("-cp")
         .arg(format!("{}:{}", jar.display(), classes.path().display()))
-        .arg("JdbcChecks")
+        .arg(class)
         .arg(format!("jdbc:postgresql://{host}:{port}/default"))
         .args(["alice", PASSWORD])
         .output()
         .unwrap();
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
-    for c in ["ddl", "prepared_statement", "get_schemas", "get_tables", "get_columns", "get_primary_keys", "errors"] {
+    for c in checks {
         assert!(text.contains(&format!("ok {c}")), "{c}: {text}");
     }
+}
+
+#[test]
+fn the_postgresql_jdbc_driver() {
+    let s = Served::start(&[]);
+    let checks =
+        ["ddl", "prepared_statement", "get_schemas", "get_tables", "get_columns", "get_primary_keys", "errors"];
+    java_checks(&s, "JdbcChecks", &checks);
+}
+
+#[test]
+fn dbeaver_and_metabase_catalog_queries() {
+    let s = Served::start(&[]);
+    let checks = [
+        "dbeaver_connect",
+        "dbeaver_navigation",
+        "dbeaver_data",
+        "metabase_tables",
+        "metabase_fields",
+        "metabase_questions",
+    ];
+    java_checks(&s, "ToolQueries", &checks);
 }
 
 #[test]
