@@ -272,6 +272,20 @@ pub fn write_json_string(s: &str, out: &mut String) {
 
 /// Append a value inside a nested value: strings quoted, NULL as `null`.
 pub fn write_nested_element(array: &dyn Array, row: usize, out: &mut String) {
+    write_element(array, row, out, Nesting::Hive)
+}
+
+/// How nested values are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nesting {
+    /// As the Hive CLI prints them: a map's keys and a union's tag with
+    /// their own types (`{1:"a"}`).
+    Hive,
+    /// Valid JSON: every key a string (`{"1":"a"}`).
+    Json,
+}
+
+fn write_element(array: &dyn Array, row: usize, out: &mut String, nesting: Nesting) {
     if array.is_null(row) || array.data_type() == &DataType::Null {
         out.push_str("null");
     } else if is_stringy(array.data_type()) {
@@ -279,12 +293,34 @@ pub fn write_nested_element(array: &dyn Array, row: usize, out: &mut String) {
         write_primitive(array, row, &mut s);
         write_json_string(&s, out);
     } else {
-        write_value(array, row, out);
+        write_nested(array, row, out, nesting);
     }
 }
 
 /// Append a non-null value as the Hive CLI prints it.
 pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
+    write_nested(array, row, out, Nesting::Hive)
+}
+
+/// Append a non-null value as the Hive CLI prints it, except that a
+/// nested value is valid JSON (a map's keys are strings): what a JSON
+/// column over the PostgreSQL wire carries.
+pub fn write_json_value(array: &dyn Array, row: usize, out: &mut String) {
+    write_nested(array, row, out, Nesting::Json)
+}
+
+/// A map key or union tag: as itself, or as a JSON string.
+fn write_key(array: &dyn Array, row: usize, out: &mut String, nesting: Nesting) {
+    if nesting == Nesting::Json && !is_stringy(array.data_type()) && !array.is_null(row) {
+        let mut s = String::new();
+        write_nested(array, row, &mut s, nesting);
+        write_json_string(&s, out);
+    } else {
+        write_element(array, row, out, nesting);
+    }
+}
+
+fn write_nested(array: &dyn Array, row: usize, out: &mut String, nesting: Nesting) {
     if write_primitive(array, row, out) {
         return;
     }
@@ -300,7 +336,7 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_nested_element(values.as_ref(), i, out);
+                write_element(values.as_ref(), i, out, nesting);
             }
             out.push(']');
         }
@@ -311,10 +347,10 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                // keys print with their own type: `{"k":1}`, `{1:"a"}`
-                write_nested_element(entries.column(0).as_ref(), i, out);
+                // keys print with their own type: `{"k":1}`, `{1:"a"}` (JSON: `{"1":"a"}`)
+                write_key(entries.column(0).as_ref(), i, out, nesting);
                 out.push(':');
-                write_nested_element(entries.column(1).as_ref(), i, out);
+                write_element(entries.column(1).as_ref(), i, out, nesting);
             }
             out.push('}');
         }
@@ -327,7 +363,7 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
                 }
                 write_json_string(f.name(), out);
                 out.push(':');
-                write_nested_element(s.column(i).as_ref(), row, out);
+                write_element(s.column(i).as_ref(), row, out, nesting);
             }
             out.push('}');
         }
@@ -338,8 +374,15 @@ pub fn write_value(array: &dyn Array, row: usize, out: &mut String) {
                 return;
             };
             let tag = u.type_id(row);
-            let _ = write!(out, "{{{tag}:");
-            write_nested_element(u.child(tag).as_ref(), u.value_offset(row), out);
+            match nesting {
+                Nesting::Hive => {
+                    let _ = write!(out, "{{{tag}:");
+                }
+                Nesting::Json => {
+                    let _ = write!(out, "{{\"{tag}\":");
+                }
+            }
+            write_element(u.child(tag).as_ref(), u.value_offset(row), out, nesting);
             out.push('}');
         }
         _ => out.push('?'),

@@ -152,8 +152,15 @@ impl WireSchema {
             .zip(self.json.iter().zip(&self.casts).zip(&self.pads))
             .map(|(c, ((json, cast), pad))| {
                 if *json {
-                    let text: StringArray =
-                        (0..c.len()).map(|row| hiveql_engine::value::format_value(c.as_ref(), row)).collect();
+                    let text: StringArray = (0..c.len())
+                        .map(|row| {
+                            c.is_valid(row).then(|| {
+                                let mut json = String::new();
+                                hiveql_engine::value::write_json_value(c.as_ref(), row, &mut json);
+                                json
+                            })
+                        })
+                        .collect();
                     Ok(Arc::new(text) as ArrayRef)
                 } else if let Some(n) = pad {
                     let text = datafusion::arrow::compute::cast(c, &DataType::Utf8).map_err(arrow)?;

@@ -78,6 +78,11 @@ def check_types():
             assert got["arr"] == [1, 2, 3], got
             assert got["m"] == {"k": 1}, got
             assert got["st"] == {"a": 1, "b": "x"}, got
+        # MAP and STRUCT columns are json: keys that are not strings are quoted
+        row = conn.execute(
+            "SELECT map(1, 'a', 2, 'b') AS m, named_struct('n', map(1.5, array(map(true, 1)))) AS st"
+        ).fetchone()
+        assert row == ({"1": "a", "2": "b"}, {"n": {"1.5": [{"true": 1}]}}), row
         # parameters of every type bind with the same mapping
         params = (2, 4000000000, 2.25, decimal.Decimal("12.34"), "text", True, datetime.date(2024, 2, 29),
                   datetime.datetime(2024, 2, 29, 12, 34, 56, 789000), b"\xde\xad\xbe\xef")
