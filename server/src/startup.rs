@@ -56,9 +56,35 @@ fn user_of<C: ClientInfo>(client: &C) -> String {
     client.metadata().get(METADATA_USER).cloned().unwrap_or_default()
 }
 
+/// A failed startup ends the connection, as PostgreSQL's does: its error
+/// is FATAL, and pgwire closes the socket after sending it (an ERROR would
+/// leave an unauthenticated client at ReadyForQuery).
+fn fatal(e: PgWireError) -> PgWireError {
+    match e {
+        PgWireError::UserError(mut info) => {
+            info.severity = "FATAL".to_owned();
+            PgWireError::UserError(info)
+        }
+        other => other,
+    }
+}
+
 #[async_trait]
 impl StartupHandler for Startup {
     async fn on_startup<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        self.step(client, message).await.map_err(fatal)
+    }
+}
+
+impl Startup {
+    /// One message of the startup: the startup packet, then the password or
+    /// SCRAM messages.
+    async fn step<C>(&self, client: &mut C, message: PgWireFrontendMessage) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,

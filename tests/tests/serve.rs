@@ -307,7 +307,7 @@ fn tls_and_scram_are_enforced() {
     let plain = s.psql_as("alice", PASSWORD, "disable", &["-c", "SELECT 1"]);
     assert!(!plain.status.success() && stderr(&plain).contains("requires TLS"), "{}", stderr(&plain));
     let wrong = s.psql_as("alice", "not it", "require", &["-c", "SELECT 1"]);
-    assert!(stderr(&wrong).contains("password authentication failed for user \"alice\""), "{}", stderr(&wrong));
+    assert!(stderr(&wrong).contains("FATAL:  password authentication failed for user \"alice\""), "{}", stderr(&wrong));
     let nobody = s.psql_as("mallory", PASSWORD, "require", &["-c", "SELECT 1"]);
     assert!(stderr(&nobody).contains("password authentication failed for user \"mallory\""), "{}", stderr(&nobody));
     // the users file holds verifiers, never the password
@@ -364,6 +364,28 @@ fn connect(s: &Served) -> TcpStream {
     let sock = TcpStream::connect(&s.daemon.addr).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     sock
+}
+
+#[test]
+fn a_failed_login_ends_the_connection() {
+    let s = Served::start(&["--auth", "password"]);
+    let mut sock = connect(&s);
+    sock.write_all(&startup("alice")).unwrap();
+    let asked = read_until(&mut sock, b'R');
+    assert_eq!(asked.first(), Some(&b'R'), "no password request: {asked:?}");
+    let mut password = vec![b'p'];
+    password.extend_from_slice(&(4 + 7i32).to_be_bytes());
+    password.extend_from_slice(b"not it\0");
+    sock.write_all(&password).unwrap();
+    let answer = read_until(&mut sock, b'Z');
+    let text = String::from_utf8_lossy(&answer);
+    assert!(answer.first() == Some(&b'E') && text.contains("FATAL") && text.contains("28P01"), "{text}");
+    // the server has closed the connection (pgwire sends a ReadyForQuery before
+    // closing, where PostgreSQL sends none): a query gets nothing back
+    let _ = sock.write_all(b"Q\0\0\0\x0dSELECT 1\0");
+    let mut rest = Vec::new();
+    let _ = sock.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "answered after a failed login: {}", String::from_utf8_lossy(&rest));
 }
 
 #[test]
