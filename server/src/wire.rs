@@ -266,25 +266,26 @@ impl CopyFormat {
                 out.extend_from_slice(v);
             }
         } else {
-            for b in v {
-                match b {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
+            // runs without a byte to escape are copied whole
+            let special = |b: &u8| matches!(b, b'\\' | b'\n' | b'\r' | b'\t') || (delim.len() == 1 && *b == delim[0]);
+            let mut rest = v;
+            while let Some(at) = rest.iter().position(special) {
+                out.extend_from_slice(&rest[..at]);
+                match rest[at] {
                     b'\n' => out.extend_from_slice(b"\\n"),
                     b'\r' => out.extend_from_slice(b"\\r"),
                     b'\t' => out.extend_from_slice(b"\\t"),
-                    b if delim.len() == 1 && *b == delim[0] => {
-                        out.push(b'\\');
-                        out.push(*b);
-                    }
-                    b => out.push(*b),
+                    b => out.extend_from_slice(&[b'\\', b]),
                 }
+                rest = &rest[at + 1..];
             }
+            out.extend_from_slice(rest);
         }
     }
 
-    /// One line of COPY data from a text-format DataRow.
-    fn line(&self, row: &DataRow) -> Bytes {
-        let mut out = Vec::with_capacity(row.data.len() + 8);
+    /// One line of COPY data from a text-format DataRow, written at the end
+    /// of `out`.
+    fn line(&self, row: &DataRow, out: &mut Vec<u8>) {
         let mut data = &row.data[..];
         for i in 0..row.field_count {
             if i > 0 {
@@ -292,15 +293,14 @@ impl CopyFormat {
             }
             let len = if data.remaining() >= 4 { data.get_i32() } else { -1 };
             if len < 0 {
-                self.field(None, &mut out);
+                self.field(None, out);
             } else {
                 let len = (len as usize).min(data.len());
-                self.field(Some(&data[..len]), &mut out);
+                self.field(Some(&data[..len]), out);
                 data.advance(len);
             }
         }
         out.push(b'\n');
-        Bytes::from(out)
     }
 }
 
@@ -331,24 +331,42 @@ pub fn copy_response(
     let mut writer = RowWriter::new(fields);
     let rows = cancellable(stream, armed)
         .map(move |batch| {
-            let lines = rows_of(batch, &wire, &mut writer).into_iter();
-            let mut header = if lines.len() > 0 { first.lock().take() } else { None };
-            stream::iter(
-                lines
-                    .map(|row| {
-                        row.map(|r| {
-                            let line = format.line(&r);
-                            CopyData::new(match header.take() {
-                                Some(mut h) => {
-                                    h.extend_from_slice(&line);
-                                    Bytes::from(h)
-                                }
-                                None => line,
-                            })
-                        })
-                    })
-                    .collect::<Vec<_>>(),
-            )
+            let rows = rows_of(batch, &wire, &mut writer);
+            // a batch's lines are written into one buffer, each message a slice of it
+            let mut buf = first.lock().take().unwrap_or_default();
+            if rows.is_empty() {
+                *first.lock() = Some(buf);
+                return stream::iter(vec![]);
+            }
+            let size: usize =
+                rows.iter().map(|r| r.as_ref().map_or(0, |r| r.data.len() + 2 * r.field_count as usize)).sum();
+            buf.reserve(size);
+            let mut ends = Vec::with_capacity(rows.len());
+            let mut failed = None;
+            for row in rows {
+                match row {
+                    Ok(r) => {
+                        format.line(&r, &mut buf);
+                        ends.push(buf.len());
+                    }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            let mut all = Bytes::from(buf);
+            let mut start = 0;
+            let mut messages: Vec<PgWireResult<CopyData>> = ends
+                .into_iter()
+                .map(|end| {
+                    let line = all.split_to(end - start);
+                    start = end;
+                    Ok(CopyData::new(line))
+                })
+                .collect();
+            messages.extend(failed.map(Err));
+            stream::iter(messages)
         })
         .flatten();
     let alone = stream::iter([()]).filter_map(move |_| {
@@ -377,5 +395,48 @@ pub fn into_info(e: PgWireError) -> Box<pgwire::error::ErrorInfo> {
     match e {
         PgWireError::UserError(info) => info,
         other => Box::new(crate::error::error_info(crate::error::code::INTERNAL_ERROR, other.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_format(csv: bool) -> CopyFormat {
+        CopyFormat::of(&crate::route::CopyOut { query: String::new(), csv, header: false, delimiter: None, null: None })
+    }
+
+    #[test]
+    fn copy_text_escapes_what_postgresql_escapes() {
+        let f = copy_format(false);
+        let mut out = Vec::new();
+        f.field(Some(b"a\tb\\c\nd\re|plain"), &mut out);
+        assert_eq!(out, b"a\\tb\\\\c\\nd\\re|plain");
+        out.clear();
+        f.field(None, &mut out);
+        assert_eq!(out, b"\\N");
+        let mut row = pgwire::api::results::DataRowEncoder::new(Arc::new(vec![
+            FieldInfo::new("a".into(), None, None, Type::TEXT, pgwire::api::results::FieldFormat::Text),
+            FieldInfo::new("b".into(), None, None, Type::TEXT, pgwire::api::results::FieldFormat::Text),
+        ]));
+        row.encode_field(&Some("x\ty")).unwrap();
+        row.encode_field(&None::<&str>).unwrap();
+        let mut line = b"header\n".to_vec();
+        f.line(&row.take_row(), &mut line);
+        assert_eq!(line, b"header\nx\\ty\t\\N\n");
+    }
+
+    #[test]
+    fn copy_csv_quotes_what_needs_it() {
+        let f = copy_format(true);
+        let mut out = Vec::new();
+        f.field(Some(b"say \"hi\", twice"), &mut out);
+        assert_eq!(out, b"\"say \"\"hi\"\", twice\"");
+        out.clear();
+        f.field(Some(b""), &mut out);
+        assert_eq!(out, b"\"\"");
+        out.clear();
+        f.field(None, &mut out);
+        assert_eq!(out, b"");
     }
 }
