@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, ListBuilder, StringBuilder};
+use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::catalog::{CatalogProvider, SchemaProvider};
 use datafusion::error::{DataFusionError, Result};
@@ -38,6 +38,84 @@ struct PgFacingCatalog {
     extra: RwLock<HashMap<String, Arc<dyn SchemaProvider>>>,
     /// The PostgreSQL database the connection names (see [`Identity::database`]).
     database: String,
+    /// `pg_description` with the metastore's comments (see [`DESCRIPTIONS`]).
+    descriptions: Descriptions,
+}
+
+/// The connection's `pg_description`, set once it is planned (it reads
+/// `pg_class`, so the catalog exists first).
+type Descriptions = Arc<std::sync::OnceLock<Arc<dyn datafusion::catalog::TableProvider>>>;
+
+/// The comments of hiveql's tables (`COMMENT 'x'`, `TBLPROPERTIES
+/// ('comment'=...)`) and columns as `pg_description` rows, which DBeaver,
+/// Metabase and pgjdbc's `getTables`/`getColumns` join against.
+const DESCRIPTIONS: &str = "SELECT c.oid AS objoid, k.oid AS classoid, 0 AS objsubid, \
+        __hive_comment(n.nspname, c.relname, NULL) AS description \
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid \
+    CROSS JOIN (SELECT oid FROM pg_catalog.pg_class WHERE relname = 'pg_class') k \
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v') \
+        AND __hive_comment(n.nspname, c.relname, NULL) IS NOT NULL \
+    UNION ALL \
+    SELECT a.attrelid, k.oid, a.attnum, __hive_comment(n.nspname, c.relname, a.attname) \
+    FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON a.attrelid = c.oid \
+    JOIN pg_catalog.pg_namespace n ON c.relnamespace = n.oid \
+    CROSS JOIN (SELECT oid FROM pg_catalog.pg_class WHERE relname = 'pg_class') k \
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v') AND a.attnum > 0 \
+        AND __hive_comment(n.nspname, c.relname, a.attname) IS NOT NULL";
+
+/// `__hive_comment(database, table, column)`: the metastore's comment of a
+/// table (column NULL) or of one of its columns, NULL when there is none.
+fn hive_comment(metastore: Arc<dyn hiveql_metastore::Metastore>) -> ScalarUDF {
+    create_udf(
+        "__hive_comment",
+        vec![DataType::Utf8, DataType::Utf8, DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Volatile,
+        Arc::new(move |args| {
+            let rows = args
+                .iter()
+                .find_map(|a| match a {
+                    ColumnarValue::Array(a) => Some(a.len()),
+                    ColumnarValue::Scalar(_) => None,
+                })
+                .unwrap_or(1);
+            let arrays: Vec<ArrayRef> = args.iter().map(|a| a.clone().into_array(rows)).collect::<Result<_>>()?;
+            let cast = |a: &ArrayRef| datafusion::arrow::compute::cast(a, &DataType::Utf8);
+            let (dbs, tables, columns) = (cast(&arrays[0])?, cast(&arrays[1])?, cast(&arrays[2])?);
+            let dbs = datafusion::common::cast::as_string_array(&dbs)?;
+            let tables = datafusion::common::cast::as_string_array(&tables)?;
+            let columns = datafusion::common::cast::as_string_array(&columns)?;
+            // one metastore read per table, however many of its columns are asked for
+            let mut seen: HashMap<(String, String), Option<hiveql_metastore::Table>> = HashMap::new();
+            let mut out = StringBuilder::new();
+            for row in 0..rows {
+                if dbs.is_null(row) || tables.is_null(row) {
+                    out.append_null();
+                    continue;
+                }
+                let (db, table) = (dbs.value(row), tables.value(row));
+                let key = (db.to_string(), table.to_string());
+                if !seen.contains_key(&key) {
+                    let found = metastore.get_table(db, table).map_err(|e| DataFusionError::External(Box::new(e)))?;
+                    seen.insert(key.clone(), found);
+                }
+                let comment = seen[&key].as_ref().and_then(|t| {
+                    if columns.is_null(row) {
+                        t.properties.get("comment").cloned()
+                    } else {
+                        let name = columns.value(row);
+                        t.columns
+                            .iter()
+                            .chain(&t.partition_keys)
+                            .find(|c| c.name.eq_ignore_ascii_case(name))
+                            .and_then(|c| c.comment.clone())
+                    }
+                });
+                out.append_option(comment.filter(|c| !c.is_empty()));
+            }
+            Ok(ColumnarValue::Array(Arc::new(out.finish())))
+        }),
+    )
 }
 
 /// `pg_catalog` as the connection sees it: the library's, with the
@@ -49,6 +127,7 @@ struct PgFacingCatalog {
 struct ConnectionPgCatalog {
     inner: Arc<dyn SchemaProvider>,
     database: String,
+    descriptions: Descriptions,
 }
 
 #[async_trait::async_trait]
@@ -70,6 +149,11 @@ impl SchemaProvider for ConnectionPgCatalog {
                 vec![vec![]],
             )?;
             return Ok(Some(Arc::new(empty)));
+        }
+        if name == "pg_description"
+            && let Some(t) = self.descriptions.get()
+        {
+            return Ok(Some(t.clone()));
         }
         let Some(table) = self.inner.table(name).await? else { return Ok(None) };
         if name == "pg_constraint" {
@@ -140,7 +224,11 @@ impl CatalogProvider for PgFacingCatalog {
 
     fn register_schema(&self, name: &str, schema: Arc<dyn SchemaProvider>) -> Result<Option<Arc<dyn SchemaProvider>>> {
         let schema: Arc<dyn SchemaProvider> = if name == "pg_catalog" {
-            Arc::new(ConnectionPgCatalog { inner: schema, database: self.database.clone() })
+            Arc::new(ConnectionPgCatalog {
+                inner: schema,
+                database: self.database.clone(),
+                descriptions: self.descriptions.clone(),
+            })
         } else {
             schema
         };
@@ -294,17 +382,45 @@ impl PgContext {
             .with_information_schema(false);
         let ctx = SessionContext::new_with_config(config);
         let database = identity.database.clone();
-        ctx.register_catalog(CATALOG, Arc::new(PgFacingCatalog { hive, extra: RwLock::default(), database }));
+        let descriptions = Descriptions::default();
+        ctx.register_catalog(
+            CATALOG,
+            Arc::new(PgFacingCatalog { hive, extra: RwLock::default(), database, descriptions: descriptions.clone() }),
+        );
         datafusion_pg_catalog::pg_catalog::setup_pg_catalog(&ctx, CATALOG, EmptyContextProvider).map_err(|e| *e)?;
         // the connection's own answers, over the library's fixed ones
         for udf in identity_functions(&identity) {
             ctx.register_udf(udf);
         }
+        ctx.register_udf(hive_comment(session.metastore().clone()));
         let info = information_schema(&ctx).await?;
         if let Some(catalog) = ctx.catalog(CATALOG) {
             catalog.register_schema("information_schema", info)?;
         }
-        Ok(PgContext { ctx, parser: PostgresCompatibilityParser::new() })
+        let pg = PgContext { ctx, parser: PostgresCompatibilityParser::new() };
+        // PostgreSQL's own descriptions (of its built-in objects), then the metastore's comments
+        let builtin = pg.ctx.table_provider("pg_catalog.pg_description").await?;
+        let comments = pg.ctx.state().create_logical_plan(DESCRIPTIONS).await?;
+        let columns = builtin.schema();
+        let typed: Vec<datafusion::logical_expr::Expr> = comments
+            .schema()
+            .columns()
+            .into_iter()
+            .zip(columns.fields())
+            .map(|(c, f)| {
+                datafusion::logical_expr::cast(datafusion::logical_expr::Expr::Column(c), f.data_type().clone())
+                    .alias(f.name())
+            })
+            .collect();
+        let plan = datafusion::logical_expr::LogicalPlanBuilder::scan(
+            "pg_description",
+            datafusion::datasource::provider_as_source(builtin),
+            None,
+        )?
+        .union(datafusion::logical_expr::LogicalPlanBuilder::from(comments).project(typed)?.build()?)?
+        .build()?;
+        let _ = descriptions.set(Arc::new(datafusion::datasource::ViewTable::new(plan, None)));
+        Ok(pg)
     }
 
     /// Follow the session's `USE`.
@@ -317,6 +433,7 @@ impl PgContext {
     pub async fn plan(&self, sql: &str) -> Result<LogicalPlan> {
         let sql = slash_escapes_to_backslash(sql);
         let sql = regproc_literals_to_names(&sql);
+        let sql = qualify_catalog_regclass(&sql);
         let mut statements = self.parser.parse(&sql).map_err(|e| DataFusionError::SQL(Box::new(e), None))?;
         if statements.len() != 1 {
             return Err(DataFusionError::Plan(format!("expected one statement, got {}", statements.len())));
@@ -544,6 +661,17 @@ fn regproc_literals_to_names(sql: &str) -> std::borrow::Cow<'_, str> {
             .expect("a valid pattern")
     });
     REGPROC.replace_all(sql, "'$1'")
+}
+
+/// `'pg_class'::regclass`: PostgreSQL always searches `pg_catalog` first,
+/// datafusion-pg-catalog only the current schema, so a catalog relation's
+/// name is qualified before its parser looks it up (DBeaver and pgjdbc
+/// join `pg_description` on `classoid = 'pg_class'::regclass`).
+fn qualify_catalog_regclass(sql: &str) -> std::borrow::Cow<'_, str> {
+    static REGCLASS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?i)'(pg_[a-z0-9_]*)'(\s*::\s*(?:pg_catalog\.)?regclass\b)").expect("a valid pattern")
+    });
+    REGCLASS.replace_all(sql, "'pg_catalog.$1'$2")
 }
 
 /// DataFusion plans a correlated scalar subquery only when it aggregates;
@@ -1011,6 +1139,18 @@ mod tests {
         );
         assert_eq!(regproc_literals_to_names("SELECT 'f' :: pg_catalog.regproc"), "SELECT 'f'");
         assert_eq!(regproc_literals_to_names("SELECT 'a.b'::regprocedure"), "SELECT 'a.b'::regprocedure");
+    }
+
+    #[test]
+    fn catalog_relations_are_found_in_pg_catalog() {
+        assert_eq!(
+            qualify_catalog_regclass("d.classoid='pg_class'::regclass AND x = 'sales'::regclass"),
+            "d.classoid='pg_catalog.pg_class'::regclass AND x = 'sales'::regclass"
+        );
+        assert_eq!(
+            qualify_catalog_regclass("'pg_namespace' :: pg_catalog.regclass"),
+            "'pg_catalog.pg_namespace' :: pg_catalog.regclass"
+        );
     }
 
     fn rewritten(sql: &str) -> String {

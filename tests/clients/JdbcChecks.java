@@ -14,7 +14,7 @@ public class JdbcChecks {
         try (Connection conn = DriverManager.getConnection(args[0], args[1], args[2])) {
             try (Statement st = conn.createStatement()) {
                 st.execute("DROP TABLE IF EXISTS jdbc_t");
-                st.execute("CREATE TABLE jdbc_t (id INT, name STRING, amount DECIMAL(10,2), day DATE)");
+                st.execute("CREATE TABLE jdbc_t (id INT, name STRING COMMENT 'who', amount DECIMAL(10,2), day DATE) COMMENT 'jdbc rows'");
                 int n = st.executeUpdate("INSERT INTO jdbc_t VALUES (1, 'a', 1.50, DATE '2024-01-01'), (2, 'b', 2.25, DATE '2024-01-02')");
                 check(n == 2, "insert count " + n);
             }
@@ -51,14 +51,21 @@ public class JdbcChecks {
 
             List<String> tables = new ArrayList<>();
             try (ResultSet rs = meta.getTables(null, "default", "%", new String[] {"TABLE"})) {
-                while (rs.next()) tables.add(rs.getString("TABLE_NAME"));
+                while (rs.next()) {
+                    tables.add(rs.getString("TABLE_NAME"));
+                    if (rs.getString("TABLE_NAME").equals("jdbc_t")) check("jdbc rows".equals(rs.getString("REMARKS")), "remarks " + rs.getString("REMARKS"));
+                }
             }
             check(tables.contains("jdbc_t"), "tables " + tables);
             System.out.println("ok get_tables");
 
             Map<String, String> columns = new LinkedHashMap<>();
             try (ResultSet rs = meta.getColumns(null, "default", "jdbc_t", "%")) {
-                while (rs.next()) columns.put(rs.getString("COLUMN_NAME"), rs.getString("TYPE_NAME"));
+                while (rs.next()) {
+                    columns.put(rs.getString("COLUMN_NAME"), rs.getString("TYPE_NAME"));
+                    String remarks = rs.getString("REMARKS");
+                    check(rs.getString("COLUMN_NAME").equals("name") ? "who".equals(remarks) : remarks == null, "column remarks " + remarks);
+                }
             }
             check(columns.keySet().equals(new LinkedHashSet<>(List.of("id", "name", "amount", "day"))), "columns " + columns);
             System.out.println("ok get_columns " + columns);

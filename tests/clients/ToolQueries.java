@@ -66,7 +66,12 @@ public class ToolQueries {
             LEFT OUTER JOIN pg_catalog.pg_description d ON d.objoid=c.oid AND d.objsubid=0 AND d.classoid='pg_class'::regclass
             WHERE c.relnamespace=? AND c.relkind not in ('i','I','c')""", schemaOid);
         long tableOid = -1;
-        for (Map<String, Object> row : r) if ("tool_t".equals(row.get("relname"))) tableOid = ((Number) row.get("oid")).longValue();
+        for (Map<String, Object> row : r) {
+            if ("tool_t".equals(row.get("relname"))) {
+                tableOid = ((Number) row.get("oid")).longValue();
+                check("sales by day".equals(row.get("description")), "the table's comment " + row);
+            }
+        }
         check(tableOid > 0, "tables " + r);
         r = rows(conn, """
             SELECT c.relname,a.*,pg_catalog.pg_get_expr(ad.adbin, ad.adrelid, true) as def_value,dsc.description
@@ -79,6 +84,7 @@ public class ToolQueries {
         for (Map<String, Object> row : r) names.add((String) row.get("attname"));
         check(names.equals(List.of("id", "name", "amount", "day")), "columns " + names);
         check(((Number) r.get(0).get("atttypid")).intValue() == 23, "id is int4 " + r.get(0));
+        check("the key".equals(r.get(0).get("description")) && r.get(1).get("description") == null, "column comments " + r);
         rows(conn, """
             SELECT c.oid,c.*,t.relname as tabrelname,rt.relnamespace as refnamespace,d.description, case when c.contype='c' then "substring"(pg_get_constraintdef(c.oid), 7) else null end consrc_copy
             FROM pg_catalog.pg_constraint c
@@ -135,7 +141,9 @@ public class ToolQueries {
             SELECT "n"."nspname" AS "schema", "c"."relname" AS "name", CASE "c"."relkind" WHEN 'r' THEN 'TABLE' WHEN 'p' THEN 'PARTITIONED TABLE' WHEN 'v' THEN 'VIEW' WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE NULL END AS "type", "d"."description" AS "description", "stat"."n_live_tup" AS "estimated_row_count" FROM "pg_catalog"."pg_class" AS "c" INNER JOIN "pg_catalog"."pg_namespace" AS "n" ON "c"."relnamespace" = "n"."oid" LEFT JOIN "pg_catalog"."pg_description" AS "d" ON ("c"."oid" = "d"."objoid") AND ("d"."objsubid" = 0) AND ("d"."classoid" = 'pg_class'::regclass) LEFT JOIN "pg_stat_user_tables" AS "stat" ON ("n"."nspname" = "stat"."schemaname") AND ("c"."relname" = "stat"."relname") WHERE ("c"."relnamespace" = "n"."oid") AND ("n"."nspname" !~ ?) AND ("n"."nspname" <> ?) AND c.relkind in ('r', 'p', 'v', 'f', 'm') AND ("n"."nspname" IN (?)) ORDER BY "type" ASC, "schema" ASC, "name" ASC""",
             "^pg_", "information_schema", "default");
         boolean listed = false;
-        for (Map<String, Object> row : r) listed |= "tool_t".equals(row.get("name")) && "TABLE".equals(row.get("type"));
+        for (Map<String, Object> row : r) {
+            listed |= "tool_t".equals(row.get("name")) && "TABLE".equals(row.get("type")) && "sales by day".equals(row.get("description"));
+        }
         check(listed, "tables " + r);
         System.out.println("ok metabase_tables");
 
@@ -162,7 +170,7 @@ public class ToolQueries {
         try (Connection conn = DriverManager.getConnection(args[0], args[1], args[2])) {
             try (Statement st = conn.createStatement()) {
                 st.execute("DROP TABLE IF EXISTS tool_t");
-                st.execute("CREATE TABLE tool_t (id INT, name STRING, amount DECIMAL(10,2), day DATE)");
+                st.execute("CREATE TABLE tool_t (id INT COMMENT 'the key', name STRING, amount DECIMAL(10,2), day DATE) COMMENT 'sales by day'");
                 st.executeUpdate("INSERT INTO tool_t VALUES (1, 'a', 1.50, DATE '2024-01-01'), (2, 'b', 2.25, DATE '2024-01-02')");
             }
             dbeaver(conn);
