@@ -8,7 +8,9 @@ temp home, loads the same rows into both, and prints:
 
 - `SELECT 1` round trips over the extended and the simple protocol: median and p99 latency;
 - a ROWS-row, 5-column result fetched with psycopg in binary, and with
-  `COPY (SELECT ...) TO STDOUT`: rows/s, the median of three fetches taken in turns;
+  `COPY (SELECT ...) TO STDOUT`: rows/s, the median of three fetches taken in turns, and the
+  CPU time the serving process spent per row (PostgreSQL's backend; hiveql's whole server, its
+  scan included), from /proc;
 - the hiveql server's peak RSS while one client streams STREAM_ROWS rows
   (and while it streams a tenth of that: it must not grow with the result).
 """
@@ -120,29 +122,49 @@ def round_trips(port, db, n, extended):
     return statistics.median(times) * 1e6, times[int(len(times) * 0.99)] * 1e6
 
 
-def fetch_binary(port, db, rows):
+def cpu_seconds(pid):
+    """User plus system CPU time of a process (all its threads), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(c, pid):
+    """The process serving connection `c`: PostgreSQL's backend, or hiveql's server (`pid`)."""
+    return pid or c.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+
+def fetch_binary(port, db, rows, pid):
+    """rows/s, and the serving process's CPU seconds, of a binary fetch of the whole table."""
     with psycopg.connect(host="127.0.0.1", port=port, user="bench", dbname=db, autocommit=True) as c:
+        spid = server_pid(c, pid)
         cur = c.cursor(binary=True)
+        cpu = cpu_seconds(spid)
         t = time.perf_counter()
         cur.execute("SELECT id, a, b, s, d FROM t")
         n = 0
         while batch := cur.fetchmany(10000):
             n += len(batch)
         took = time.perf_counter() - t
+        cpu = cpu_seconds(spid) - cpu
     assert n == rows, n
-    return rows / took
+    return rows / took, cpu
 
 
-def copy_out(port, db, rows):
+def copy_out(port, db, rows, pid):
+    """rows/s, and the serving process's CPU seconds, of `COPY (SELECT ...) TO STDOUT`."""
     with psycopg.connect(host="127.0.0.1", port=port, user="bench", dbname=db, autocommit=True) as c:
+        spid = server_pid(c, pid)
+        cpu = cpu_seconds(spid)
         t = time.perf_counter()
         n = 0
         with c.cursor().copy("COPY (SELECT id, a, b, s, d FROM t) TO STDOUT") as cp:
             for data in cp:
                 n += bytes(data).count(b"\n")
         took = time.perf_counter() - t
+        cpu = cpu_seconds(spid) - cpu
     assert n == rows, n
-    return rows / took
+    return rows / took, cpu
 
 
 def rss_kib(pid):
@@ -200,14 +222,20 @@ def main():
                 med, p99 = round_trips(port, db, args.roundtrips, extended)
                 print(f"{name:10} SELECT 1 round trip ({protocol:8}): median {med:7.1f} us  p99 {p99:7.1f} us")
         # the median of three, taken in turns: one fetch moves with what else the two cores do
+        # the client (a Python loop over one message a row) can be the limit for both servers;
+        # the serving process's CPU time per row is what the server itself spends
         for what, run in (("fetch {} rows, binary", fetch_binary), ("COPY {} rows TO STDOUT", copy_out)):
             rates = {"postgresql": [], "hiveql": []}
+            cpus = {"postgresql": [], "hiveql": []}
             for _ in range(3):
-                for name, port, db in (("postgresql", pg_port, "postgres"), ("hiveql", hq_port, "default")):
-                    rates[name].append(run(port, db, args.rows))
+                for name, port, db, pid in (("postgresql", pg_port, "postgres", None), ("hiveql", hq_port, "default", hq.pid)):
+                    rate, cpu = run(port, db, args.rows, pid)
+                    rates[name].append(rate)
+                    cpus[name].append(cpu)
             for name, r in rates.items():
                 runs = ", ".join(f"{x:,.0f}" for x in r)
-                print(f"{name:10} {what.format(args.rows)}: {statistics.median(r):12,.0f} rows/s (median of {runs})")
+                print(f"{name:10} {what.format(args.rows)}: {statistics.median(r):12,.0f} rows/s (median of {runs}); "
+                      f"server CPU {statistics.median(cpus[name]) * 1e9 / args.rows:,.0f} ns/row")
         for rows in (args.stream_rows // 10, args.stream_rows):
             before, peak, n, rate = stream_peak_rss(hq_port, hq.pid, rows, args.rows)
             print(f"hiveql     stream {n} rows (server-side cursor): RSS before {before:.0f} MiB, "
