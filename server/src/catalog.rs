@@ -118,6 +118,13 @@ fn hive_comment(metastore: Arc<dyn hiveql_metastore::Metastore>) -> ScalarUDF {
     )
 }
 
+/// An empty table of `fields`: what hiveql has none of (constraints,
+/// policies), for the tools that join against it.
+fn empty_table(fields: Vec<Field>) -> Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+    Ok(Arc::new(datafusion::datasource::MemTable::try_new(schema, vec![vec![]])?))
+}
+
 /// `pg_catalog` as the connection sees it: the library's, with the
 /// connection's database in `pg_database` under the name the client
 /// connected with (the library names it after the DataFusion catalog), so
@@ -144,11 +151,7 @@ impl SchemaProvider for ConnectionPgCatalog {
                     .iter()
                     .map(|n| Field::new(*n, DataType::Utf8, true))
                     .collect();
-            let empty = datafusion::datasource::MemTable::try_new(
-                Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
-                vec![vec![]],
-            )?;
-            return Ok(Some(Arc::new(empty)));
+            return empty_table(fields).map(Some);
         }
         if name == "pg_description"
             && let Some(t) = self.descriptions.get()
@@ -173,11 +176,7 @@ impl SchemaProvider for ConnectionPgCatalog {
                     _ => f.as_ref().clone(),
                 })
                 .collect();
-            let empty = datafusion::datasource::MemTable::try_new(
-                Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
-                vec![vec![]],
-            )?;
-            return Ok(Some(Arc::new(empty)));
+            return empty_table(fields).map(Some);
         }
         if name != "pg_database" {
             return Ok(Some(table));
@@ -260,8 +259,7 @@ const COLUMNS_VIEW: &str = "SELECT current_database() AS table_catalog, n.nspnam
 /// the constraint views tools join against, empty: hiveql tables have no
 /// primary, unique or foreign keys.
 async fn information_schema(ctx: &SessionContext) -> Result<Arc<dyn SchemaProvider>> {
-    use datafusion::arrow::datatypes::Schema;
-    use datafusion::datasource::{MemTable, ViewTable};
+    use datafusion::datasource::ViewTable;
     let inner =
         datafusion::catalog::information_schema::InformationSchemaProvider::new(ctx.state().catalog_list().clone());
     let mut tables: HashMap<String, Arc<dyn datafusion::catalog::TableProvider>> = HashMap::new();
@@ -269,15 +267,12 @@ async fn information_schema(ctx: &SessionContext) -> Result<Arc<dyn SchemaProvid
         let fields: Vec<Field> = names
             .iter()
             .map(|n| {
-                let ty = if n.ends_with("position") || n.ends_with("_constraint") {
-                    DataType::Int32
-                } else {
-                    DataType::Utf8
-                };
+                // ordinal_position, position_in_unique_constraint: cardinal numbers
+                let ty = if n.contains("position") { DataType::Int32 } else { DataType::Utf8 };
                 Field::new(*n, ty, true)
             })
             .collect();
-        MemTable::try_new(Arc::new(Schema::new(fields)), vec![vec![]]).map(Arc::new)
+        empty_table(fields)
     };
     let constraint = ["constraint_catalog", "constraint_schema", "constraint_name"];
     let table = ["table_catalog", "table_schema", "table_name"];

@@ -92,8 +92,11 @@ pub fn count(text: &str) -> usize {
     n
 }
 
-/// The PostgreSQL type a parameter of Arrow type `dt` is described as (text
-/// where no other fits: Hive converts it where the statement needs).
+/// The PostgreSQL type a parameter of Arrow type `dt` is described as: one
+/// of the types [`literal`] reads (the result columns' mapping,
+/// `crate::wire::WireSchema`, also covers arrays and JSON, which a
+/// parameter cannot be bound as), else text, which Hive converts where the
+/// statement needs.
 pub fn wire_type(dt: &DataType) -> Type {
     match dt {
         DataType::Boolean => Type::BOOL,

@@ -9,6 +9,10 @@ use hiveql_engine::{Session, SessionOptions};
 use hiveql_tests::cluster::{LocalCluster, free_port};
 use hiveql_tests::{data_dir, format_rows, hiveql_bin};
 
+#[path = "support/big_table.rs"]
+mod big_table;
+use big_table::{big_table_ddl, block_store_with_big_table, write_big_table};
+
 async fn rows(s: &mut Session, sql: &str) -> Vec<String> {
     let batches = s.execute_collect(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut out = format_rows(&batches, "|");
@@ -257,28 +261,6 @@ async fn partitioned_and_bucketed_inserts_on_a_cluster_split_as_in_process() {
             .collect();
         assert!(left.is_empty(), "{t}: {left:?}");
     }
-}
-
-/// A text table of `files` files of `lines` lines each (`k,v,text`) in
-/// `dir`, large enough that a scan of it takes a while in a debug build.
-fn write_big_table(dir: &std::path::Path, files: usize, lines: usize) {
-    use std::io::Write;
-    std::fs::create_dir_all(dir).unwrap();
-    for f in 0..files {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join(format!("part-{f}"))).unwrap());
-        for i in 0..lines {
-            let k = f * lines + i;
-            writeln!(out, "{k},{},row {k} of a table that takes a while to scan", k % 1000).unwrap();
-        }
-    }
-}
-
-/// The DDL of the table [`write_big_table`] writes, at `location`.
-fn big_table_ddl(location: &str) -> String {
-    format!(
-        "CREATE EXTERNAL TABLE big (k BIGINT, v INT, t STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
-         LOCATION '{location}'"
-    )
 }
 
 async fn big_table_session(home: &std::path::Path, data: &std::path::Path) -> Session {
@@ -738,49 +720,6 @@ async fn a_running_query_shows_its_stages_progress_unless_silent() {
     assert!(!line.is_match(&silent) && !silent.contains("running"), "{silent}");
 }
 
-/// A real block store on `h`: a namenode and a datanode bound to each of
-/// `binds` (processes, heartbeating every 300 ms), holding a table of four
-/// files of `lines` lines at `/big` in blocks of `block_size` bytes with
-/// `replication` replicas each.
-async fn block_store_with_big_table(
-    h: &std::path::Path,
-    binds: &[&str],
-    lines: usize,
-    block_size: u64,
-    replication: u16,
-) -> (hiveql_tests::cluster::Daemon, Vec<hiveql_tests::cluster::Daemon>, hiveql_storage::client::DfsClient) {
-    use hiveql_tests::cluster::Daemon;
-    let arg = |p: std::path::PathBuf| p.display().to_string();
-    let namenode =
-        Daemon::start(h, &["namenode".into(), "--dir".into(), arg(h.join("nn")), "--port".into(), "0".into()]);
-    let datanodes = binds
-        .iter()
-        .enumerate()
-        .map(|(i, bind)| {
-            let dir = arg(h.join(format!("dn{i}")));
-            let args =
-                ["datanode", "--namenode", &namenode.addr, "--dir", &dir, "--bind", bind, "--heartbeat-ms", "300"];
-            Daemon::start(h, &args.map(String::from))
-        })
-        .collect();
-    let local = h.join("big-local");
-    write_big_table(&local, 4, lines);
-    let secret = hiveql_storage::secret::Secret::discover(Some(h)).unwrap();
-    let mut client = hiveql_storage::client::DfsClient::new(&namenode.addr, secret).unwrap();
-    client.block_size = block_size;
-    client.replication = replication;
-    for f in 0..4 {
-        let data = bytes::Bytes::from(std::fs::read(local.join(format!("part-{f}"))).unwrap());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        // the datanodes register a moment after they start
-        while let Err(e) = client.write(&format!("/big/part-{f}"), data.clone(), true).await {
-            assert!(Instant::now() < deadline, "writing part-{f}: {e}");
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-    (namenode, datanodes, client)
-}
-
 /// A datanode killed (`kill -9`) while the workers read a table on the
 /// block store: reads move to the other replicas, or the task runs again,
 /// and the query answers as before the kill.
@@ -814,128 +753,4 @@ async fn a_datanode_killed_mid_read_costs_a_retry_not_the_query() {
         .unwrap()
         .unwrap_or_else(|e| panic!("the query failed after a datanode was killed: {e}"));
     assert_eq!(got, want);
-}
-
-/// The bytes of a job's scans read on a host with a replica, and all
-/// its scans' bytes, from the scheduler's "locality: K of N bytes" lines.
-fn locality_share(scheduler_log: &str) -> (u64, u64) {
-    let line = regex::Regex::new(r"locality: (\d+) of (\d+) bytes").unwrap();
-    line.captures_iter(scheduler_log)
-        .fold((0, 0), |(k, n), c| (k + c[1].parse::<u64>().unwrap(), n + c[2].parse::<u64>().unwrap()))
-}
-
-/// Of the file groups an EXPLAIN shows (`part-N:START..END` splits), how
-/// many read blocks whose first replica is on one host, and how many there
-/// are; `blocks` has each file's blocks (start, end, host).
-fn one_host_groups(plan: &str, blocks: &std::collections::HashMap<String, Vec<(u64, u64, String)>>) -> (usize, usize) {
-    let groups = plan.split("file_groups={").nth(1).unwrap().split("]]").next().unwrap();
-    let split = regex::Regex::new(r"(part-\d+):(\d+)\.\.(\d+)").unwrap();
-    let (mut pure, mut all) = (0, 0);
-    for group in groups.split("], [") {
-        let hosts: std::collections::HashSet<&str> = split
-            .captures_iter(group)
-            .map(|c| {
-                let start: u64 = c[2].parse().unwrap();
-                blocks[&c[1]].iter().find(|(a, b, _)| *a <= start && start < *b).unwrap().2.as_str()
-            })
-            .collect();
-        all += 1;
-        pure += usize::from(hosts.len() == 1);
-    }
-    (pure, all)
-}
-
-/// Scan tasks go to the worker on the host with their block: here two
-/// "hosts" are two loopback addresses, each with a datanode and a worker,
-/// and every block has one replica. Prints the share of the bytes scanned
-/// on a host with their replica, with hiveql's policy and with Ballista's
-/// own (`--no-locality`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
-    use hiveql_tests::cluster::{Daemon, free_port, free_port_pair};
-    let home = tempfile::tempdir().unwrap();
-    let h = home.path();
-    let hosts = ["127.0.0.5", "127.0.0.6"];
-    let (namenode, _datanodes, mut client) = block_store_with_big_table(h, &hosts, 40_000, 256 << 10, 1).await;
-    let mut shares = Vec::new();
-    for policy in [&[][..], &["--no-locality".to_string()][..]] {
-        let logs = h.join(format!("logs{}", shares.len()));
-        std::fs::create_dir_all(&logs).unwrap();
-        let port = free_port().to_string();
-        let mut args = vec!["scheduler".to_string(), "--port".into(), port.clone()];
-        args.extend(policy.iter().cloned());
-        let scheduler = Daemon::start_logged(h, &args, Some(logs.clone()));
-        let addr = format!("127.0.0.1:{port}");
-        let _workers: Vec<Daemon> = hosts
-            .iter()
-            .map(|host| {
-                let port = free_port_pair().to_string();
-                let args = ["worker", "--scheduler", &addr, "--port", &port, "--slots", "2", "--bind", host];
-                Daemon::start_logged(h, &args.map(String::from), Some(logs.clone()))
-            })
-            .collect();
-        // a session of its own (its own metastore), with the cluster's secret
-        let session_home = h.join(format!("session{}", shares.len()));
-        std::fs::create_dir_all(&session_home).unwrap();
-        std::fs::copy(h.join("cluster.secret"), session_home.join("cluster.secret")).unwrap();
-        let mut s = Session::open(SessionOptions {
-            home: session_home,
-            hiveconf: vec![("hiveql.cluster".into(), addr.clone())],
-            ..Default::default()
-        })
-        .unwrap();
-        for st in [
-            big_table_ddl(&format!("dfs://{}/big", namenode.addr)),
-            // a split per block
-            "SET datafusion.execution.target_partitions=16".into(),
-            "SET datafusion.optimizer.repartition_file_min_size=1".into(),
-        ] {
-            s.execute(&st).await.unwrap();
-        }
-        if shares.is_empty() {
-            // the plan deals each host's splits into groups of their own
-            let plan = rows(&mut s, "EXPLAIN SELECT count(*), sum(k) FROM big").await.join("\n");
-            let mut blocks = std::collections::HashMap::new();
-            for f in 0..4 {
-                let located = client.locate(&format!("/big/part-{f}")).await.unwrap();
-                let spans: Vec<(u64, u64, String)> = located
-                    .blocks
-                    .iter()
-                    .map(|b| (b.offset, b.offset + b.len, b.hosts().next().unwrap().to_string()))
-                    .collect();
-                blocks.insert(format!("part-{f}"), spans);
-            }
-            let (pure, all) = one_host_groups(&plan, &blocks);
-            // (EXPLAIN shows the first five groups)
-            eprintln!("{pure} of the first {all} scan partitions read from one host only");
-            assert!(all >= 4 && pure * 10 >= all * 7, "{pure} of {all} partitions on one host:\n{plan}");
-        }
-        // both workers registered: a query runs once each has
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while scheduler.log_text().matches("Received register executor request").count() < 2 {
-            assert!(Instant::now() < deadline, "the workers did not register");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        // three jobs: one job's share moves with which worker asks first
-        for _ in 0..3 {
-            let got = rows(&mut s, "SELECT count(*), sum(k) FROM big").await;
-            assert_eq!(got, vec![format!("160000|{}", 159_999u64 * 160_000 / 2)]);
-        }
-        shares.push(locality_share(&scheduler.log_text()));
-    }
-    let share = |(k, n): (u64, u64)| k as f64 / n.max(1) as f64;
-    eprintln!(
-        "bytes scanned on a host with a replica: hiveql's policy {}/{} ({:.0}%), Ballista's bias policy {}/{} ({:.0}%)",
-        shares[0].0,
-        shares[0].1,
-        100.0 * share(shares[0]),
-        shares[1].0,
-        shares[1].1,
-        100.0 * share(shares[1]),
-    );
-    assert!(shares[0].1 >= 3 * 8_000_000, "the scan was not located: {shares:?}");
-    // tasks never wait for a local slot, so a worker done with its own
-    // partitions takes another host's: one job measured 52-93% against
-    // Ballista's 28-57% on this machine; three jobs together, 0.6 at least
-    assert!(share(shares[0]) >= 0.6, "{shares:?}");
 }
