@@ -14,7 +14,7 @@ use pgwire::api::auth::{
     save_startup_parameters_to_metadata,
 };
 use pgwire::api::{ClientInfo, METADATA_DATABASE, METADATA_USER, PgWireConnectionState, PidSecretKeyGenerator};
-use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::startup::Authentication;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use tokio::sync::Mutex;
@@ -57,16 +57,22 @@ fn user_of<C: ClientInfo>(client: &C) -> String {
 }
 
 /// A failed startup ends the connection, as PostgreSQL's does: its error
-/// is FATAL, and pgwire closes the socket after sending it (an ERROR would
-/// leave an unauthenticated client at ReadyForQuery).
-fn fatal(e: PgWireError) -> PgWireError {
-    match e {
-        PgWireError::UserError(mut info) => {
-            info.severity = "FATAL".to_owned();
-            PgWireError::UserError(info)
-        }
-        other => other,
-    }
+/// is FATAL, and the connection closes right after it. pgwire would send a
+/// ReadyForQuery after any error (asyncpg reports that as a protocol error)
+/// and, for an ERROR, leave the unauthenticated connection open; so the
+/// handler sends the error and closes the socket itself.
+async fn fail<C>(client: &mut C, e: PgWireError) -> PgWireError
+where
+    C: Sink<PgWireBackendMessage> + Unpin,
+    C::Error: Debug,
+{
+    let mut info: ErrorInfo = e.into();
+    info.severity = "FATAL".to_owned();
+    let kept = ErrorInfo::new(info.severity.clone(), info.code.clone(), info.message.clone());
+    // the client may be gone already; the error is returned either way
+    let _ = client.send(PgWireBackendMessage::ErrorResponse(info.into())).await;
+    let _ = client.close().await;
+    PgWireError::UserError(Box::new(kept))
 }
 
 #[async_trait]
@@ -77,7 +83,10 @@ impl StartupHandler for Startup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        self.step(client, message).await.map_err(fatal)
+        match self.step(client, message).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(fail(client, e).await),
+        }
     }
 }
 

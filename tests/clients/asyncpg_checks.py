@@ -195,6 +195,21 @@ async def check_pool():
         await pool.close()
 
 
+async def check_wrong_password():
+    """Refused with 28P01, and nothing else: no protocol error in asyncpg's loop."""
+    loop = asyncio.get_running_loop()
+    troubles = []
+    loop.set_exception_handler(lambda _loop, context: troubles.append(context.get("message")))
+    try:
+        await asyncpg.connect(host=HOST, port=PORT, user=USER, password=PASSWORD + "x", database="default")
+        raise AssertionError("a wrong password was accepted")
+    except asyncpg.InvalidPasswordError as e:
+        assert "password authentication failed" in str(e), e
+    await asyncio.sleep(0.3)
+    loop.set_exception_handler(None)
+    assert not troubles, troubles
+
+
 async def main():
     for name in sys.argv[5:]:
         await globals()[f"check_{name}"]()
