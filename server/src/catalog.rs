@@ -830,7 +830,12 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
         ("pg_tablespace_location", 1, ScalarValue::Utf8(None)),
         // nor rules (views are hiveql's own)
         ("pg_get_ruledef", 1, ScalarValue::Utf8(None)),
+        // comments are reached by joining pg_description (see DESCRIPTIONS); these take oids
         ("col_description", 2, ScalarValue::Utf8(None)),
+        ("obj_description", 2, ScalarValue::Utf8(None)),
+        ("shobj_description", 2, ScalarValue::Utf8(None)),
+        // the size of a table's files is not in the catalog (psql's \dt+ shows it empty)
+        ("pg_table_size", 1, ScalarValue::Int64(None)),
         // no advisory locks are ever taken (asyncpg's pool calls it on release)
         ("pg_advisory_unlock_all", 0, ScalarValue::Utf8(None)),
     ] {
@@ -883,6 +888,22 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
             }
         }),
     ));
+    // pg_size_pretty(bytes): psql's \dt+ and \l+ print sizes with it
+    udfs.push(create_udf(
+        "pg_size_pretty",
+        vec![DataType::Int64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args| {
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let bytes = datafusion::common::cast::as_int64_array(&arrays[0])?;
+            let out: datafusion::arrow::array::StringArray = bytes.iter().map(|b| b.map(size_pretty)).collect();
+            Ok(match &args[0] {
+                ColumnarValue::Scalar(_) => ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?),
+                ColumnarValue::Array(_) => ColumnarValue::Array(Arc::new(out)),
+            })
+        }),
+    ));
     // set_config(name, value, is_local): the connection's setting, as SET (no
     // transaction outlives a statement, so is_local sets it for the session too)
     let id = identity.clone();
@@ -913,6 +934,26 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
         }),
     ));
     udfs
+}
+
+/// PostgreSQL's `pg_size_pretty` (dbsize.c): bytes below 10 kB, else the
+/// first of kB, MB, GB, TB, PB below 10240 of it, from a value kept with
+/// one extra bit and rounded half away from zero.
+fn size_pretty(bytes: i64) -> String {
+    const LIMIT: i64 = 10 * 1024;
+    const HALVES: i64 = LIMIT * 2 - 1;
+    if bytes.abs() < LIMIT {
+        return format!("{bytes} bytes");
+    }
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    let mut halves = bytes >> 9;
+    for unit in ["kB", "MB", "GB", "TB"] {
+        if halves.abs() < HALVES {
+            return format!("{} {unit}", half_rounded(halves));
+        }
+        halves >>= 10;
+    }
+    format!("{} PB", half_rounded(halves))
 }
 
 /// `json_build_object(k1, v1, ...)`, which SQLAlchemy's column query names.
@@ -1125,6 +1166,16 @@ impl datafusion::logical_expr::ScalarUDFImpl for Constant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_print_as_postgresql_prints_them() {
+        assert_eq!(size_pretty(0), "0 bytes");
+        assert_eq!(size_pretty(10239), "10239 bytes");
+        assert_eq!(size_pretty(10240), "10 kB");
+        assert_eq!(size_pretty(1_000_000), "977 kB");
+        assert_eq!(size_pretty(123_456_789), "118 MB");
+        assert_eq!(size_pretty(-20480), "-20 kB");
+    }
 
     #[test]
     fn regproc_literals_are_names() {

@@ -122,7 +122,11 @@ fn psql_runs_hiveql_scripts_and_its_meta_commands() {
     assert!(d.contains("region") && d.contains("double precision") && d.contains("integer"), "{d}");
     let dn = stdout(&s.psql(&["-c", "\\dn"]));
     assert!(dn.contains("default"), "{dn}");
-    assert!(s.psql(&["-c", "\\l"]).status.success());
+    let l = stdout(&s.psql(&["-c", "\\l"]));
+    assert!(l.contains(" default "), "the connected database: {l}");
+    let dt_plus = s.psql(&["-c", "\\dt+"]);
+    assert!(stdout(&dt_plus).contains("default | sales | table"), "{}", stderr(&dt_plus));
+
     let copy = s.psql(&["-c", "\\copy (SELECT id, region, amount FROM sales ORDER BY id) TO STDOUT WITH CSV HEADER"]);
     assert_eq!(
         stdout(&copy),
@@ -230,7 +234,8 @@ fn psycopg_sqlalchemy_and_pandas() {
 #[test]
 fn asyncpg() {
     let s = Served::start(&[]);
-    let checks = ["parameter_types", "parameters", "types", "cursor", "copy", "errors", "cancel", "pool"];
+    let checks =
+        ["parameter_types", "parameters", "types", "cursor", "copy", "errors", "cancel", "pool", "wrong_password"];
     python_checks(&s, "asyncpg_checks.py", &checks);
 }
 
@@ -380,8 +385,8 @@ fn a_failed_login_ends_the_connection() {
     let answer = read_until(&mut sock, b'Z');
     let text = String::from_utf8_lossy(&answer);
     assert!(answer.first() == Some(&b'E') && text.contains("FATAL") && text.contains("28P01"), "{text}");
-    // the server has closed the connection (pgwire sends a ReadyForQuery before
-    // closing, where PostgreSQL sends none): a query gets nothing back
+    assert!(!answer.contains(&b'Z'), "ReadyForQuery after a failed login: {text}");
+    // the server has closed the connection: a query gets nothing back
     let _ = sock.write_all(b"Q\0\0\0\x0dSELECT 1\0");
     let mut rest = Vec::new();
     let _ = sock.read_to_end(&mut rest);
