@@ -812,9 +812,7 @@ fn identity_functions(identity: &Arc<Identity>) -> Vec<ScalarUDF> {
         Arc::new(move |_| Ok(string_result(version_string()))),
     ));
     udfs.push(json_build_object());
-    udfs.push(ScalarUDF::new_from_impl(Format {
-        signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
-    }));
+    udfs.push(format());
     udfs.push(pg_expandarray());
     // what hiveql has none of: no sequences, no function definitions; everything visible
     use datafusion::scalar::ScalarValue;
@@ -956,15 +954,33 @@ fn size_pretty(bytes: i64) -> String {
     format!("{} PB", half_rounded(halves))
 }
 
-/// `json_build_object(k1, v1, ...)`, which SQLAlchemy's column query names.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct JsonBuildObject {
+/// A text function of any arguments, computed a row at a time: the
+/// PostgreSQL functions tools call that DataFusion lacks.
+#[derive(Debug)]
+struct TextFunction {
+    name: &'static str,
     signature: datafusion::logical_expr::Signature,
+    /// The value of a row, from the arguments' arrays.
+    row: fn(&[ArrayRef], usize) -> Result<Option<String>>,
 }
 
-impl datafusion::logical_expr::ScalarUDFImpl for JsonBuildObject {
+impl PartialEq for TextFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for TextFunction {}
+
+impl std::hash::Hash for TextFunction {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state)
+    }
+}
+
+impl datafusion::logical_expr::ScalarUDFImpl for TextFunction {
     fn name(&self) -> &str {
-        "json_build_object"
+        self.name
     }
 
     fn signature(&self) -> &datafusion::logical_expr::Signature {
@@ -977,52 +993,48 @@ impl datafusion::logical_expr::ScalarUDFImpl for JsonBuildObject {
 
     fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let rows = args.number_rows;
-        let mut out = datafusion::arrow::array::StringBuilder::new();
-        for row in 0..rows {
-            let mut json = String::from("{");
-            for (i, pair) in arrays.chunks(2).enumerate() {
-                if i > 0 {
-                    json.push_str(", ");
-                }
-                let key = hiveql_engine::value::format_value(pair[0].as_ref(), row).unwrap_or_default();
-                hiveql_engine::value::write_json_string(&key, &mut json);
-                json.push_str(" : ");
-                match pair.get(1) {
-                    Some(v) => hiveql_engine::value::write_nested_element(v.as_ref(), row, &mut json),
-                    None => json.push_str("null"),
-                }
-            }
-            json.push('}');
-            out.append_value(json);
+        let mut out = StringBuilder::new();
+        for row in 0..args.number_rows {
+            out.append_option((self.row)(&arrays, row)?);
         }
         Ok(ColumnarValue::Array(Arc::new(out.finish())))
     }
 }
 
+fn text_function(name: &'static str, row: fn(&[ArrayRef], usize) -> Result<Option<String>>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(TextFunction {
+        name,
+        signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
+        row,
+    })
+}
+
+/// `json_build_object(k1, v1, ...)`, which SQLAlchemy's column query names.
+pub(crate) fn json_build_object() -> ScalarUDF {
+    text_function("json_build_object", |arrays, row| {
+        let mut json = String::from("{");
+        for (i, pair) in arrays.chunks(2).enumerate() {
+            if i > 0 {
+                json.push_str(", ");
+            }
+            let key = hiveql_engine::value::format_value(pair[0].as_ref(), row).unwrap_or_default();
+            hiveql_engine::value::write_json_string(&key, &mut json);
+            json.push_str(" : ");
+            match pair.get(1) {
+                Some(v) => hiveql_engine::value::write_nested_element(v.as_ref(), row, &mut json),
+                None => json.push_str("null"),
+            }
+        }
+        json.push('}');
+        Ok(Some(json))
+    })
+}
+
 /// PostgreSQL's `format(fmt, args...)`: `%s` (text, NULL as nothing), `%I`
 /// (an identifier, quoted where needed), `%L` (a literal, NULL as `NULL`),
 /// `%%`. Metabase names its tables with `format('%I.%I', schema, table)`.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct Format {
-    signature: datafusion::logical_expr::Signature,
-}
-
-impl datafusion::logical_expr::ScalarUDFImpl for Format {
-    fn name(&self) -> &str {
-        "format"
-    }
-
-    fn signature(&self) -> &datafusion::logical_expr::Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn invoke_with_args(&self, args: datafusion::logical_expr::ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+fn format() -> ScalarUDF {
+    text_function("format", |arrays, row| {
         let value = |i: usize, row: usize| -> Result<Option<String>> {
             let a = &arrays[i];
             if a.is_null(row) {
@@ -1030,65 +1042,52 @@ impl datafusion::logical_expr::ScalarUDFImpl for Format {
             }
             Ok(Some(datafusion::arrow::util::display::array_value_to_string(a, row)?))
         };
-        let mut out = StringBuilder::new();
-        for row in 0..args.number_rows {
-            let Some(fmt) = value(0, row)? else {
-                out.append_null();
+        let Some(fmt) = value(0, row)? else { return Ok(None) };
+        let mut text = String::new();
+        let mut next = 1;
+        let mut chars = fmt.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                text.push(c);
                 continue;
-            };
-            let mut text = String::new();
-            let mut next = 1;
-            let mut chars = fmt.chars();
-            while let Some(c) = chars.next() {
-                if c != '%' {
-                    text.push(c);
-                    continue;
-                }
-                let spec = chars.next();
-                if spec == Some('%') {
-                    text.push('%');
-                    continue;
-                }
-                if next >= arrays.len() {
-                    return Err(DataFusionError::Execution("too few arguments for format()".into()));
-                }
-                let v = value(next, row)?;
-                next += 1;
-                match (spec, v) {
-                    (Some('s'), v) => text.push_str(v.as_deref().unwrap_or("")),
-                    (Some('I'), Some(v)) => {
-                        let plain = v.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-                            && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-                        if plain {
-                            text.push_str(&v);
-                        } else {
-                            text.push_str(&format!("\"{}\"", v.replace('"', "\"\"")));
-                        }
+            }
+            let spec = chars.next();
+            if spec == Some('%') {
+                text.push('%');
+                continue;
+            }
+            if next >= arrays.len() {
+                return Err(DataFusionError::Execution("too few arguments for format()".into()));
+            }
+            let v = value(next, row)?;
+            next += 1;
+            match (spec, v) {
+                (Some('s'), v) => text.push_str(v.as_deref().unwrap_or("")),
+                (Some('I'), Some(v)) => {
+                    let plain = v.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                        && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                    if plain {
+                        text.push_str(&v);
+                    } else {
+                        text.push_str(&format!("\"{}\"", v.replace('"', "\"\"")));
                     }
-                    (Some('I'), None) => {
-                        return Err(DataFusionError::Execution(
-                            "null values cannot be formatted as an SQL identifier".into(),
-                        ));
-                    }
-                    (Some('L'), Some(v)) => text.push_str(&format!("'{}'", v.replace('\'', "''"))),
-                    (Some('L'), None) => text.push_str("NULL"),
-                    (other, _) => {
-                        return Err(DataFusionError::Execution(format!(
-                            "unrecognized format() type specifier \"{}\"",
-                            other.map(String::from).unwrap_or_default()
-                        )));
-                    }
+                }
+                (Some('I'), None) => {
+                    return Err(DataFusionError::Execution(
+                        "null values cannot be formatted as an SQL identifier".into(),
+                    ));
+                }
+                (Some('L'), Some(v)) => text.push_str(&format!("'{}'", v.replace('\'', "''"))),
+                (Some('L'), None) => text.push_str("NULL"),
+                (other, _) => {
+                    return Err(DataFusionError::Execution(format!(
+                        "unrecognized format() type specifier \"{}\"",
+                        other.map(String::from).unwrap_or_default()
+                    )));
                 }
             }
-            out.append_value(text);
         }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
-}
-
-pub(crate) fn json_build_object() -> ScalarUDF {
-    ScalarUDF::new_from_impl(JsonBuildObject {
-        signature: datafusion::logical_expr::Signature::variadic_any(Volatility::Immutable),
+        Ok(Some(text))
     })
 }
 
