@@ -178,25 +178,28 @@ impl SchemaProvider for ConnectionPgCatalog {
                 .collect();
             return empty_table(fields).map(Some);
         }
-        if name != "pg_database" {
-            return Ok(Some(table));
-        }
-        use datafusion::logical_expr::{LogicalPlanBuilder, col, lit, when};
+        use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast, col, lit, when};
         let schema = table.schema();
-        let exprs: Vec<datafusion::logical_expr::Expr> = schema
-            .fields()
-            .iter()
-            .map(|f| {
-                if f.name() == "datname" {
-                    when(col("datname").eq(lit(CATALOG)), lit(self.database.clone()))
-                        .otherwise(col("datname"))
-                        .map(|e| e.alias("datname"))
-                } else {
-                    Ok(col(f.name()))
+        let mut exprs: Vec<Expr> = schema.fields().iter().map(|f| col(f.name())).collect();
+        match name {
+            "pg_database" => {
+                let at = schema.index_of("datname")?;
+                exprs[at] = when(col("datname").eq(lit(CATALOG)), lit(self.database.clone()))
+                    .otherwise(col("datname"))?
+                    .alias("datname");
+            }
+            // storage options and privileges, which psql's `\d+` reads: none
+            "pg_class" => {
+                let text_list = DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)));
+                for missing in ["reloptions", "relacl"] {
+                    if schema.index_of(missing).is_err() {
+                        exprs.push(cast(lit(datafusion::scalar::ScalarValue::Null), text_list.clone()).alias(missing));
+                    }
                 }
-            })
-            .collect::<Result<_>>()?;
-        let plan = LogicalPlanBuilder::scan("pg_database", datafusion::datasource::provider_as_source(table), None)?
+            }
+            _ => return Ok(Some(table)),
+        }
+        let plan = LogicalPlanBuilder::scan(name, datafusion::datasource::provider_as_source(table), None)?
             .project(exprs)?
             .build()?;
         Ok(Some(Arc::new(datafusion::datasource::ViewTable::new(plan, None))))
@@ -708,6 +711,16 @@ fn aggregate_scalar_subqueries(statement: &mut datafusion::sql::sqlparser::ast::
                 Expr::BinaryOp { op: datafusion::sql::sqlparser::ast::BinaryOperator::StringConcat, .. }
             ) || matches!(operand.as_ref(), Expr::Function(f) if ["format", "concat", "quote_ident", "concat_ws"]
                     .contains(&f.name.to_string().to_ascii_lowercase().as_str())))
+        {
+            *expr = Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into());
+        }
+        // `ARRAY(SELECT ... FROM unnest(outer.col))` (psql's `\d+` lists a table's TOAST
+        // options so): DataFusion plans neither the constructor nor the lateral unnest; it
+        // answers NULL, as a correlated subquery in a select list does (hiveql's relations
+        // have no options to list)
+        if let Expr::Function(f) = expr
+            && f.name.to_string().eq_ignore_ascii_case("array")
+            && matches!(f.args, datafusion::sql::sqlparser::ast::FunctionArguments::Subquery(_))
         {
             *expr = Expr::Value(datafusion::sql::sqlparser::ast::Value::Null.into());
         }

@@ -126,6 +126,8 @@ fn psql_runs_hiveql_scripts_and_its_meta_commands() {
     assert!(l.contains(" default "), "the connected database: {l}");
     let dt_plus = s.psql(&["-c", "\\dt+"]);
     assert!(stdout(&dt_plus).contains("default | sales | table"), "{}", stderr(&dt_plus));
+    let d_plus = s.psql(&["-c", "\\d+ sales"]);
+    assert!(stdout(&d_plus).contains(" region | text "), "{}", stderr(&d_plus));
 
     let copy = s.psql(&["-c", "\\copy (SELECT id, region, amount FROM sales ORDER BY id) TO STDOUT WITH CSV HEADER"]);
     assert_eq!(
