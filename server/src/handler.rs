@@ -25,7 +25,7 @@ use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
-use pgwire::messages::extendedquery::{Describe, TARGET_TYPE_BYTE_PORTAL};
+use pgwire::messages::extendedquery::{Describe, Execute, TARGET_TYPE_BYTE_PORTAL};
 
 use crate::Conn;
 use crate::cursor::{Cursor, CursorOp};
@@ -548,6 +548,17 @@ impl ExtendedQueryHandler for Handler {
             }
         }
         self._on_describe(client, message).await
+    }
+
+    /// Execute, with the portal's rows streamed (see [`crate::portal`]).
+    async fn on_execute<C>(&self, client: &mut C, message: Execute) -> PgWireResult<()>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Prepared>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        crate::portal::execute(self, client, message).await
     }
 
     async fn do_describe_statement<C>(

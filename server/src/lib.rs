@@ -9,7 +9,7 @@
 //!
 //! Modules: [`startup`] (TLS, authentication, the session), [`users`] and
 //! [`scram`] (stored verifiers), [`handler`] (simple and extended query
-//! protocols), [`wire`] (types and rows), [`encode`] (DataRows), [`catalog`] (`pg_catalog`,
+//! protocols), [`portal`] (Execute, rows streamed), [`wire`] (types and rows), [`encode`] (DataRows), [`catalog`] (`pg_catalog`,
 //! `information_schema`), [`params`] (`$n`), [`exec`] (the connection's query runtime),
 //! [`cancel`] (CancelRequest),
 //! [`error`] (SQLSTATEs).
@@ -26,6 +26,7 @@ pub mod error;
 pub mod exec;
 pub mod handler;
 pub mod params;
+pub mod portal;
 pub mod route;
 pub mod scram;
 pub mod startup;

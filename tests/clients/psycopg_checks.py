@@ -6,6 +6,7 @@ prints `ok NAME` or raises (a non-zero exit fails the Rust test).
 
 import datetime
 import decimal
+import os
 import sys
 import threading
 import time
@@ -107,6 +108,40 @@ def check_server_side_cursor():
             assert count == 150000, count
             assert total == 150000 * 150001, total
             assert cur.fetchone() is None
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+def check_streamed_rows():
+    """A plain query's rows reach the client as they are made. psycopg's stream()
+    reads them one at a time from an Execute with no row limit, which is what
+    every driver sends for a plain query; 50 million rows gathered before the
+    first was sent would take minutes and gigabytes. Leaving the stream early
+    cancels the rest, and the connection goes on."""
+    pid = int(os.environ["HIVEQL_SERVER_PID"])
+    with connect() as conn:
+        cur = conn.cursor(binary=True)
+        before = rss_mib(pid)
+        start = time.time()
+        first = None
+        n = 0
+        for row in cur.stream(f"SELECT x.id, y.id FROM ({numbers(10000)}) x CROSS JOIN ({numbers(5000)}) y"):
+            if first is None:
+                first = time.time() - start
+            n += 1
+            if n == 200_000:
+                break
+        grew = rss_mib(pid) - before
+        assert first < 10, f"the first of 50,000,000 rows came after {first:.1f} s"
+        assert grew < 300, f"the server grew by {grew:.0f} MiB while 200,000 rows were read"
+        print(f"first row after {first:.2f} s; server grew {grew:.0f} MiB over 200,000 rows", flush=True)
+        assert conn.execute("SELECT 42").fetchone() == (42,)
 
 
 def check_prepared_many_times():

@@ -218,6 +218,7 @@ fn python_checks(s: &Served, script: &str, checks: &[&str]) {
         .arg(clients_dir().join(script))
         .args([host.as_str(), port.as_str(), "alice", PASSWORD])
         .args(checks)
+        .env("HIVEQL_SERVER_PID", s.daemon.child.id().to_string())
         .output()
         .unwrap();
     assert_checks_passed(&out, checks);
@@ -230,6 +231,7 @@ fn psycopg_sqlalchemy_and_pandas() {
         "parameters",
         "types",
         "server_side_cursor",
+        "streamed_rows",
         "prepared_many_times",
         "copy_to_stdout",
         "cancel",
