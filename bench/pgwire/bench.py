@@ -8,9 +8,9 @@ temp home, loads the same rows into both, and prints:
 
 - `SELECT 1` round trips over the extended and the simple protocol: median and p99 latency;
 - a ROWS-row, 5-column result fetched with psycopg in binary, and with
-  `COPY (SELECT ...) TO STDOUT`: rows/s, the median of three fetches taken in turns, and the
-  CPU time the serving process spent per row (PostgreSQL's backend; hiveql's whole server, its
-  scan included), from /proc;
+  `COPY (SELECT ...) TO STDOUT` read by psycopg and by psql: rows/s, the median of three
+  fetches taken in turns, and (for psycopg) the CPU time the serving process spent per row
+  (PostgreSQL's backend; hiveql's whole server, its scan included), from /proc;
 - the hiveql server's peak RSS while one client streams STREAM_ROWS rows
   (and while it streams a tenth of that: it must not grow with the result).
 """
@@ -167,6 +167,20 @@ def copy_out(port, db, rows, pid):
     return rows / took, cpu
 
 
+def copy_out_psql(port, db, rows, pid):
+    """rows/s of `COPY (SELECT ...) TO STDOUT` read by psql (C, libpq) into a pipe: what the
+    server sends when the client is not a Python loop over one message a row. The CPU time is
+    not taken (psql's own connection has no backend pid to ask for)."""
+    t = time.perf_counter()
+    out = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(port), "-U", "bench", "-d", db,
+                          "-c", "COPY (SELECT id, a, b, s, d FROM t) TO STDOUT"],
+                         stdout=subprocess.PIPE, check=True).stdout
+    took = time.perf_counter() - t
+    n = out.count(b"\n")
+    assert n == rows, n
+    return rows / took, None
+
+
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -224,7 +238,8 @@ def main():
         # the median of three, taken in turns: one fetch moves with what else the two cores do
         # the client (a Python loop over one message a row) can be the limit for both servers;
         # the serving process's CPU time per row is what the server itself spends
-        for what, run in (("fetch {} rows, binary", fetch_binary), ("COPY {} rows TO STDOUT", copy_out)):
+        for what, run in (("fetch {} rows, binary", fetch_binary), ("COPY {} rows TO STDOUT", copy_out),
+                          ("COPY {} rows TO STDOUT (psql)", copy_out_psql)):
             rates = {"postgresql": [], "hiveql": []}
             cpus = {"postgresql": [], "hiveql": []}
             for _ in range(3):
@@ -234,8 +249,9 @@ def main():
                     cpus[name].append(cpu)
             for name, r in rates.items():
                 runs = ", ".join(f"{x:,.0f}" for x in r)
-                print(f"{name:10} {what.format(args.rows)}: {statistics.median(r):12,.0f} rows/s (median of {runs}); "
-                      f"server CPU {statistics.median(cpus[name]) * 1e9 / args.rows:,.0f} ns/row")
+                cpu = "" if None in cpus[name] else \
+                    f"; server CPU {statistics.median(cpus[name]) * 1e9 / args.rows:,.0f} ns/row"
+                print(f"{name:10} {what.format(args.rows)}: {statistics.median(r):12,.0f} rows/s (median of {runs}){cpu}")
         for rows in (args.stream_rows // 10, args.stream_rows):
             before, peak, n, rate = stream_peak_rss(hq_port, hq.pid, rows, args.rows)
             print(f"hiveql     stream {n} rows (server-side cursor): RSS before {before:.0f} MiB, "
