@@ -3,7 +3,9 @@
 //! rules read them. Hive's names for the same switches map onto them
 //! (see [`hive_alias`]).
 
-use datafusion::common::config::ConfigExtension;
+use std::any::Any;
+
+use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
 use datafusion::common::extensions_options;
 
 extensions_options! {
@@ -32,5 +34,67 @@ pub fn hive_alias(key: &str) -> Option<&'static str> {
         "hive.optimize.bucketmapjoin" => Some("hiveql.bucket_wise"),
         "hive.support.quoted.identifiers" => Some("hiveql.quoted_identifiers"),
         _ => None,
+    }
+}
+
+/// A configuration extension whose entries are listed under their full
+/// keys (`hiveql.cluster`). DataFusion's `extensions_options!` lists them
+/// bare (`cluster`), and a job's settings go from session to scheduler to
+/// every task as their entries' keys: a bare key is dropped on the way.
+/// `config.extensions.get::<T>()` still finds the `T` inside.
+#[derive(Debug, Clone, Default)]
+pub struct Prefixed<T>(pub T);
+
+impl<T: ConfigExtension + Clone> ExtensionOptions for Prefixed<T> {
+    fn as_any(&self) -> &dyn Any {
+        self.0.as_any()
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self.0.as_any_mut()
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> datafusion::common::Result<()> {
+        self.0.set(key, value)
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        let mut entries = self.0.entries();
+        for e in &mut entries {
+            e.key = format!("{}.{}", T::PREFIX, e.key);
+        }
+        entries
+    }
+}
+
+impl<T: ConfigExtension + Clone> ConfigExtension for Prefixed<T> {
+    const PREFIX: &'static str = T::PREFIX;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionConfig;
+
+    #[test]
+    fn prefixed_entries_carry_their_keys_and_the_options_are_found() {
+        let config = SessionConfig::new()
+            .with_option_extension(Prefixed(HiveqlOptions::default()))
+            .set_str("hiveql.cluster", "h:1");
+        let entries = config.options().entries();
+        let cluster = entries.iter().find(|e| e.key == "hiveql.cluster").expect("hiveql.cluster listed");
+        assert_eq!(cluster.value.as_deref(), Some("h:1"));
+        assert!(!entries.iter().any(|e| e.key == "cluster"));
+        assert_eq!(config.options().extensions.get::<HiveqlOptions>().unwrap().cluster, "h:1");
+        // what is listed can be set again by its key (as a scheduler and a worker do)
+        let mut other = SessionConfig::new().with_option_extension(Prefixed(HiveqlOptions::default()));
+        for e in entries.iter().filter(|e| e.key.starts_with("hiveql.")) {
+            other.options_mut().set(&e.key, e.value.as_deref().unwrap()).unwrap();
+        }
+        assert_eq!(other.options().extensions.get::<HiveqlOptions>().unwrap().cluster, "h:1");
     }
 }

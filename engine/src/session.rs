@@ -136,7 +136,7 @@ impl Session {
         // Hive 4's strict checks, switched by `SET` (see `set_property`).
         let strict = Arc::new(crate::functions::strict::Strictness::default());
         let mut config = SessionConfig::new()
-            .with_option_extension(crate::options::HiveqlOptions::default())
+            .with_option_extension(crate::options::Prefixed(crate::options::HiveqlOptions::default()))
             .with_extension(stores)
             // and so does a cluster's scheduler
             .with_extension(Arc::new(crate::dist::auth::SessionSecret(opts.home.clone())))

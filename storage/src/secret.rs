@@ -145,8 +145,9 @@ impl Interceptor for Secret {
 #[derive(Clone, Debug)]
 pub struct Guard(Secret);
 
-/// Compare without stopping at the first differing byte.
-fn same(a: &[u8], b: &[u8]) -> bool {
+/// Whether `a` and `b` are equal, compared without stopping at the first
+/// differing byte (so the time taken does not tell how much of a guess was right).
+pub fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

@@ -534,18 +534,50 @@ async fn sales_session(home: &std::path::Path, addr: &str) -> Session {
     s
 }
 
+/// A stage task, encoded as the scheduler sends it, that reads `file` as CSV
+/// and writes it to a shuffle file.
+async fn task_reading(file: &std::path::Path) -> Vec<u8> {
+    use datafusion::prelude::{CsvReadOptions, SessionContext};
+    use datafusion_proto::physical_plan::AsExecutionPlan;
+    let options = CsvReadOptions::new().has_header(false).file_extension("");
+    let scan = SessionContext::new()
+        .read_csv(file.to_str().unwrap(), options)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let writer = ballista_core::execution_plans::ShuffleWriterExec::try_new(
+        "stranger".to_string().into(),
+        1,
+        scan,
+        "/tmp".into(),
+    )
+    .unwrap();
+    let codec = hiveql_engine::dist::codec::HiveCodec::default();
+    let mut bytes = Vec::new();
+    datafusion_proto::protobuf::PhysicalPlanNode::try_from_physical_plan(std::sync::Arc::new(writer), &codec)
+        .unwrap()
+        .try_encode(&mut bytes)
+        .unwrap();
+    bytes
+}
+
 /// Without the cluster's secret, nothing gets in: not a session, not a
 /// worker registering, not a stranger's request to a worker's task or
 /// shuffle service or to the scheduler; each gets `Unauthenticated`
-/// saying why. With it, a damaged plan sent to the scheduler or a worker
-/// is refused or fails. Every role keeps running.
+/// saying why; a task sent straight to the task service's loopback alias
+/// without the token of the secret is refused. With the secret, a damaged
+/// plan sent to the scheduler or a worker is refused or fails. Every role
+/// keeps running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
     use ballista_core::serde::protobuf::executor_grpc_client::ExecutorGrpcClient;
     use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
     use ballista_core::serde::protobuf::{
-        ExecuteQueryParams, ExecutorRegistration, GetJobStatusParams, LaunchMultiTaskParams, MultiTaskDefinition,
-        RegisterExecutorParams, StopExecutorParams, TaskId, execute_query_params, execute_query_result, job_status,
+        ExecuteQueryParams, ExecutorRegistration, GetJobStatusParams, KeyValuePair, LaunchMultiTaskParams,
+        MultiTaskDefinition, RegisterExecutorParams, StopExecutorParams, TaskId, execute_query_params,
+        execute_query_result, job_status,
     };
 
     let home = tempfile::tempdir().unwrap();
@@ -595,6 +627,44 @@ async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
         RegisterExecutorParams { metadata: Some(ExecutorRegistration { id: "stranger".into(), ..Default::default() }) };
     let e = scheduler.register_executor(register).await.unwrap_err();
     assert_eq!(e.code(), tonic::Code::Unauthenticated, "{e}");
+    // a local user of the worker's host reaches the task service's own
+    // address (the loopback alias behind its front) with no secret, and a
+    // task that reads the home's secret file: refused before its plan is read
+    let alias = format!("{}:{}", hiveql_engine::dist::auth::hidden_host(host), port.parse::<u16>().unwrap() + 1);
+    let mut alias = ExecutorGrpcClient::new(stranger(&alias).connect().await.unwrap());
+    let plan = task_reading(&home.path().join("cluster.secret")).await;
+    let launch = |props: Vec<KeyValuePair>| LaunchMultiTaskParams {
+        multi_tasks: vec![MultiTaskDefinition {
+            task_ids: vec![TaskId { task_id: 0, global_output_partition_ids: vec![0], ..Default::default() }],
+            job_id: "stranger".into(),
+            stage_id: 1,
+            stage_attempt_num: 0,
+            plan: plan.clone(),
+            session_id: "stranger".into(),
+            launch_time: 0,
+            props,
+        }],
+        scheduler_endpoint: cluster.addr.clone(),
+    };
+    let refused = alias.launch_multi_task(launch(vec![])).await.unwrap().into_inner();
+    assert_eq!(refused.failed_jobs, vec!["stranger".to_string()], "a task without the token was taken");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !worker.log_text().contains("a task without the cluster's token is refused") {
+        assert!(Instant::now() < deadline, "the worker did not say why it refused:\n{}", worker.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // the same task with the token is run: the token alone kept it out
+    let secret = hiveql_storage::secret::Secret::discover(Some(home.path())).unwrap();
+    let token = KeyValuePair {
+        key: hiveql_engine::dist::auth::TASK_TOKEN.into(),
+        value: hiveql_engine::dist::auth::task_token(&secret),
+    };
+    let taken = alias.launch_multi_task(launch(vec![token])).await.unwrap().into_inner();
+    assert!(taken.failed_jobs.is_empty(), "{:?}", taken.failed_jobs);
+    while !worker.log_text().contains("Execute task  : [TID stranger/1.0/0.0]") {
+        assert!(Instant::now() < deadline, "the task with the token did not run:\n{}", worker.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // not even HTTP/2: the connection is dropped
     for addr in [&cluster.addr, &worker.addr, &task_service] {
         use std::io::Write;
@@ -603,7 +673,6 @@ async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
     }
 
     // with the secret, a damaged plan: refused or failed, and nothing crashes
-    let secret = hiveql_storage::secret::Secret::discover(Some(home.path())).unwrap();
     let member = |addr: &str| hiveql_engine::dist::auth::endpoint_override(&secret)(stranger(addr)).unwrap();
     let mut scheduler = SchedulerGrpcClient::new(member(&cluster.addr).connect().await.unwrap());
     let garbage = b"HQL1\x03{not a plan".to_vec();

@@ -12,7 +12,12 @@
 //!   loopback alias ([`hidden_host`]) instead, and [`serve_task_front`]
 //!   takes its advertised address, checks each request and relays it.
 //!   A local user of the worker's host can reach the alias; nobody else
-//!   can.
+//!   can. So each task also carries a token of the secret in its settings
+//!   ([`TASK_TOKEN`]: the submitting session adds it to its job's, and the
+//!   scheduler hands the job's settings to every task), and the worker
+//!   refuses a task without it before its plan is read ([`check_task`]).
+//!   What the alias still lets a local user do is disrupt: cancel tasks,
+//!   remove shuffle files (whose loss costs a recompute) or stop the worker.
 //!
 //! The one hook Ballista's own clients offer is the endpoint they connect
 //! with ([`EndpointOverrideFn`]), and the one header an endpoint sets is
@@ -27,12 +32,53 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use ballista_core::extension::{BallistaConfigGrpcEndpoint, EndpointOverrideFn};
+use datafusion::common::config::ConfigExtension;
+use datafusion::common::extensions_options;
+use datafusion::prelude::SessionConfig;
 use hiveql_storage::secret::Secret;
 use tonic::Status;
 use tonic::transport::{Channel, Endpoint};
 
 /// The `user-agent` token's prefix; the secret follows it.
 const TOKEN: &str = "hiveql-secret/";
+
+extensions_options! {
+    /// What a job's tasks carry to show that the session which submitted
+    /// the job had the cluster's secret. Known to the scheduler's and the
+    /// workers' configuration only (see [`super::session_config`]); a
+    /// session adds it to the settings of each job it submits.
+    pub struct TaskAuth {
+        /// [`task_token`] of the cluster's secret.
+        pub token: String, default = String::new()
+    }
+}
+
+impl ConfigExtension for TaskAuth {
+    const PREFIX: &'static str = "hiveql_task";
+}
+
+/// The setting a job's tasks carry their token in.
+pub const TASK_TOKEN: &str = "hiveql_task.token";
+
+/// The token of tasks of a cluster with `secret` (none without one): the
+/// secret hashed one way, so that the scheduler, which passes it on to
+/// every task, holds nothing that reaches the block store.
+pub fn task_token(secret: &Secret) -> Option<String> {
+    use sha2::Digest;
+    let secret = secret.value()?;
+    let digest = sha2::Sha256::new().chain_update(b"hiveql task token\n").chain_update(secret.as_bytes()).finalize();
+    Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Whether a task, whose settings are `config`, carries the token of
+/// `secret` (a worker without a secret admits every task).
+pub fn check_task(config: &SessionConfig, secret: &Secret) -> Result<(), String> {
+    let Some(expected) = task_token(secret) else { return Ok(()) };
+    let presented = config.options().extensions.get::<TaskAuth>().map(|t| t.token.as_str()).unwrap_or_default();
+    hiveql_storage::secret::same(presented.as_bytes(), expected.as_bytes()).then_some(()).ok_or_else(|| {
+        "a task without the cluster's token is refused: it was not submitted through the scheduler".into()
+    })
+}
 
 /// Where a session's cluster traffic finds its secret (a session config
 /// extension): the session's home, read again for each job, so a session
@@ -161,5 +207,42 @@ mod tests {
         drop(endpoint);
         assert_eq!(hidden_host("127.0.0.1"), "127.0.0.2");
         assert_eq!(hidden_host("127.0.0.2"), "127.0.0.3");
+    }
+
+    #[test]
+    fn a_task_is_admitted_with_its_clusters_token_only() {
+        let secret = Secret::new("s3cr3t");
+        let token = task_token(&secret).unwrap();
+        assert_eq!(token.len(), 64);
+        assert!(!token.contains("s3cr3t"));
+        assert_ne!(Some(token.clone()), task_token(&Secret::new("other")));
+        let with = |t: Option<&str>| {
+            let config = super::super::session_config();
+            match t {
+                Some(t) => config.set_str(TASK_TOKEN, t),
+                None => config,
+            }
+        };
+        assert!(check_task(&with(Some(&token)), &secret).is_ok());
+        let refused = check_task(&with(None), &secret).unwrap_err();
+        assert!(refused.contains("without the cluster's token"), "{refused}");
+        assert!(check_task(&with(Some(&task_token(&Secret::new("other")).unwrap())), &secret).is_err());
+        assert!(check_task(&with(Some(&token[..63])), &secret).is_err());
+        // a cluster without a secret admits all, as its services do
+        assert!(check_task(&with(None), &Secret::none()).is_ok());
+    }
+
+    /// The token goes from the session's job settings to the scheduler's
+    /// session, and from there to each task's settings, as Ballista hands
+    /// them on: by their entries' keys.
+    #[test]
+    fn the_token_survives_the_way_to_a_task() {
+        use ballista_core::extension::SessionConfigHelperExt;
+        use ballista_core::serde::protobuf::KeyValuePair;
+        let secret = Secret::new("s3cr3t");
+        let job = vec![KeyValuePair { key: TASK_TOKEN.into(), value: task_token(&secret) }];
+        let scheduler = super::super::session_config().update_from_key_value_pair(&job);
+        let task = super::super::session_config().update_from_key_value_pair(&scheduler.to_key_value_pairs());
+        check_task(&task, &secret).unwrap();
     }
 }

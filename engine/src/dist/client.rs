@@ -103,8 +103,14 @@ async fn run_job(
     PhysicalPlanNode::try_from_physical_plan(plan.clone(), &HiveCodec::default())?
         .try_encode(&mut bytes)
         .map_err(|e| DataFusionError::Internal(format!("encoding the plan: {e}")))?;
-    let settings =
+    let secret = match state.config().get_extension::<SessionSecret>() {
+        Some(secret) => secret.discover().map_err(DataFusionError::Execution)?,
+        None => Secret::none(),
+    };
+    let mut settings: Vec<KeyValuePair> =
         config.options().entries().into_iter().map(|e| KeyValuePair { key: e.key, value: e.value }).collect();
+    // the job's tasks show the workers that a session with the secret sent them
+    settings.push(KeyValuePair { key: auth::TASK_TOKEN.into(), value: auth::task_token(&secret) });
     let params = ExecuteQueryParams {
         query: Some(Query::PhysicalPlan(bytes)),
         settings,
@@ -113,10 +119,6 @@ async fn run_job(
     };
     let grpc = GrpcClientConfig::from(&ballista);
     let max_message = ballista.grpc_client_max_message_size();
-    let secret = match state.config().get_extension::<SessionSecret>() {
-        Some(secret) => secret.discover().map_err(DataFusionError::Execution)?,
-        None => Secret::none(),
-    };
     let endpoint =
         create_grpc_client_endpoint(url, Some(&grpc)).map_err(|e| DataFusionError::Execution(format!("{e}")))?;
     let channel = auth::endpoint_override(&secret)(endpoint)

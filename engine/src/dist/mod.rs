@@ -32,6 +32,8 @@ use ballista_core::extension::SessionConfigExt;
 use datafusion::execution::SessionState;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use crate::options::Prefixed;
+
 /// The setting naming the scheduler (`HOST:PORT`) a session runs its
 /// queries on; empty runs them in-process.
 pub const CLUSTER: &str = "hiveql.cluster";
@@ -47,10 +49,12 @@ pub fn session_state(config: SessionConfig) -> datafusion::common::Result<Sessio
 
 /// The session configuration the scheduler and workers build each job's
 /// session from: Ballista's, with hiveql's settings (so a session's `SET
-/// hiveql.*` reaches them), hiveql's codec and the static planner.
+/// hiveql.*` reaches them), the tasks' token ([`auth::TaskAuth`]), hiveql's
+/// codec and the static planner.
 pub fn session_config() -> SessionConfig {
     SessionConfig::new_with_ballista()
-        .with_option_extension(crate::options::HiveqlOptions::default())
+        .with_option_extension(Prefixed(crate::options::HiveqlOptions::default()))
+        .with_option_extension(Prefixed(auth::TaskAuth::default()))
         .with_ballista_adaptive_query_planner(false)
         .with_ballista_physical_extension_codec(Arc::new(codec::HiveCodec::default()))
 }

@@ -2,8 +2,8 @@
 //! need on a worker: hiveql's functions (plans name them), the codec, and
 //! the object stores of `dfs://` (with the home's cluster secret), `s3://`
 //! and local paths. Its shuffle and task services admit only traffic
-//! carrying the cluster's secret, and its own requests carry it
-//! ([`super::auth`]).
+//! carrying the cluster's secret, its tasks only with the token of it, and
+//! its own requests carry it ([`super::auth`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ballista_core::extension::SessionConfigExt;
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
+use datafusion::error::DataFusionError;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 
@@ -86,6 +87,7 @@ pub async fn run(opts: WorkerOptions) -> Result<(), WorkerError> {
     let config_endpoint = endpoint.clone();
     let shuffle_bind = opts.bind.clone();
     let shuffle_secret = secret.clone();
+    let task_secret = secret.clone();
     let defaults = ExecutorProcessConfig::default();
     let max_message = defaults.grpc_max_encoding_message_size.max(defaults.grpc_max_decoding_message_size) as usize;
     let config = ExecutorProcessConfig {
@@ -107,7 +109,14 @@ pub async fn run(opts: WorkerOptions) -> Result<(), WorkerError> {
         override_config_producer: Some(Arc::new(move || {
             super::session_config().with_ballista_override_create_grpc_client_endpoint(config_endpoint.clone())
         })),
-        override_runtime_producer: Some(Arc::new(move |_config| {
+        // called with each task's settings before its plan is read: a task
+        // without the token (sent to the task service's alias by a local
+        // user, not by the scheduler) is refused there
+        override_runtime_producer: Some(Arc::new(move |config| {
+            super::auth::check_task(config, &task_secret).map_err(|e| {
+                tracing::warn!("{e}");
+                DataFusionError::Execution(e)
+            })?;
             RuntimeEnvBuilder::new().with_object_store_registry(stores.clone()).build_arc()
         })),
         override_create_grpc_client_endpoint: Some(endpoint),
