@@ -66,6 +66,10 @@ pub enum HiveError {
     /// The statement was cancelled (Ctrl-C).
     #[error("FAILED [Error 20003]: query cancelled")]
     Cancelled,
+    /// The statement ran past `hive.query.timeout.seconds` and was stopped
+    /// ([`crate::deadline`]).
+    #[error("FAILED [Error 20005]: query timed out after {} s (hive.query.timeout.seconds)", .0.as_secs_f64())]
+    TimedOut(std::time::Duration),
 }
 
 fn metastore_label(e: &MetastoreError) -> &'static str {
@@ -108,6 +112,7 @@ impl HiveError {
             HiveError::Data(_) => 20001,
             HiveError::Internal(_) => 20002,
             HiveError::Cancelled => 20003,
+            HiveError::TimedOut(_) => 20005,
         }
     }
 

@@ -10,6 +10,7 @@ pub mod bucket;
 pub mod cancel;
 pub mod catalog;
 pub mod datetime_pattern;
+pub mod deadline;
 pub mod dist;
 pub mod error;
 pub mod explain;

@@ -17,6 +17,7 @@ use datafusion::prelude::{DataFrame, SessionConfig};
 use hiveql_metastore::{Database, Metastore, SqliteMetastore};
 
 use crate::catalog::{CATALOG, HiveCatalog};
+use crate::deadline::{self, Deadline};
 use crate::error::{Result, semantic};
 use crate::explain::PlanNotes;
 use crate::location::Location;
@@ -276,6 +277,9 @@ impl Session {
         }
         let key = key.strip_prefix("hiveconf:").unwrap_or(key);
         check_partition_setting(key, value)?;
+        if key == deadline::SETTING {
+            deadline::parse(value)?;
+        }
         let options_key = crate::options::hive_alias(key).unwrap_or(key);
         if options_key.starts_with("datafusion.") || options_key.starts_with("hiveql.") {
             let state = self.ctx.state_ref();
@@ -300,6 +304,17 @@ impl Session {
 
     /// Run one statement (text from [`crate::sql::script::split_statements`]).
     pub async fn execute(&mut self, text: &str) -> Result<StatementOutput> {
+        let deadline = Deadline::start(self.query_timeout());
+        let output = Deadline::run(deadline, self.execute_unlimited(text)).await?;
+        Ok(Deadline::rows(deadline, output))
+    }
+
+    /// The session's `hive.query.timeout.seconds` (see [`crate::deadline`]).
+    fn query_timeout(&self) -> Option<std::time::Duration> {
+        self.hiveconf.get(deadline::SETTING).and_then(|v| deadline::parse(v).ok().flatten())
+    }
+
+    async fn execute_unlimited(&mut self, text: &str) -> Result<StatementOutput> {
         let text = self.substitute(text);
         if let Some(cmd) = parse_command(&text) {
             return self.command(cmd);
@@ -349,6 +364,12 @@ impl Session {
     /// run) otherwise. The wire endpoint starts such a statement when a
     /// client asks for its columns, and hands over its rows at Execute.
     pub async fn start_read(&mut self, text: &str) -> Result<Option<StatementOutput>> {
+        let deadline = Deadline::start(self.query_timeout());
+        let output = Deadline::run(deadline, self.start_read_unlimited(text)).await?;
+        Ok(output.map(|o| Deadline::rows(deadline, o)))
+    }
+
+    async fn start_read_unlimited(&mut self, text: &str) -> Result<Option<StatementOutput>> {
         let text = self.substitute(text);
         if let Some(cmd) = parse_command(&text) {
             return match cmd {
@@ -414,7 +435,9 @@ impl Session {
 
     /// Run a parsed statement.
     pub async fn execute_statement(&mut self, stmt: HiveStatement) -> Result<StatementOutput> {
-        self.run_statement(stmt, None).await
+        let deadline = Deadline::start(self.query_timeout());
+        let output = Deadline::run(deadline, self.run_statement(stmt, None)).await?;
+        Ok(Deadline::rows(deadline, output))
     }
 
     /// Run a parsed statement; a query's plan is offered to the plan cache

@@ -85,7 +85,8 @@ pub fn sqlstate(e: &HiveError) -> &'static str {
         HiveError::Io { .. } => code::IO_ERROR,
         HiveError::Data(_) => code::INVALID_TEXT_REPRESENTATION,
         HiveError::Internal(_) => code::INTERNAL_ERROR,
-        HiveError::Cancelled => code::QUERY_CANCELED,
+        // PostgreSQL's statement_timeout also ends a statement with 57014
+        HiveError::Cancelled | HiveError::TimedOut(_) => code::QUERY_CANCELED,
         HiveError::DataFusion(d) => datafusion_sqlstate(d),
     }
 }

@@ -265,6 +265,13 @@ impl Handler {
             }
             return Ok(());
         }
+        if name == "statement_timeout" {
+            // PostgreSQL's limit is Hive's hive.query.timeout.seconds; its bare numbers are ms
+            let v = value.trim().trim_matches('\'');
+            let hive = if v.chars().all(|c| c.is_ascii_digit()) { format!("{v}ms") } else { v.to_string() };
+            let mut session = conn.session.lock().await;
+            session.set_property(hiveql_engine::deadline::SETTING, &hive).map_err(|e| hive_error(&e))?;
+        }
         conn.identity.settings.write().insert(name, value.to_string());
         Ok(())
     }

@@ -204,6 +204,25 @@ def check_cancel():
         assert conn.execute("SELECT 42").fetchone() == (42,)
 
 
+def check_statement_timeout():
+    """PostgreSQL's statement_timeout (ms) is Hive's hive.query.timeout.seconds."""
+    with connect() as conn:
+        conn.execute("SET statement_timeout = 1000")
+        start = time.time()
+        try:
+            conn.execute(
+                f"SELECT count(*) FROM ({numbers(100000)}) x CROSS JOIN ({numbers(100000)}) y WHERE x.id + y.id = 7"
+            )
+            raise AssertionError("the query was not stopped at its timeout")
+        except psycopg.errors.QueryCanceled as e:
+            assert "timed out after 1 s" in str(e), str(e)
+        took = time.time() - start
+        assert took < 4, f"a 1 s timeout ended the query after {took:.2f} s"
+        print(f"a 1 s statement_timeout ended the query after {took:.2f} s", flush=True)
+        conn.execute("SET statement_timeout = '0'")
+        assert conn.execute("SELECT 42").fetchone() == (42,)
+
+
 def check_concurrent_connections():
     errors = []
     def worker(n):

@@ -361,6 +361,43 @@ async fn a_dropped_statement_cancels_its_job_on_the_cluster() {
     eprintln!("whole query {whole:?}; the next one after a cancel {:?}", started.elapsed());
 }
 
+/// A job that stalls (its only worker hangs, stopped, while the scheduler
+/// still counts it alive) ends at the session's `hive.query.timeout.seconds`
+/// with a timed-out error, and the scheduler cancels it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_job_ends_at_the_query_timeout() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("big");
+    write_big_table(&data, 4, 100_000);
+    let mut s = big_table_session(home.path(), &data).await;
+    let logs = home.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let mut cluster = LocalCluster::start_logged(home.path(), 1, 1, Some(logs.clone()));
+    cluster.wait_ready().await;
+    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    let expected = rows(&mut s, BIG_QUERY).await;
+    s.execute("SET hive.query.timeout.seconds=3").await.unwrap();
+    let worker = cluster.workers[0].child.id() as libc::pid_t;
+    unsafe { libc::kill(worker, libc::SIGSTOP) };
+    let started = Instant::now();
+    let e = s.execute_collect(BIG_QUERY).await.unwrap_err();
+    let took = started.elapsed();
+    unsafe { libc::kill(worker, libc::SIGCONT) };
+    assert!(matches!(e, hiveql_engine::HiveError::TimedOut(_)), "{e}");
+    assert_eq!(e.to_string(), "FAILED [Error 20005]: query timed out after 3 s (hive.query.timeout.seconds)");
+    // the scheduler would count the stopped worker lost after 8 s: the timeout came first
+    assert!(took >= Duration::from_secs(3) && took < Duration::from_secs(6), "timed out after {took:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cluster.scheduler.log_text().contains("Job cancelled") {
+        assert!(Instant::now() < deadline, "the job was not cancelled:\n{}", cluster.scheduler.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // the worker, running again, answers the next query
+    s.execute("SET hive.query.timeout.seconds=0").await.unwrap();
+    assert_eq!(rows(&mut s, BIG_QUERY).await, expected);
+    assert!(cluster.workers[0].child.try_wait().unwrap().is_none());
+}
+
 /// Ctrl-C on `hiveql -e` while a worker runs the job's tasks: the process
 /// exits (130) only after the job's cancel has reached the scheduler, so
 /// the job does not run on without anyone waiting for it.

@@ -235,6 +235,7 @@ fn psycopg_sqlalchemy_and_pandas() {
         "prepared_many_times",
         "copy_to_stdout",
         "cancel",
+        "statement_timeout",
         "concurrent_connections",
         "errors_keep_the_connection",
         "wrong_password",
