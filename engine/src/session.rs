@@ -305,7 +305,8 @@ impl Session {
     /// Run one statement (text from [`crate::sql::script::split_statements`]).
     pub async fn execute(&mut self, text: &str) -> Result<StatementOutput> {
         let deadline = Deadline::start(self.query_timeout());
-        let output = Deadline::run(deadline, self.execute_unlimited(text)).await?;
+        // boxed: statement futures are large, and a debug build's test threads have 2 MiB stacks
+        let output = Deadline::run(deadline, Box::pin(self.execute_unlimited(text))).await?;
         Ok(Deadline::rows(deadline, output))
     }
 
@@ -365,7 +366,7 @@ impl Session {
     /// client asks for its columns, and hands over its rows at Execute.
     pub async fn start_read(&mut self, text: &str) -> Result<Option<StatementOutput>> {
         let deadline = Deadline::start(self.query_timeout());
-        let output = Deadline::run(deadline, self.start_read_unlimited(text)).await?;
+        let output = Deadline::run(deadline, Box::pin(self.start_read_unlimited(text))).await?;
         Ok(output.map(|o| Deadline::rows(deadline, o)))
     }
 
@@ -436,7 +437,7 @@ impl Session {
     /// Run a parsed statement.
     pub async fn execute_statement(&mut self, stmt: HiveStatement) -> Result<StatementOutput> {
         let deadline = Deadline::start(self.query_timeout());
-        let output = Deadline::run(deadline, self.run_statement(stmt, None)).await?;
+        let output = Deadline::run(deadline, Box::pin(self.run_statement(stmt, None))).await?;
         Ok(Deadline::rows(deadline, output))
     }
 
