@@ -168,7 +168,15 @@ async fn run_job(
             }
             Some(job_status::Status::Successful(done)) => {
                 job.finished();
-                let results = done.partition_location.into_iter().map(move |location| {
+                // each final output once, even if its stage was run again (see `rerun`)
+                let (locations, dropped) = super::rerun::last_of_each(done.partition_location, |l| {
+                    let id = l.partition_id.as_ref().map(|p| (p.stage_id, p.partition_id));
+                    (id, l.map_partition_id)
+                });
+                if dropped > 0 {
+                    tracing::warn!(job = %job.job_id, "{dropped} final output(s) listed twice; each is read once");
+                }
+                let results = locations.into_iter().map(move |location| {
                     futures::stream::once(fetch(
                         location,
                         auth::client_endpoint(&secret),

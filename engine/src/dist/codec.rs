@@ -103,7 +103,8 @@ impl PhysicalExtensionCodec for HiveCodec {
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let Some(buf) = buf.strip_prefix(TAG) else {
-            return self.ballista.try_decode(buf, inputs, ctx, proto_converter);
+            // a shuffle read after a rerun may list a map output twice
+            return self.ballista.try_decode(buf, inputs, ctx, proto_converter).map(super::rerun::read_once);
         };
         match buf.split_first() {
             Some((&ORDER_BARRIER, _)) => match inputs {

@@ -9,6 +9,7 @@
 //!   the slots Ballista loses given back;
 //! - [`locality`]: scan tasks placed on workers near their blocks;
 //! - [`progress`]: a running job's progress, stage by stage;
+//! - [`rerun`]: each map output read once after a stage ran again;
 //! - [`stages`]: the stage DAG of a plan, for `EXPLAIN` on a cluster;
 //! - [`auth`]: the cluster's secret on every role's traffic;
 //! - [`client`]: a session's query run on a cluster: the client plans it
@@ -21,6 +22,7 @@ pub mod client;
 pub mod codec;
 pub mod locality;
 pub mod progress;
+pub mod rerun;
 pub mod scheduler;
 pub mod slots;
 pub mod stages;
