@@ -136,7 +136,16 @@ pub fn hive_error(e: &HiveError) -> PgWireError {
 
 /// A DataFusion error (catalog queries) as the client sees it.
 pub fn datafusion_error(e: &DataFusionError) -> PgWireError {
-    user_error(datafusion_sqlstate(e), e.to_string())
+    // an engine error raised inside a plan (a timed-out statement's rows, a SerDe's
+    // DataException) reads as the CLI prints it, without DataFusion's "External error: "
+    let message = match e.find_root() {
+        DataFusionError::External(inner) => match inner.downcast_ref::<HiveError>() {
+            Some(h) => h.to_string(),
+            None => e.to_string(),
+        },
+        _ => e.to_string(),
+    };
+    user_error(datafusion_sqlstate(e), message)
 }
 
 /// The statement was cancelled (a CancelRequest, or the client went away).
@@ -154,6 +163,13 @@ mod tests {
         assert_eq!(sqlstate(&missing), "42P01");
         assert_eq!(sqlstate(&HiveError::Parse("x".into())), "42601");
         assert_eq!(sqlstate(&HiveError::Cancelled), "57014");
+        // raised inside a plan's stream: the kind's SQLSTATE, and the message the CLI prints
+        let timed_out = DataFusionError::External(Box::new(HiveError::TimedOut(std::time::Duration::from_secs(1))));
+        let PgWireError::UserError(info) = datafusion_error(&timed_out) else { panic!("not a user error") };
+        assert_eq!(
+            (info.code.as_str(), info.message.as_str()),
+            ("57014", "FAILED [Error 20005]: query timed out after 1 s (hive.query.timeout.seconds)")
+        );
         // wrapped by DataFusion on the way up, the kind is still found
         let wrapped = HiveError::DataFusion(Box::new(DataFusionError::Context(
             "planning".into(),
