@@ -311,7 +311,7 @@ impl Session {
     }
 
     /// The session's `hive.query.timeout.seconds` (see [`crate::deadline`]).
-    fn query_timeout(&self) -> Option<std::time::Duration> {
+    pub fn query_timeout(&self) -> Option<std::time::Duration> {
         self.hiveconf.get(deadline::SETTING).and_then(|v| deadline::parse(v).ok().flatten())
     }
 

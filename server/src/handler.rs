@@ -29,7 +29,7 @@ use pgwire::messages::extendedquery::{Describe, Execute, TARGET_TYPE_BYTE_PORTAL
 
 use crate::Conn;
 use crate::cursor::{Cursor, CursorOp};
-use crate::error::{cancelled, code, datafusion_error, hive_error, user_error};
+use crate::error::{code, datafusion_error, hive_error, user_error};
 use crate::exec;
 use crate::params::{self, Dialect};
 use crate::route::{Route, route};
@@ -112,12 +112,19 @@ enum Outcome {
 }
 
 impl Handler {
+    /// Listen for cancels of the statement about to run, and for the end of
+    /// the session's time limit.
+    async fn arm(&self, conn: &Arc<Conn>) -> crate::cancel::Armed {
+        let limit = conn.session.lock().await.query_timeout();
+        conn.cancel.arm().until(limit)
+    }
+
     /// Run one statement of `route`.
     async fn run(&self, conn: &Arc<Conn>, text: &str, route: &Route, format: &Format) -> PgWireResult<Response> {
-        let armed = conn.cancel.arm();
+        let armed = self.arm(conn).await;
         let outcome = tokio::select! {
             r = self.outcome(conn, text, route) => r?,
-            _ = armed.wait() => return Err(cancelled()),
+            stop = armed.wait() => return Err(stop.error()),
         };
         Ok(match outcome {
             Outcome::Rows(stream) => Response::Query(wire::query_response(stream, format, armed)?),
@@ -367,7 +374,7 @@ impl Handler {
             Other,
         }
         let route = &portal.statement.statement.route;
-        let armed = conn.cancel.arm();
+        let armed = self.arm(conn).await;
         let started = async {
             Ok::<_, PgWireError>(match route {
                 Route::Hive => match self.on_session(conn, &text, true).await {
@@ -381,7 +388,7 @@ impl Handler {
         };
         let rows = match tokio::select! {
             r = started => r?,
-            _ = armed.wait() => return Err(cancelled()),
+            stop = armed.wait() => return Err(stop.error()),
         } {
             Started::Rows(rows) => rows,
             Started::Writes => return Ok(vec![]),
@@ -641,7 +648,7 @@ impl ExtendedQueryHandler for Handler {
         let text = self.bind(portal)?;
         let described = conn.described.lock().await.take();
         if let Some(d) = described.filter(|d| d.portal == portal.name && d.text == text) {
-            let armed = conn.cancel.arm();
+            let armed = self.arm(&conn).await;
             return Ok(Response::Query(wire::query_response(d.rows, &portal.result_column_format, armed)?));
         }
         // pgwire keeps the rows' stream in the portal and sends max_rows at a time

@@ -26,9 +26,9 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::copy::CopyData;
 use pgwire::messages::data::DataRow;
 
-use crate::cancel::Armed;
+use crate::cancel::{Armed, Stop};
 use crate::encode::RowWriter;
-use crate::error::{cancelled, datafusion_error};
+use crate::error::datafusion_error;
 
 /// Whether arrow-pg cannot put this type on the wire, so it goes as JSON text.
 fn as_json(dt: &DataType) -> bool {
@@ -178,10 +178,11 @@ impl WireSchema {
     }
 }
 
-/// A statement's batches, ended early by a cancel of its connection.
+/// A statement's batches, ended early by a cancel of its connection or its
+/// time limit.
 struct Cancellable {
     inner: Option<SendableRecordBatchStream>,
-    cancel: Pin<Box<dyn Future<Output = ()> + Send>>,
+    cancel: Pin<Box<dyn Future<Output = Stop> + Send>>,
 }
 
 impl Stream for Cancellable {
@@ -193,10 +194,10 @@ impl Stream for Cancellable {
         if let Poll::Ready(item) = polled {
             return Poll::Ready(item.map(|r| r.map_err(|e| datafusion_error(&e))));
         }
-        if self.cancel.as_mut().poll(cx).is_ready() {
+        if let Poll::Ready(stop) = self.cancel.as_mut().poll(cx) {
             // dropping the stream stops the plan (and a cluster job)
             self.inner = None;
-            return Poll::Ready(Some(Err(cancelled())));
+            return Poll::Ready(Some(Err(stop.error())));
         }
         Poll::Pending
     }
