@@ -318,20 +318,27 @@ async fn a_worker_killed_after_its_map_task_costs_a_rerun_not_the_query() {
     kill_a_worker_when_it_logs(&["Finished task", "/1.0/"], Duration::ZERO).await;
 }
 
+/// A `big` table of 4 files of `lines` lines each in `home`, a cluster of
+/// one worker (one slot) logging into `home/logs`, and a session on both.
+async fn big_table_on_one_worker(home: &std::path::Path, lines: usize) -> (Session, LocalCluster, std::path::PathBuf) {
+    let data = home.join("big");
+    write_big_table(&data, 4, lines);
+    let mut s = big_table_session(home, &data).await;
+    let logs = home.join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let cluster = LocalCluster::start_logged(home, 1, 1, Some(logs.clone()));
+    cluster.wait_ready().await;
+    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    (s, cluster, logs)
+}
+
 /// A statement dropped while its job runs (Ctrl-C in the REPL) cancels
 /// the job on the cluster: the scheduler is told, cancels the job and its
 /// running tasks (its log says so), and the cluster answers the next query.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_statement_cancels_its_job_on_the_cluster() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("big");
-    write_big_table(&data, 4, 1_500_000);
-    let mut s = big_table_session(home.path(), &data).await;
-    let logs = home.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let cluster = LocalCluster::start_logged(home.path(), 1, 1, Some(logs.clone()));
-    cluster.wait_ready().await;
-    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    let (mut s, _cluster, logs) = big_table_on_one_worker(home.path(), 1_500_000).await;
     s.execute(
         "CREATE EXTERNAL TABLE small (k BIGINT) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION '{}'"
             .replace("{}", &data_dir().join("sales").display().to_string())
@@ -367,14 +374,7 @@ async fn a_dropped_statement_cancels_its_job_on_the_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_job_ends_at_the_query_timeout() {
     let home = tempfile::tempdir().unwrap();
-    let data = home.path().join("big");
-    write_big_table(&data, 4, 100_000);
-    let mut s = big_table_session(home.path(), &data).await;
-    let logs = home.path().join("logs");
-    std::fs::create_dir_all(&logs).unwrap();
-    let mut cluster = LocalCluster::start_logged(home.path(), 1, 1, Some(logs.clone()));
-    cluster.wait_ready().await;
-    s.execute(&format!("SET hiveql.cluster={}", cluster.addr)).await.unwrap();
+    let (mut s, mut cluster, _logs) = big_table_on_one_worker(home.path(), 100_000).await;
     let expected = rows(&mut s, BIG_QUERY).await;
     s.execute("SET hive.query.timeout.seconds=3").await.unwrap();
     let worker = cluster.workers[0].child.id() as libc::pid_t;
