@@ -188,6 +188,9 @@ async fn start(home: &Path, root: &Path, datanodes: usize, workers: usize, port:
     if datanodes == 0 {
         return Err(CliError::Usage("--datanodes must be at least 1".into()));
     }
+    // its logs name what the secret guards, and its daemons' directories
+    // are readable without it: the cluster's owner's only
+    hiveql_storage::private::private_dir(root).on("the cluster's directory")?;
     let logs = root.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| CliError::io(logs.display(), e))?;
     hiveql_storage::secret::Secret::load_or_create(home).on("cluster secret")?;

@@ -14,7 +14,8 @@
 //!   monitor ([`namenode::server`]);
 //! - [`rpc`]: the tonic services (no protoc: `build.rs` describes them) and
 //!   how nodes connect ([`rpc::pool`]); [`secret`]: the cluster secret every
-//!   request carries;
+//!   request carries; [`private`]: the daemons' directories, their owner's
+//!   only;
 //! - [`client`]: streaming writes with pipeline recovery, streaming reads
 //!   that fall over to the next replica and report corrupt ones;
 //! - [`object_store`]: the store as an `object_store::ObjectStore`, for
@@ -31,6 +32,7 @@ pub mod dfs_url;
 pub mod error;
 pub mod namenode;
 pub mod object_store;
+pub mod private;
 pub mod rpc;
 pub mod secret;
 

@@ -553,6 +553,87 @@ fn cluster_start_runs_a_scheduler_and_workers_that_sessions_use() {
     );
 }
 
+/// Runs `args` as the unprivileged user `nobody` (through `setpriv`), or
+/// `None` where this process cannot switch users (not root).
+fn as_nobody(args: &[&str]) -> Option<std::process::Output> {
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(args)
+        .output()
+        .ok()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    (!err.starts_with("setpriv:")).then_some(out)
+}
+
+/// What `hiveql cluster start`'s daemons keep on disk (block replicas, the
+/// namespace, logs that name each worker's id, shuffle files under
+/// directories named by job ids) is readable without the cluster's secret,
+/// so another local user cannot read it, even where the home is open to
+/// all; and a job's id, all that a worker's control calls to cancel its
+/// tasks or remove its shuffle files take, cannot be guessed.
+#[test]
+fn what_a_cluster_keeps_on_disk_is_its_owners_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::set_permissions(h, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let nn_port = free_port().to_string();
+    let start = hiveql(h, &["cluster", "start", "--datanodes", "1", "--workers", "1", "--port", &nn_port]);
+    assert!(start.status.success(), "{}", String::from_utf8_lossy(&start.stderr));
+    let sales = data_dir().join("sales").join("sales.csv");
+    let put = hiveql(h, &["dfs", "-put", sales.to_str().unwrap(), "/sales.csv"]);
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let ddl = format!(
+        "CREATE EXTERNAL TABLE sales (id INT, region STRING) ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' \
+         LOCATION '{}' TBLPROPERTIES ('skip.header.line.count'='1')",
+        data_dir().join("sales").display()
+    );
+    let q = "SELECT region, count(*) FROM sales GROUP BY region ORDER BY region";
+    let ran = hiveql(h, &["--silent", "-e", &format!("{ddl}; {q}")]);
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+
+    let cluster = h.join("cluster");
+    let log = cluster.join("logs").join("worker0.log");
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    let work_dir = log_text
+        .lines()
+        .find_map(|l| l.split("Executor working directory: ").nth(1))
+        .map(|d| std::path::PathBuf::from(d.trim()))
+        .unwrap_or_else(|| panic!("the worker's log names no work directory:\n{log_text}"));
+    for dir in [&cluster, &cluster.join("nn"), &cluster.join("dn0"), &work_dir] {
+        assert_eq!(mode(dir), 0o700, "{} is open to others", dir.display());
+    }
+    // the job's shuffle directory is named by an id of 122 random bits
+    let jobs: Vec<String> =
+        std::fs::read_dir(&work_dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(!jobs.is_empty(), "no shuffle files in {}", work_dir.display());
+    for job in &jobs {
+        assert!(job.len() == 32 && job.bytes().all(|b| b.is_ascii_hexdigit()), "a guessable job id: {job}");
+    }
+    // as another user: nothing there can be listed or read
+    let (block_dir, name_dir) = (cluster.join("dn0"), cluster.join("nn"));
+    let tries: [&[&str]; 4] = [
+        &["cat", log.to_str().unwrap()],
+        &["ls", work_dir.to_str().unwrap()],
+        &["ls", "-R", block_dir.to_str().unwrap()],
+        &["ls", name_dir.to_str().unwrap()],
+    ];
+    match as_nobody(&["true"]) {
+        Some(_) => {
+            for args in tries {
+                let out = as_nobody(args).unwrap();
+                let err = String::from_utf8_lossy(&out.stderr);
+                assert!(!out.status.success() && err.contains("Permission denied"), "{args:?} as nobody: {err}");
+            }
+        }
+        None => eprintln!("not root: the modes alone were checked"),
+    }
+    assert!(hiveql(h, &["cluster", "stop"]).status.success());
+    // a worker's temporary work directory goes with it
+    assert!(!work_dir.exists(), "{} outlived its worker", work_dir.display());
+}
+
 /// A session opened on `home` with `hiveql.cluster` naming `addr`, over the
 /// `sales` sample table.
 async fn sales_session(home: &std::path::Path, addr: &str) -> Session {
@@ -612,9 +693,9 @@ async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
     use ballista_core::serde::protobuf::executor_grpc_client::ExecutorGrpcClient;
     use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
     use ballista_core::serde::protobuf::{
-        ExecuteQueryParams, ExecutorRegistration, GetJobStatusParams, KeyValuePair, LaunchMultiTaskParams,
-        MultiTaskDefinition, RegisterExecutorParams, StopExecutorParams, TaskId, execute_query_params,
-        execute_query_result, job_status,
+        CancelTasksParams, ExecuteQueryParams, ExecutorRegistration, GetJobStatusParams, KeyValuePair,
+        LaunchMultiTaskParams, MultiTaskDefinition, RegisterExecutorParams, RemoveJobDataParams, RunningTaskInfo,
+        StopExecutorParams, TaskId, execute_query_params, execute_query_result, job_status,
     };
 
     let home = tempfile::tempdir().unwrap();
@@ -701,6 +782,18 @@ async fn strangers_without_the_secret_are_refused_and_nothing_breaks() {
     while !worker.log_text().contains("Execute task  : [TID stranger/1.0/0.0]") {
         assert!(Instant::now() < deadline, "the task with the token did not run:\n{}", worker.log_text());
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // the alias's control calls act on a worker or a job only by its id,
+    // which a stranger cannot guess: a stop, cancels and removals with made-up
+    // ids change nothing (the worker runs on, below)
+    let made_up = uuid::Uuid::new_v4().to_string();
+    let stop = StopExecutorParams { executor_id: made_up.clone(), reason: "stranger".into(), force: true };
+    alias.stop_executor(stop).await.unwrap();
+    for job_id in ["", ".", "..", "/", made_up.as_str()] {
+        let remove = RemoveJobDataParams { job_id: job_id.into(), remove_stage_ids: vec![] };
+        alias.remove_job_data(remove).await.ok();
+        let task = RunningTaskInfo { task_id: 0, job_id: job_id.into(), stage_id: 1 };
+        alias.cancel_tasks(CancelTasksParams { task_infos: vec![task] }).await.ok();
     }
     // not even HTTP/2: the connection is dropped
     for addr in [&cluster.addr, &worker.addr, &task_service] {

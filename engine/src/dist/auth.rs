@@ -16,8 +16,12 @@
 //!   ([`TASK_TOKEN`]: the submitting session adds it to its job's, and the
 //!   scheduler hands the job's settings to every task), and the worker
 //!   refuses a task without it before its plan is read ([`check_task`]).
-//!   What the alias still lets a local user do is disrupt: cancel tasks,
-//!   remove shuffle files (whose loss costs a recompute) or stop the worker.
+//!   The alias's other calls (stop the worker, cancel a job's tasks,
+//!   remove a job's shuffle files) act only on the worker or job their id
+//!   names, and a stranger cannot learn or guess one: a worker's id is a
+//!   random UUID, a job's too ([`super::scheduler`]: Ballista's own are
+//!   time-ordered), and the logs and work directories that show them are
+//!   their owner's only ([`hiveql_storage::private`]).
 //!
 //! The one hook Ballista's own clients offer is the endpoint they connect
 //! with ([`EndpointOverrideFn`]), and the one header an endpoint sets is

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use ballista_core::serde::protobuf::scheduler_grpc_server::SchedulerGrpcServer;
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
+use ballista_scheduler::scheduler_server::JobIdGenerator;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use hiveql_storage::secret::Secret;
 
@@ -28,6 +29,23 @@ pub enum SchedulerError {
         /// Ballista's error.
         source: ballista_core::error::BallistaError,
     },
+}
+
+/// Job ids nobody can guess: 122 random bits each (a version 4 UUID, in
+/// hex), where Ballista's own are time-ordered snowflakes. A job's id is
+/// all that a worker's control calls to cancel the job's tasks or remove
+/// its shuffle files take, and the task service's loopback alias answers
+/// them without the secret ([`super::auth`]). The ids show only to
+/// sessions (which hold the secret) and in the scheduler's and workers'
+/// logs and work directories (their owner's only:
+/// [`hiveql_storage::private`]).
+struct UnguessableJobIds;
+
+#[async_trait::async_trait]
+impl JobIdGenerator for UnguessableJobIds {
+    async fn next_id(&self) -> String {
+        uuid::Uuid::new_v4().simple().to_string()
+    }
 }
 
 /// Seconds without a heartbeat after which a worker is taken for lost.
@@ -52,6 +70,7 @@ pub fn config(addr: SocketAddr, secret: &Secret) -> SchedulerConfig {
         executor_timeout_seconds: LOST_WORKER_SECONDS,
         expire_dead_executor_interval_seconds: 1,
         override_create_grpc_client_endpoint: Some(super::auth::endpoint_override(secret)),
+        job_id_generator: Some(Arc::new(UnguessableJobIds)),
         ..Default::default()
     }
 }

@@ -67,6 +67,22 @@ pub async fn run(opts: WorkerOptions) -> Result<(), WorkerError> {
     let secret = hiveql_storage::secret::Secret::load_or_create(&opts.home)
         .map_err(|e| WorkerError::Setup(format!("cluster secret: {e}")))?;
     let stores = Arc::new(crate::location::LocationStores::new(Ok(secret.clone())));
+    // Ballista's own default work directory is a temporary one that it
+    // drops at once and then re-creates with the umask's mode, where any
+    // local user can list the jobs and read their shuffle files: a worker
+    // keeps its own, its owner's only, for as long as it runs
+    let temporary;
+    let work_dir = match &opts.work_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            temporary = tempfile::Builder::new()
+                .prefix("hiveql-worker-")
+                .tempdir()
+                .map_err(|e| WorkerError::Setup(format!("a temporary work directory: {e}")))?;
+            temporary.path().to_path_buf()
+        }
+    };
+    hiveql_storage::private::private_dir(&work_dir).map_err(|e| WorkerError::Setup(format!("work directory: {e}")))?;
     let grpc_port = opts.port.wrapping_add(1);
     // Ballista serves the task service itself, with no hook for the
     // secret's check: it listens on a loopback alias, and a front on the
@@ -101,7 +117,7 @@ pub async fn run(opts: WorkerOptions) -> Result<(), WorkerError> {
         scheduler_connect_timeout_seconds: 20,
         vcores: opts.slots,
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
-        work_dir: opts.work_dir.as_ref().map(|d| d.display().to_string()),
+        work_dir: Some(work_dir.display().to_string()),
         memory_pool_size: opts.memory,
         override_physical_codec: Some(Arc::new(HiveCodec::default())),
         override_function_registry: Some(Arc::new(function_registry())),

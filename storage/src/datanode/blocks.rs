@@ -52,6 +52,7 @@ impl BlockStore {
     /// Open (creating if needed) the store under `root`.
     pub fn open(root: impl Into<PathBuf>) -> Result<BlockStore> {
         let root = root.into();
+        crate::private::private_dir(&root)?;
         let store = BlockStore { root };
         fs::create_dir_all(store.current()).map_err(io(format!("creating {}", store.current().display())))?;
         let rbw = store.rbw();

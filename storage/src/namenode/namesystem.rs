@@ -160,7 +160,7 @@ impl Loaded {
 }
 
 fn load(dir: &Path, mode: OpenMode) -> Result<Loaded> {
-    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    crate::private::private_dir(dir)?;
     let image_path = dir.join("fsimage");
     let image = if image_path.exists() {
         let bytes = std::fs::read(&image_path).map_err(io(format!("reading {}", image_path.display())))?;
@@ -190,7 +190,7 @@ fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Make `dir` a copy of `from` (its image and edit log).
 fn copy_dir(from: &Path, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    crate::private::private_dir(dir)?;
     for name in ["fsimage", "edits"] {
         let src = from.join(name);
         if src.exists() {
