@@ -60,7 +60,7 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
     let h = home.path();
     let hosts = ["127.0.0.5", "127.0.0.6"];
     let (namenode, _datanodes, mut client) = block_store_with_big_table(h, &hosts, 40_000, 256 << 10, 1).await;
-    let mut shares = Vec::new();
+    let (mut shares, mut times) = (Vec::new(), Vec::new());
     for policy in [&[][..], &["--no-locality".to_string()][..]] {
         let logs = h.join(format!("logs{}", shares.len()));
         std::fs::create_dir_all(&logs).unwrap();
@@ -120,27 +120,32 @@ async fn scan_tasks_go_to_the_workers_on_their_blocks_hosts() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         // five jobs: one job's share moves with which worker asks first
+        let started = Instant::now();
         for _ in 0..5 {
             let got = rows(&mut s, "SELECT count(*), sum(k) FROM big").await;
             assert_eq!(got, vec![format!("160000|{}", 159_999u64 * 160_000 / 2)]);
         }
+        times.push(started.elapsed());
         shares.push(locality_share(&scheduler.log_text()));
     }
     let share = |(k, n): (u64, u64)| k as f64 / n.max(1) as f64;
     eprintln!(
-        "bytes scanned on a host with a replica: hiveql's policy {}/{} ({:.0}%), Ballista's bias policy {}/{} ({:.0}%)",
+        "bytes scanned on a host with a replica: hiveql's policy {}/{} ({:.0}%) in {:.2} s, \
+         Ballista's bias policy {}/{} ({:.0}%) in {:.2} s",
         shares[0].0,
         shares[0].1,
         100.0 * share(shares[0]),
+        times[0].as_secs_f64(),
         shares[1].0,
         shares[1].1,
         100.0 * share(shares[1]),
+        times[1].as_secs_f64(),
     );
     assert!(shares[0].1 >= 5 * 8_000_000, "the scan was not located: {shares:?}");
-    // tasks never wait for a local slot, so a worker done with its own
-    // partitions takes another host's, and how many it takes moves from run
-    // to run: five jobs together measured 59-92% against Ballista's 43-59%
-    // (alone on this machine; three jobs in CI beside other tests, 60%
-    // against 54%). More than half is all a run can promise.
-    assert!(share(shares[0]) > 0.5, "{shares:?}");
+    // a host's partitions wait for its worker (delay scheduling): 91-100% in
+    // runs alone on this machine. Without the wait, a worker done with its
+    // own host's partitions took the other's at once, and five jobs measured
+    // 56-92%; with it, an idle worker still takes one task of the other's
+    // each `LOCALITY_WAIT`.
+    assert!(share(shares[0]) >= 0.85, "{shares:?}");
 }

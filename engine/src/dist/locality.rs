@@ -5,11 +5,21 @@
 //!
 //! Each scheduling round, for each running stage, it binds in two passes:
 //! first every free worker takes the pending partitions its host has more
-//! of (bytes with a replica there) than any other host, then the remaining partitions go as Ballista's own "bias"
-//! policy places them (the largest free worker first). A task is never
-//! held back waiting for a local slot. Apart from that choice of
-//! partitions it binds tasks exactly as Ballista does (partition slices up
-//! to the worker's free slots, a stage that collapses its input into one
+//! of (bytes with a replica there) than any other host, then the remaining
+//! partitions go as Ballista's own "bias" policy places them (the largest
+//! free worker first), but for delay scheduling (as Spark's
+//! `spark.locality.wait` and Tez's delayed allocation): a partition whose
+//! host has a live worker is left for it for up to [`LOCALITY_WAIT`] from
+//! the first time a free worker of another host was refused it. After that
+//! the free workers take what they are offered, and the wait starts again
+//! from the next refusal (so an idle worker takes another host's partitions
+//! at a bounded pace, as Spark's wait since SPARK-18886 resets only when no
+//! offer was refused). A host with no live worker never holds any. While
+//! partitions are held back, [`nudge`] asks the scheduler for a round every
+//! [`LOCALITY_WAIT`], so that a held partition never waits on an event that
+//! may not come. Apart from that choice of partitions it
+//! binds tasks exactly as Ballista does (partition slices up to the
+//! worker's free slots, a stage that collapses its input into one
 //! partition as one task).
 //!
 //! Where a stage's partitions are: the stage's one file scan's file groups
@@ -21,30 +31,40 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use ballista_core::JobId;
 use ballista_core::config::BallistaConfig;
 use ballista_core::execution_plans::{RangeShuffleReaderExec, ShuffleReaderExec};
-use ballista_core::serde::protobuf::{AvailableVcores, job_status};
+use ballista_core::serde::protobuf::{AvailableVcores, executor_status, job_status};
 use ballista_core::serde::scheduler::TaskKey;
 use ballista_scheduler::cluster::{BoundTask, ClusterState, DistributionPolicy};
+use ballista_scheduler::scheduler_server::SchedulerServer;
 use ballista_scheduler::state::execution_graph::{TaskDescription, create_task_info};
 use ballista_scheduler::state::execution_stage::RunningStage;
 use ballista_scheduler::state::task_manager::JobInfoCache;
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties};
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use hiveql_storage::secret::Secret;
 
 /// The longest the namenode is waited for to locate one file's blocks.
 pub const LOCATE_WITHIN: Duration = Duration::from_secs(1);
+
+/// How long a host's scan partitions are kept for its workers once a free
+/// worker elsewhere was refused them (Tez waits 250 ms, Spark 3 s).
+pub const LOCALITY_WAIT: Duration = Duration::from_millis(250);
 
 /// The bytes of each partition of a stage that each host has a replica
 /// of (empty: no preference), and how its partitions were placed.
 #[derive(Debug, Default)]
 struct StageHosts {
     by_partition: Vec<PartitionHosts>,
+    /// Since when free workers have been refused partitions held for
+    /// their hosts (none: the last offer refused nothing).
+    refused_since: Option<Instant>,
     /// Bytes of located partitions bound so far, and of those the bytes
     /// with a replica on the host they were bound on.
     placed: u64,
@@ -65,6 +85,11 @@ impl PartitionHosts {
         let most = self.on.values().copied().max().unwrap_or(0);
         most > 0 && self.on.get(host) == Some(&most)
     }
+
+    /// The hosts that have more of the partition than any other.
+    fn best_hosts(&self) -> impl Iterator<Item = &str> {
+        self.on.keys().map(String::as_str).filter(|h| self.best_on(h))
+    }
 }
 
 /// The locality-aware distribution policy.
@@ -78,6 +103,8 @@ pub struct Locality {
     hosts: parking_lot::Mutex<HashMap<String, String>>,
     /// Each stage's partitions' hosts, by (job, stage, attempt).
     stages: parking_lot::Mutex<HashMap<(JobId, usize, usize), StageHosts>>,
+    /// Whether the last round held partitions back for their hosts.
+    holding: AtomicBool,
 }
 
 impl std::fmt::Debug for Locality {
@@ -91,7 +118,14 @@ impl Locality {
     /// blocks with `secret`; `prefer` off places tasks as Ballista's bias
     /// policy does (the locality log lines then show what that gives).
     pub fn new(workers: Arc<dyn ClusterState>, secret: Secret, prefer: bool) -> Self {
-        Locality { prefer, workers, secret, hosts: Default::default(), stages: Default::default() }
+        Locality {
+            prefer,
+            workers,
+            secret,
+            hosts: Default::default(),
+            stages: Default::default(),
+            holding: AtomicBool::new(false),
+        }
     }
 
     async fn host_of(&self, worker: &str) -> Option<String> {
@@ -116,6 +150,67 @@ impl Locality {
             _ => Vec::new(),
         };
         self.stages.lock().insert(key, StageHosts { by_partition, ..Default::default() });
+    }
+
+    /// The hosts with a live worker.
+    async fn live_hosts(&self) -> HashSet<String> {
+        let mut live = HashSet::new();
+        for (worker, beat) in self.workers.executor_heartbeats() {
+            let active = matches!(beat.status.and_then(|s| s.status), Some(executor_status::Status::Active(_)) | None);
+            if active && let Some(host) = self.host_of(&worker).await {
+                live.insert(host);
+            }
+        }
+        live
+    }
+
+    /// The pending partitions of `stage` that a worker on `host` may take
+    /// now, at most `max`: all but those held for another host (its best
+    /// for the partition, with a live worker), within [`LOCALITY_WAIT`] of
+    /// the first refusal.
+    fn free_partitions(
+        &self,
+        job: &JobId,
+        stage: &mut RunningStage,
+        host: Option<&str>,
+        max: usize,
+        live: &HashSet<String>,
+    ) -> Vec<usize> {
+        let mut stages = self.stages.lock();
+        let hosts = stages.get_mut(&(job.clone(), stage.stage_id, stage.stage_attempt_num));
+        let Some(hosts) = hosts.filter(|h| self.prefer && !h.by_partition.is_empty()) else {
+            return stage.pending.next_slice(max);
+        };
+        let waiting = hosts.refused_since.is_none_or(|t| t.elapsed() < LOCALITY_WAIT);
+        let held = |p: usize| {
+            let Some(part) = hosts.by_partition.get(p) else { return false };
+            let mut best = part.best_hosts().peekable();
+            waiting && best.peek().is_some() && best.all(|h| Some(h) != host && live.contains(h))
+        };
+        let (mut free, mut rest, mut refused) = (Vec::new(), Vec::new(), false);
+        for p in stage.pending.next_slice(usize::MAX) {
+            if held(p) {
+                refused = true;
+                rest.push(p);
+            } else if free.len() < max {
+                free.push(p);
+            } else {
+                rest.push(p);
+            }
+        }
+        stage.pending.reschedule(rest);
+        if refused {
+            hosts.refused_since.get_or_insert_with(Instant::now);
+            self.holding.store(true, Ordering::Relaxed);
+        } else {
+            hosts.refused_since = None;
+        }
+        free
+    }
+
+    /// Whether a round since the last call held partitions back.
+    pub fn holding(&self) -> bool {
+        self.holding.swap(false, Ordering::Relaxed)
     }
 
     /// The pending partitions of `stage` with a replica on `host`, at most `max`.
@@ -166,6 +261,19 @@ impl Locality {
     }
 }
 
+/// For as long as the scheduler runs: every [`LOCALITY_WAIT`], a round of
+/// offers if the last rounds held partitions back (a held partition must
+/// not wait for a task of another job to end before it is offered again).
+pub async fn nudge(policy: Arc<Locality>, scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode>) {
+    let mut tick = tokio::time::interval(LOCALITY_WAIT);
+    loop {
+        tick.tick().await;
+        if policy.holding() {
+            super::slots::offer_slots(&scheduler, "").await;
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl DistributionPolicy for Locality {
     async fn bind_tasks(
@@ -184,6 +292,7 @@ impl DistributionPolicy for Locality {
         for b in &budgets {
             hosts.push(self.host_of(&b.executor_id).await);
         }
+        let live = if self.prefer { self.live_hosts().await } else { HashSet::new() };
         for (job_id, job) in running_jobs.iter() {
             if !matches!(job.status, Some(job_status::Status::Running(_))) {
                 continue;
@@ -205,7 +314,8 @@ impl DistributionPolicy for Locality {
                                     self.local_partitions(job_id, stage, host, max)
                                 }
                                 (true, _) => Vec::new(),
-                                (false, _) => stage.pending.next_slice(max),
+                                (false, _) if collapse => stage.pending.next_slice(max),
+                                (false, host) => self.free_partitions(job_id, stage, host.as_deref(), max, &live),
                             };
                             if partitions.is_empty() {
                                 break;

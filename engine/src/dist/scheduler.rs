@@ -98,8 +98,8 @@ pub async fn run(
     let cluster = BallistaCluster::new_from_config(&config).await.map_err(wrap)?;
     let ledger = Arc::new(SlotLedger::new(cluster.cluster_state()));
     let cluster = BallistaCluster::new(ledger.clone(), cluster.job_state());
-    let policy = super::locality::Locality::new(ledger.clone(), secret.clone(), locality);
-    config.task_distribution = TaskDistributionPolicy::Custom(Arc::new(policy));
+    let policy = Arc::new(super::locality::Locality::new(ledger.clone(), secret.clone(), locality));
+    config.task_distribution = TaskDistributionPolicy::Custom(policy.clone());
     let scheduler = ballista_scheduler::scheduler_process::create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(
         cluster,
         Arc::new(config),
@@ -107,6 +107,7 @@ pub async fn run(
     .await
     .map_err(wrap)?;
     tokio::spawn(super::slots::reconcile(ledger, scheduler.clone()));
+    tokio::spawn(super::locality::nudge(policy, scheduler.clone()));
     // Ballista's own `start_grpc_service_with_listener` has no place for the
     // secret's check: the same gRPC service, served here behind it
     let progress = JobProgressServer::new(super::progress::ProgressService(scheduler.clone()));

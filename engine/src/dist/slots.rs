@@ -175,12 +175,17 @@ pub async fn reconcile(ledger: Arc<SlotLedger>, scheduler: SchedulerServer<Logic
                 continue;
             }
             previous.remove(&worker);
-            // an empty status report from the worker: the scheduler offers
-            // the free slots to the tasks waiting for them
-            let prompt = UpdateTaskStatusParams { executor_id: worker.clone(), task_status: vec![] };
-            if let Err(e) = SchedulerGrpc::update_task_status(&scheduler, tonic::Request::new(prompt)).await {
-                tracing::error!(worker = %worker, "could not prompt the scheduler to offer slots: {e}");
-            }
+            offer_slots(&scheduler, &worker).await;
         }
+    }
+}
+
+/// Have `scheduler` offer the free slots to the tasks waiting for them, as
+/// it does when `worker` (or no one, for an empty id) reports: with an
+/// empty status report from it.
+pub async fn offer_slots(scheduler: &SchedulerServer<LogicalPlanNode, PhysicalPlanNode>, worker: &str) {
+    let prompt = UpdateTaskStatusParams { executor_id: worker.to_string(), task_status: vec![] };
+    if let Err(e) = SchedulerGrpc::update_task_status(scheduler, tonic::Request::new(prompt)).await {
+        tracing::error!(worker = %worker, "could not prompt the scheduler to offer slots: {e}");
     }
 }
