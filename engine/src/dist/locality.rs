@@ -187,18 +187,12 @@ impl Locality {
             let mut best = part.best_hosts().peekable();
             waiting && best.peek().is_some() && best.all(|h| Some(h) != host && live.contains(h))
         };
-        let (mut free, mut rest, mut refused) = (Vec::new(), Vec::new(), false);
-        for p in stage.pending.next_slice(usize::MAX) {
-            if held(p) {
-                refused = true;
-                rest.push(p);
-            } else if free.len() < max {
-                free.push(p);
-            } else {
-                rest.push(p);
-            }
-        }
-        stage.pending.reschedule(rest);
+        let mut refused = false;
+        let free = take_pending(stage, max, |p| {
+            let free = !held(p);
+            refused |= !free;
+            free
+        });
         if refused {
             hosts.refused_since.get_or_insert_with(Instant::now);
             self.holding.store(true, Ordering::Relaxed);
@@ -220,17 +214,7 @@ impl Locality {
         if hosts.by_partition.is_empty() {
             return vec![];
         }
-        let pending = stage.pending.next_slice(usize::MAX);
-        let (mut local, mut rest) = (Vec::new(), Vec::new());
-        for p in pending {
-            if local.len() < max && hosts.by_partition.get(p).is_some_and(|h| h.best_on(host)) {
-                local.push(p);
-            } else {
-                rest.push(p);
-            }
-        }
-        stage.pending.reschedule(rest);
-        local
+        take_pending(stage, max, |p| hosts.by_partition.get(p).is_some_and(|h| h.best_on(host)))
     }
 
     /// Count where `partitions` of `stage` went; log the stage's share once
@@ -259,6 +243,21 @@ impl Locality {
     fn forget_ended(&self, running: &HashMap<JobId, JobInfoCache>) {
         self.stages.lock().retain(|(job, ..), _| running.contains_key(job));
     }
+}
+
+/// Up to `max` of `stage`'s pending partitions that `eligible` admits (it is
+/// asked of every pending partition); the others stay pending.
+fn take_pending(stage: &mut RunningStage, max: usize, mut eligible: impl FnMut(usize) -> bool) -> Vec<usize> {
+    let (mut taken, mut rest) = (Vec::new(), Vec::new());
+    for p in stage.pending.next_slice(usize::MAX) {
+        if eligible(p) && taken.len() < max {
+            taken.push(p);
+        } else {
+            rest.push(p);
+        }
+    }
+    stage.pending.reschedule(rest);
+    taken
 }
 
 /// For as long as the scheduler runs: every [`LOCALITY_WAIT`], a round of
